@@ -1,0 +1,75 @@
+//! Small durable files in a partition directory that tell recovery what it may trust:
+//! `recovery-point` (every segment below this base offset is sealed and synced) and
+//! `clean-shutdown` (the last close synced everything).
+//!
+//! Format: magic (4 bytes), offset (i64 BE), crc32c of the previous 12 bytes. Written to a
+//! temporary file, synced, renamed into place, directory synced. A file that does not verify
+//! reads as absent, which only makes recovery check more.
+
+use std::fs::File;
+use std::io::{ErrorKind, Write};
+use std::path::Path;
+
+use crate::LogError;
+
+pub(crate) const RECOVERY_POINT: &str = "recovery-point";
+pub(crate) const CLEAN_SHUTDOWN: &str = "clean-shutdown";
+/// Suffix of files being written; leftovers are removed at open.
+pub(crate) const TMP_SUFFIX: &str = ".tmp";
+const MAGIC: &[u8; 4] = b"WCP1";
+const LEN: usize = 16;
+
+/// Writes `offset` to `dir/name` atomically and durably.
+pub(crate) fn write(dir: &Path, name: &str, offset: i64) -> Result<(), LogError> {
+    let mut bytes = Vec::with_capacity(LEN);
+    bytes.extend_from_slice(MAGIC);
+    bytes.extend_from_slice(&offset.to_be_bytes());
+    let crc = crc32c::crc32c(&bytes);
+    bytes.extend_from_slice(&crc.to_be_bytes());
+    let tmp = dir.join(format!("{name}{TMP_SUFFIX}"));
+    let path = dir.join(name);
+    let mut file = File::create(&tmp).map_err(LogError::io("create", &tmp))?;
+    file.write_all(&bytes)
+        .map_err(LogError::io("write", &tmp))?;
+    file.sync_all().map_err(LogError::io("fsync", &tmp))?;
+    std::fs::rename(&tmp, &path).map_err(LogError::io("rename", &path))?;
+    sync_dir(dir)
+}
+
+/// Reads the offset in `dir/name`; `None` when absent or damaged.
+pub(crate) fn read(dir: &Path, name: &str) -> Result<Option<i64>, LogError> {
+    let path = dir.join(name);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(LogError::io("read", &path)(e)),
+    };
+    if bytes.len() != LEN || &bytes[..4] != MAGIC {
+        return Ok(None);
+    }
+    let mut crc = [0u8; 4];
+    crc.copy_from_slice(&bytes[12..]);
+    if u32::from_be_bytes(crc) != crc32c::crc32c(&bytes[..12]) {
+        return Ok(None);
+    }
+    let mut offset = [0u8; 8];
+    offset.copy_from_slice(&bytes[4..12]);
+    Ok(Some(i64::from_be_bytes(offset)))
+}
+
+/// Removes `dir/name` durably (absent is fine).
+pub(crate) fn remove(dir: &Path, name: &str) -> Result<(), LogError> {
+    let path = dir.join(name);
+    match std::fs::remove_file(&path) {
+        Ok(()) => sync_dir(dir),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(LogError::io("remove", &path)(e)),
+    }
+}
+
+/// fsync of a directory, so that created, renamed and removed names are durable.
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), LogError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(LogError::io("fsync dir", dir))
+}

@@ -1,0 +1,86 @@
+//! weir-log: the segmented partition log.
+//!
+//! A partition is a directory of segments named by base offset (`00000000000000000000.log`),
+//! each with a sparse offset index and time index. The log appends whole Kafka RecordBatch v2
+//! batches, assigns their offsets, reads whole batches back as byte ranges, finds offsets by
+//! timestamp, rolls segments by size and age, deletes old segments for retention, truncates,
+//! flushes by policy and recovers after a crash.
+//!
+//! Must not know tenants, topic names, JSON, HTTP or gRPC: it sees offsets, batches and bytes.
+//! No async runtime on the append and read paths.
+
+mod checkpoint;
+mod clock;
+mod config;
+mod error;
+mod log;
+mod segment;
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::sync::Arc;
+
+pub use clock::{Clock, SystemClock};
+pub use config::{
+    BATCH_BYTES_MAX_CEILING, BATCH_BYTES_MAX_DEFAULT, FlushPolicy, INDEX_INTERVAL_BYTES_DEFAULT,
+    LogConfig, SEGMENT_BYTES_DEFAULT, SEGMENT_BYTES_MAX, SEGMENT_BYTES_MIN, SEGMENT_MS_DEFAULT,
+};
+pub use error::LogError;
+pub use log::{AppendInfo, Log, RecoveryReport, RetentionOutcome, SegmentInfo};
+
+/// Whole batches of one segment file as a byte range, read by the caller outside any lock
+/// (`read_into`) or handed to the kernel as is.
+#[derive(Debug, Clone)]
+pub struct ReadSlice {
+    file: Arc<File>,
+    position: u64,
+    len: usize,
+    first_offset: i64,
+    next_offset: i64,
+}
+
+impl ReadSlice {
+    /// The segment file holding the bytes.
+    pub fn file(&self) -> &File {
+        &self.file
+    }
+
+    /// Byte position of the first batch in the file.
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+
+    /// Number of bytes: whole batches only.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there is nothing to read (the reader is at the log end).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Base offset of the first batch; at or before the requested offset.
+    pub fn first_offset(&self) -> i64 {
+        self.first_offset
+    }
+
+    /// Offset after the last batch: where the next read continues.
+    pub fn next_offset(&self) -> i64 {
+        self.next_offset
+    }
+
+    /// Appends the bytes to `buf` with one positioned read.
+    pub fn read_into(&self, buf: &mut Vec<u8>) -> std::io::Result<()> {
+        let start = buf.len();
+        buf.resize(start + self.len, 0);
+        self.file.read_exact_at(&mut buf[start..], self.position)
+    }
+
+    /// The bytes in a new buffer.
+    pub fn to_vec(&self) -> std::io::Result<Vec<u8>> {
+        let mut buf = Vec::with_capacity(self.len);
+        self.read_into(&mut buf)?;
+        Ok(buf)
+    }
+}

@@ -1,0 +1,723 @@
+//! The partition log: an ordered run of segments, the last one active.
+//!
+//! Owns offset assignment, rolling, flushing by policy, retention, truncation, recovery at open
+//! and the poisoned state. Must not know what the batches mean beyond their headers (except
+//! one decode to pin a timestamp lookup to a record).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use weir_proto::batch::{
+    BatchHeader, DecodeLimits, TimestampType, decode, set_base_offset, validate,
+};
+
+use crate::checkpoint::{self, CLEAN_SHUTDOWN, RECOVERY_POINT, TMP_SUFFIX};
+use crate::segment::{self, Recovery, Segment};
+use crate::{Clock, FlushPolicy, LogConfig, LogError, ReadSlice, SystemClock};
+
+/// Where an appended batch landed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppendInfo {
+    /// Offset assigned to the first record.
+    pub base_offset: i64,
+    /// Offset of the last record.
+    pub last_offset: i64,
+    /// Largest record timestamp in the batch.
+    pub max_timestamp: i64,
+}
+
+/// What `Log::open` found and repaired.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecoveryReport {
+    /// The last close was clean: nothing was re-validated.
+    pub clean: bool,
+    /// Segments whose every batch was checked.
+    pub segments_validated: usize,
+    /// Where and why the log was cut short, if it was.
+    pub truncated: Option<String>,
+}
+
+/// What a retention pass deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RetentionOutcome {
+    /// Whole segments removed.
+    pub segments_deleted: usize,
+    /// Their bytes.
+    pub bytes_deleted: u64,
+}
+
+/// One segment, as shown to operators and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SegmentInfo {
+    /// First offset of the segment (its file name).
+    pub base_offset: i64,
+    /// Offset after its last batch.
+    pub next_offset: i64,
+    /// File size in bytes.
+    pub size_bytes: u64,
+    /// Largest batch timestamp, `i64::MIN` when empty.
+    pub max_timestamp: i64,
+    /// Entries in its offset index.
+    pub index_entries: usize,
+}
+
+/// A partition log. Appends take `&mut self`; reads take `&self` and return byte ranges that
+/// are read without holding the log.
+#[derive(Debug)]
+pub struct Log {
+    dir: PathBuf,
+    config: LogConfig,
+    clock: Arc<dyn Clock>,
+    /// Sorted by base offset, never empty; the last one takes appends.
+    segments: Vec<Segment>,
+    /// `running_max[i]` = largest timestamp in `segments[..=i]`: binary search by timestamp.
+    running_max: Vec<i64>,
+    flushed_offset: i64,
+    unflushed_records: u64,
+    last_flush_ms: i64,
+    poisoned: Option<String>,
+    recovery: RecoveryReport,
+}
+
+impl Log {
+    /// Opens (or creates) the log in `dir` with the system clock.
+    pub fn open(dir: impl Into<PathBuf>, config: LogConfig) -> Result<Log, LogError> {
+        Self::open_with_clock(dir, config, Arc::new(SystemClock))
+    }
+
+    /// Opens (or creates) the log in `dir`, recovering from an unclean stop: batches after the
+    /// last recovery point are checked and the log is cut at the first torn or corrupt one;
+    /// missing or damaged indexes are rebuilt.
+    pub fn open_with_clock(
+        dir: impl Into<PathBuf>,
+        config: LogConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Log, LogError> {
+        config.validate()?;
+        let dir = dir.into();
+        std::fs::create_dir_all(&dir).map_err(LogError::io("create dir", &dir))?;
+        let bases = list_segments(&dir)?;
+        let clean = checkpoint::read(&dir, CLEAN_SHUTDOWN)?.is_some();
+        // From here on a crash must not be mistaken for a clean stop.
+        checkpoint::remove(&dir, CLEAN_SHUTDOWN)?;
+        let recovery_point = checkpoint::read(&dir, RECOVERY_POINT)?;
+        let mut report = RecoveryReport {
+            clean,
+            ..RecoveryReport::default()
+        };
+        let mut segments =
+            open_segments(&dir, &config, &bases, clean, recovery_point, &mut report)?;
+        if segments.is_empty() {
+            segments.push(Segment::create(&dir, 0, config.index_interval_bytes)?);
+        }
+        let now = clock.now_ms();
+        let mut log = Log {
+            dir,
+            config,
+            clock,
+            segments,
+            running_max: Vec::new(),
+            flushed_offset: 0,
+            unflushed_records: 0,
+            last_flush_ms: now,
+            poisoned: None,
+            recovery: report,
+        };
+        log.settle_after_open(recovery_point)?;
+        Ok(log)
+    }
+
+    /// Seals recovered segments, syncs the active one and moves the recovery point to it, so
+    /// that everything found at open counts as flushed.
+    fn settle_after_open(&mut self, recovery_point: Option<i64>) -> Result<(), LogError> {
+        let last = self.segments.len() - 1;
+        for seg in &mut self.segments[..last] {
+            if !seg.is_sealed() {
+                seg.seal()?;
+            }
+        }
+        let active = &mut self.segments[last];
+        active.remove_index_files()?;
+        active
+            .sync()
+            .map_err(LogError::io("fsync segment", &self.dir))?;
+        checkpoint::sync_dir(&self.dir)?;
+        if recovery_point != Some(active.base_offset()) {
+            checkpoint::write(&self.dir, RECOVERY_POINT, active.base_offset())?;
+        }
+        self.flushed_offset = self.log_end_offset();
+        self.recompute_running_max();
+        Ok(())
+    }
+
+    /// The partition directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The settings in force.
+    pub fn config(&self) -> &LogConfig {
+        &self.config
+    }
+
+    /// What the last open found.
+    pub fn recovery_report(&self) -> &RecoveryReport {
+        &self.recovery
+    }
+
+    /// First offset still in the log.
+    pub fn log_start_offset(&self) -> i64 {
+        self.segments[0].base_offset()
+    }
+
+    /// Offset the next appended record will get.
+    pub fn log_end_offset(&self) -> i64 {
+        self.active().next_offset()
+    }
+
+    /// Every offset below this is on disk (fsynced).
+    pub fn flushed_offset(&self) -> i64 {
+        self.flushed_offset
+    }
+
+    /// Bytes in all segment files.
+    pub fn size_bytes(&self) -> u64 {
+        self.segments.iter().map(Segment::size).sum()
+    }
+
+    /// The segments, oldest first.
+    pub fn segments(&self) -> Vec<SegmentInfo> {
+        self.segments
+            .iter()
+            .map(|s| SegmentInfo {
+                base_offset: s.base_offset(),
+                next_offset: s.next_offset(),
+                size_bytes: s.size(),
+                max_timestamp: s.max_timestamp(),
+                index_entries: s.index_entries(),
+            })
+            .collect()
+    }
+
+    /// Whether an earlier failure stopped writes, and why.
+    pub fn poisoned(&self) -> Option<&str> {
+        self.poisoned.as_deref()
+    }
+
+    fn active(&self) -> &Segment {
+        self.segments.last().expect("a log always has a segment")
+    }
+
+    fn active_mut(&mut self) -> &mut Segment {
+        self.segments
+            .last_mut()
+            .expect("a log always has a segment")
+    }
+
+    fn check_writable(&self) -> Result<(), LogError> {
+        match &self.poisoned {
+            Some(cause) => Err(LogError::Poisoned {
+                dir: self.dir.clone(),
+                cause: cause.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Records a failure after which the state on disk is unknown; later writes are refused.
+    fn poison<T>(&mut self, result: Result<T, LogError>) -> Result<T, LogError> {
+        if let Err(e) = &result {
+            self.poisoned.get_or_insert_with(|| e.to_string());
+        }
+        result
+    }
+
+    /// Appends one batch: checks its size, header and CRC, assigns its offsets by rewriting
+    /// `baseOffset` in `batch`, writes it, and flushes if the policy says so.
+    pub fn append(&mut self, batch: &mut [u8]) -> Result<AppendInfo, LogError> {
+        self.check_writable()?;
+        if batch.len() > self.config.batch_bytes_max as usize {
+            return Err(LogError::BatchTooLarge {
+                size: batch.len(),
+                max: self.config.batch_bytes_max,
+            });
+        }
+        let header = validate(batch)?;
+        if header.records_count < 1 || header.last_offset_delta != header.records_count - 1 {
+            return Err(weir_proto::batch::BatchError::InvalidHeader(
+                "a produced batch needs records numbered 0..count",
+            )
+            .into());
+        }
+        let now = self.clock.now_ms();
+        self.maybe_roll(batch.len(), &header, now)?;
+        let base_offset = self.log_end_offset();
+        set_base_offset(batch, base_offset);
+        let header = BatchHeader {
+            base_offset,
+            ..header
+        };
+        if let Err(e) = self.active_mut().append(batch, &header, now) {
+            let cut = self.active().discard_tail();
+            self.poison(cut)?;
+            return Err(e);
+        }
+        let last = self.running_max.len() - 1;
+        let before = if last == 0 {
+            i64::MIN
+        } else {
+            self.running_max[last - 1]
+        };
+        self.running_max[last] = before.max(self.active().max_timestamp());
+        self.unflushed_records += header.records_count as u64;
+        if self.flush_due(now) {
+            self.flush()?;
+        }
+        Ok(AppendInfo {
+            base_offset,
+            last_offset: header.last_offset(),
+            max_timestamp: header.max_timestamp,
+        })
+    }
+
+    fn flush_due(&self, now: i64) -> bool {
+        match self.config.flush {
+            FlushPolicy::Never => false,
+            FlushPolicy::EveryAppend => true,
+            FlushPolicy::EveryRecords(n) => self.unflushed_records >= n,
+            FlushPolicy::EveryMs(ms) => {
+                self.unflushed_records > 0 && now.saturating_sub(self.last_flush_ms) >= ms as i64
+            }
+        }
+    }
+
+    fn maybe_roll(&mut self, len: usize, header: &BatchHeader, now: i64) -> Result<(), LogError> {
+        let active = self.active();
+        if active.is_empty() {
+            return Ok(());
+        }
+        let full = active.size() + len as u64 > self.config.segment_bytes;
+        let old = active
+            .first_append_ms()
+            .is_some_and(|t| now.saturating_sub(t) >= self.config.segment_ms as i64);
+        let last_rel =
+            active.next_offset() + i64::from(header.last_offset_delta) - active.base_offset();
+        let offsets_exhausted = last_rel > i64::from(u32::MAX);
+        if full || old || offsets_exhausted {
+            self.roll()?;
+        }
+        Ok(())
+    }
+
+    /// Seals the active segment and starts a new one at the log end offset. Does nothing when
+    /// the active segment is empty.
+    pub fn roll(&mut self) -> Result<(), LogError> {
+        self.check_writable()?;
+        if self.active().is_empty() {
+            return Ok(());
+        }
+        let sealed = self.active_mut().seal();
+        self.poison(sealed)?;
+        let base = self.log_end_offset();
+        let created = Segment::create(&self.dir, base, self.config.index_interval_bytes);
+        let segment = self.poison(created)?;
+        self.segments.push(segment);
+        self.running_max
+            .push(*self.running_max.last().unwrap_or(&i64::MIN));
+        let durable = checkpoint::sync_dir(&self.dir)
+            .and_then(|()| checkpoint::write(&self.dir, RECOVERY_POINT, base));
+        self.poison(durable)?;
+        self.flushed_offset = base;
+        self.unflushed_records = 0;
+        Ok(())
+    }
+
+    /// fdatasyncs the active segment. Returns the flushed offset. A failure poisons the log:
+    /// the kernel may have dropped the pages it could not write, so a retry could lie.
+    pub fn flush(&mut self) -> Result<i64, LogError> {
+        self.check_writable()?;
+        let end = self.log_end_offset();
+        if self.flushed_offset == end {
+            return Ok(end);
+        }
+        let synced = self
+            .active()
+            .sync()
+            .map_err(LogError::io("fsync segment", &self.dir));
+        self.poison(synced)?;
+        self.flushed_offset = end;
+        self.unflushed_records = 0;
+        self.last_flush_ms = self.clock.now_ms();
+        Ok(end)
+    }
+
+    /// Flushes when the `EveryMs` policy says it is time; a caller runs this on a timer.
+    pub fn flush_if_due(&mut self) -> Result<(), LogError> {
+        if self.flush_due(self.clock.now_ms()) {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Whole batches starting with the one that holds `offset`, up to `max_bytes` (at least one
+    /// batch, so a reader always progresses). Reading at the log end gives an empty slice.
+    pub fn read(&self, offset: i64, max_bytes: usize) -> Result<ReadSlice, LogError> {
+        self.check_range(offset)?;
+        let first = self.segment_index_for(offset);
+        for seg in &self.segments[first..] {
+            let slice = seg.slice(offset.max(seg.base_offset()), max_bytes)?;
+            if !slice.is_empty() {
+                return Ok(slice);
+            }
+        }
+        self.active().slice(offset, max_bytes)
+    }
+
+    fn check_range(&self, offset: i64) -> Result<(), LogError> {
+        let (start, end) = (self.log_start_offset(), self.log_end_offset());
+        if offset < start || offset > end {
+            return Err(LogError::OffsetOutOfRange { offset, start, end });
+        }
+        Ok(())
+    }
+
+    fn segment_index_for(&self, offset: i64) -> usize {
+        self.segments
+            .partition_point(|s| s.base_offset() <= offset)
+            .saturating_sub(1)
+    }
+
+    /// The offset of the first record, in the first batch whose largest timestamp is at or
+    /// after `timestamp`, whose own timestamp is at or after it (Kafka's ListOffsets rule).
+    /// `None` when no record is that recent.
+    pub fn offset_for_timestamp(&self, timestamp: i64) -> Result<Option<i64>, LogError> {
+        let first = self.running_max.partition_point(|&m| m < timestamp);
+        for seg in &self.segments[first.min(self.segments.len())..] {
+            if let Some((pos, header)) = seg.find_timestamp(timestamp)? {
+                return self
+                    .record_at_or_after(seg, pos, &header, timestamp)
+                    .map(Some);
+            }
+        }
+        Ok(None)
+    }
+
+    fn record_at_or_after(
+        &self,
+        seg: &Segment,
+        pos: u64,
+        header: &BatchHeader,
+        timestamp: i64,
+    ) -> Result<i64, LogError> {
+        if header.timestamp_type() == TimestampType::LogAppendTime
+            || header.base_timestamp >= timestamp
+        {
+            return Ok(header.base_offset);
+        }
+        let bytes = seg.read_batch(pos, header)?;
+        let (_, records) =
+            decode(&bytes, &DecodeLimits::default()).map_err(|e| LogError::Corrupt {
+                path: self.dir.clone(),
+                reason: format!("batch at offset {}: {e}", header.base_offset),
+            })?;
+        Ok(records
+            .iter()
+            .find(|r| r.timestamp >= timestamp)
+            .map_or(header.base_offset, |r| r.offset))
+    }
+
+    /// Deletes whole sealed segments, oldest first, while the oldest is past `retention_ms` or
+    /// the log stays at or above `retention_bytes` without it. Moves the log start offset.
+    pub fn apply_retention(&mut self) -> Result<RetentionOutcome, LogError> {
+        let now = self.clock.now_ms();
+        let mut outcome = RetentionOutcome::default();
+        let mut total = self.size_bytes();
+        while self.segments.len() > 1 {
+            let oldest = &self.segments[0];
+            let expired = self
+                .config
+                .retention_ms
+                .is_some_and(|ms| oldest.max_timestamp() < now.saturating_sub(ms as i64));
+            let oversize = self
+                .config
+                .retention_bytes
+                .is_some_and(|max| total - oldest.size() >= max);
+            if !(expired || oversize) {
+                break;
+            }
+            let seg = self.segments.remove(0);
+            total -= seg.size();
+            outcome.segments_deleted += 1;
+            outcome.bytes_deleted += seg.size();
+            seg.delete()?;
+        }
+        if outcome.segments_deleted > 0 {
+            self.recompute_running_max();
+        }
+        Ok(outcome)
+    }
+
+    /// Removes every record at or after `offset`, cutting at the start of the batch that holds
+    /// it (replication truncates divergent suffixes). Returns the new log end offset.
+    pub fn truncate(&mut self, offset: i64) -> Result<i64, LogError> {
+        self.check_writable()?;
+        self.check_range(offset)?;
+        if offset == self.log_end_offset() {
+            return Ok(offset);
+        }
+        while self.segments.len() > 1 && self.active().base_offset() >= offset {
+            let seg = self.segments.pop().expect("more than one segment");
+            seg.delete()?;
+        }
+        let active = self.active_mut();
+        let end = active.truncate_to(offset)?;
+        active.remove_index_files()?;
+        let base = active.base_offset();
+        let durable = checkpoint::sync_dir(&self.dir)
+            .and_then(|()| checkpoint::write(&self.dir, RECOVERY_POINT, base));
+        self.poison(durable)?;
+        self.flushed_offset = self.flushed_offset.min(end);
+        self.recompute_running_max();
+        Ok(end)
+    }
+
+    /// Flushes everything, seals the active segment's indexes and writes the clean-shutdown
+    /// marker, so the next open trusts the data without re-reading it.
+    pub fn close(mut self) -> Result<(), LogError> {
+        self.check_writable()?;
+        let end = self.log_end_offset();
+        let sealed = self.active_mut().seal();
+        self.poison(sealed)?;
+        checkpoint::write(&self.dir, CLEAN_SHUTDOWN, end)
+    }
+
+    fn recompute_running_max(&mut self) {
+        let mut max = i64::MIN;
+        self.running_max = self
+            .segments
+            .iter()
+            .map(|s| {
+                max = max.max(s.max_timestamp());
+                max
+            })
+            .collect();
+    }
+}
+
+/// Base offsets of the `.log` files in `dir`, sorted; removes leftovers of interrupted writes
+/// and index files whose log is gone.
+fn list_segments(dir: &Path) -> Result<Vec<i64>, LogError> {
+    let mut bases = Vec::new();
+    let mut indexes = Vec::new();
+    let entries = std::fs::read_dir(dir).map_err(LogError::io("list", dir))?;
+    for entry in entries {
+        let entry = entry.map_err(LogError::io("list", dir))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(base) = segment::parse_log_name(&name) {
+            bases.push(base);
+        } else if name.ends_with(TMP_SUFFIX) {
+            std::fs::remove_file(entry.path()).map_err(LogError::io("remove", entry.path()))?;
+        } else if let Some(stem) = name
+            .strip_suffix(".index")
+            .or_else(|| name.strip_suffix(".timeindex"))
+        {
+            indexes.push((stem.to_owned(), entry.path()));
+        }
+    }
+    bases.sort_unstable();
+    for (stem, path) in indexes {
+        let owner = stem
+            .parse::<i64>()
+            .ok()
+            .filter(|b| bases.binary_search(b).is_ok());
+        if owner.is_none() {
+            std::fs::remove_file(&path).map_err(LogError::io("remove", &path))?;
+        }
+    }
+    Ok(bases)
+}
+
+/// Opens the segments in order. Segments below the recovery point (or all, after a clean
+/// stop) are trusted; the rest are validated. At the first segment cut short or out of
+/// sequence, every later segment is deleted: the log must stay gapless.
+fn open_segments(
+    dir: &Path,
+    config: &LogConfig,
+    bases: &[i64],
+    clean: bool,
+    recovery_point: Option<i64>,
+    report: &mut RecoveryReport,
+) -> Result<Vec<Segment>, LogError> {
+    let mut segments: Vec<Segment> = Vec::with_capacity(bases.len());
+    let mut rest = bases.iter();
+    for &base in rest.by_ref() {
+        let trusted = clean || recovery_point.is_some_and(|rp| base < rp);
+        let recovery = if trusted {
+            Recovery::Trusted
+        } else {
+            Recovery::Validate
+        };
+        if let Some(prev) = segments.last()
+            && prev.next_offset() != base
+        {
+            report.truncated = Some(format!(
+                "segment {base} does not continue segment {} ending at {}",
+                prev.base_offset(),
+                prev.next_offset()
+            ));
+            delete_files_from(dir, base)?;
+            break;
+        }
+        let (seg, cut) = Segment::open(dir, base, config.index_interval_bytes, recovery)?;
+        if recovery == Recovery::Validate || cut.is_some() {
+            report.segments_validated += 1;
+        }
+        segments.push(seg);
+        if let Some(reason) = cut {
+            report.truncated = Some(format!("segment {base}: {reason}"));
+            break;
+        }
+    }
+    for &base in rest {
+        delete_files_from(dir, base)?;
+    }
+    Ok(segments)
+}
+
+fn delete_files_from(dir: &Path, base: i64) -> Result<(), LogError> {
+    let stem = segment::file_stem(base);
+    for ext in ["log", "index", "timeindex"] {
+        let path = dir.join(format!("{stem}.{ext}"));
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(LogError::io("remove", &path)(e));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use weir_proto::batch::{BatchOptions, Record, encode};
+
+    use super::*;
+    use crate::segment::fault::FAIL_SYNC;
+
+    fn batch(ts: i64) -> Vec<u8> {
+        let record = Record {
+            value: Some(bytes_of("v")),
+            timestamp: ts,
+            ..Record::default()
+        };
+        encode(&[record], &BatchOptions::default()).unwrap()
+    }
+
+    fn bytes_of(s: &str) -> bytes::Bytes {
+        bytes::Bytes::copy_from_slice(s.as_bytes())
+    }
+
+    #[test]
+    fn failed_fsync_poisons_writes_but_not_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = LogConfig {
+            flush: FlushPolicy::EveryAppend,
+            ..LogConfig::default()
+        };
+        let mut log = Log::open(dir.path(), config).unwrap();
+        log.append(&mut batch(1)).unwrap();
+        FAIL_SYNC.with(|f| f.set(true));
+        let err = log.append(&mut batch(2)).unwrap_err();
+        assert!(matches!(err, LogError::Io { .. }), "{err}");
+        FAIL_SYNC.with(|f| f.set(false));
+        assert_eq!(log.flushed_offset(), 1);
+        assert!(log.poisoned().unwrap().contains("injected fsync failure"));
+        // Never retried, even though the disk would now succeed.
+        assert!(matches!(log.flush(), Err(LogError::Poisoned { .. })));
+        assert!(matches!(
+            log.append(&mut batch(3)),
+            Err(LogError::Poisoned { .. })
+        ));
+        assert!(matches!(log.roll(), Err(LogError::Poisoned { .. })));
+        assert!(matches!(log.truncate(0), Err(LogError::Poisoned { .. })));
+        // The batch whose flush failed was written whole; its producer got the error.
+        assert_eq!(log.read(0, 1024).unwrap().next_offset(), 2);
+        assert!(log.close().is_err());
+        // No clean-shutdown marker: the next open re-validates.
+        let log = Log::open(dir.path(), LogConfig::default()).unwrap();
+        assert!(!log.recovery_report().clean);
+    }
+
+    #[test]
+    fn oversized_and_malformed_batches_are_refused_without_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = LogConfig {
+            batch_bytes_max: 100,
+            ..LogConfig::default()
+        };
+        let mut log = Log::open(dir.path(), config).unwrap();
+        let mut big = encode(
+            &[Record {
+                value: Some(bytes_of(&"x".repeat(200))),
+                ..Record::default()
+            }],
+            &BatchOptions::default(),
+        )
+        .unwrap();
+        assert!(matches!(
+            log.append(&mut big),
+            Err(LogError::BatchTooLarge { .. })
+        ));
+        let mut bad = batch(1);
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        assert!(matches!(
+            log.append(&mut bad),
+            Err(LogError::InvalidBatch(_))
+        ));
+        assert_eq!(log.log_end_offset(), 0);
+        assert_eq!(log.size_bytes(), 0);
+    }
+
+    #[test]
+    fn config_bounds_are_enforced() {
+        let too_small = LogConfig {
+            segment_bytes: 10,
+            ..LogConfig::default()
+        };
+        assert!(matches!(
+            too_small.validate(),
+            Err(LogError::InvalidConfig {
+                name: "segment_bytes",
+                ..
+            })
+        ));
+        let never = LogConfig {
+            flush: FlushPolicy::EveryRecords(0),
+            ..LogConfig::default()
+        };
+        assert!(never.validate().is_err());
+        assert!(LogConfig::default().validate().is_ok());
+    }
+
+    #[test]
+    fn reading_outside_the_log_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = Log::open(dir.path(), LogConfig::default()).unwrap();
+        log.append(&mut batch(1)).unwrap();
+        assert!(log.read(1, 10).unwrap().is_empty());
+        assert!(matches!(
+            log.read(2, 10),
+            Err(LogError::OffsetOutOfRange {
+                offset: 2,
+                start: 0,
+                end: 1
+            })
+        ));
+        assert!(matches!(
+            log.read(-1, 10),
+            Err(LogError::OffsetOutOfRange { .. })
+        ));
+    }
+}
