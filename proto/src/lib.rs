@@ -1,9 +1,18 @@
 //! weir-proto: the wire contract shared by the Weir server and its SDKs.
 //!
 //! Owns the Kafka RecordBatch v2 codec (`batch`), its compression codecs (`compression`) and
-//! the murmur2 key partitioner (`partitioner`). Must not know about tenants, storage or
+//! the murmur2 key partitioner (`partitioner`) and the `ErrorCode` every interface speaks. Must not know about tenants, storage or
 //! transports: it turns records into bytes and back, and nothing else.
 
 pub mod batch;
 pub mod compression;
+pub mod error;
 pub mod partitioner;
+
+pub use error::ErrorCode;
+
+/// gRPC messages and services of package `weir.v1`, generated from `proto/weir/v1/*.proto`.
+#[allow(missing_docs, clippy::all, clippy::pedantic)]
+pub mod v1 {
+    tonic::include_proto!("weir.v1");
+}

@@ -121,14 +121,15 @@ impl BatchHeader {
         LOG_OVERHEAD + self.batch_length as usize
     }
 
-    /// Offset of the last record in the batch.
+    /// Offset of the last record in the batch (saturating: a damaged header must not panic).
     pub fn last_offset(&self) -> i64 {
-        self.base_offset + i64::from(self.last_offset_delta)
+        self.base_offset
+            .saturating_add(i64::from(self.last_offset_delta))
     }
 
-    /// Offset after the last record: where the next batch starts.
+    /// Offset after the last record: where the next batch starts (saturating).
     pub fn next_offset(&self) -> i64 {
-        self.last_offset() + 1
+        self.last_offset().saturating_add(1)
     }
 
     /// The compression codec named in the attributes.

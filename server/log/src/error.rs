@@ -45,6 +45,9 @@ pub enum LogError {
         /// What failed first.
         cause: String,
     },
+    /// The log was shut down; it accepts no more writes.
+    #[error("log is closed")]
+    Closed,
     /// The data on disk contradicts itself in a way recovery cannot repair.
     #[error("corrupt log at {path}: {reason}")]
     Corrupt {

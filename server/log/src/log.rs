@@ -76,6 +76,7 @@ pub struct Log {
     unflushed_records: u64,
     last_flush_ms: i64,
     poisoned: Option<String>,
+    closed: bool,
     recovery: RecoveryReport,
 }
 
@@ -121,6 +122,7 @@ impl Log {
             unflushed_records: 0,
             last_flush_ms: now,
             poisoned: None,
+            closed: false,
             recovery: report,
         };
         log.settle_after_open(recovery_point)?;
@@ -215,6 +217,9 @@ impl Log {
     }
 
     fn check_writable(&self) -> Result<(), LogError> {
+        if self.closed {
+            return Err(LogError::Closed);
+        }
         match &self.poisoned {
             Some(cause) => Err(LogError::Poisoned {
                 dir: self.dir.clone(),
@@ -484,11 +489,25 @@ impl Log {
     /// Flushes everything, seals the active segment's indexes and writes the clean-shutdown
     /// marker, so the next open trusts the data without re-reading it.
     pub fn close(mut self) -> Result<(), LogError> {
+        self.shutdown()
+    }
+
+    /// `close` for a log held behind a lock: afterwards reads still work and writes get
+    /// `LogError::Closed`.
+    pub fn shutdown(&mut self) -> Result<(), LogError> {
         self.check_writable()?;
         let end = self.log_end_offset();
         let sealed = self.active_mut().seal();
         self.poison(sealed)?;
+        self.closed = true;
         checkpoint::write(&self.dir, CLEAN_SHUTDOWN, end)
+    }
+
+    /// Changes the settings; they apply from the next append or retention pass.
+    pub fn set_config(&mut self, config: LogConfig) -> Result<(), LogError> {
+        config.validate()?;
+        self.config = config;
+        Ok(())
     }
 
     fn recompute_running_max(&mut self) {

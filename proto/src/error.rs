@@ -1,0 +1,147 @@
+//! `ErrorCode`: the one list of error codes every Weir interface speaks.
+//!
+//! Owns the stable SCREAMING_SNAKE names and whether a code is worth retrying. Must not know
+//! HTTP statuses or gRPC codes: weir-api maps codes to those in exactly one place, and the SDKs
+//! map them to their exceptions.
+
+use std::fmt;
+
+/// A stable, machine-readable error code. The string form is part of the wire contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// The request is malformed or names something impossible.
+    InvalidRequest,
+    /// A configuration value is outside its bounds.
+    InvalidConfig,
+    /// A RecordBatch failed validation (length, magic, CRC, codec).
+    InvalidBatch,
+    /// No such tenant (or not visible to the caller).
+    TenantNotFound,
+    /// No such topic in this tenant.
+    TopicNotFound,
+    /// The topic has no such partition.
+    PartitionNotFound,
+    /// A topic of that name already exists in this tenant.
+    TopicAlreadyExists,
+    /// A tenant of that name already exists.
+    TenantAlreadyExists,
+    /// The offset is outside `[log_start_offset, high_watermark]`.
+    OffsetOutOfRange,
+    /// One record is larger than `record_bytes_max`.
+    RecordTooLarge,
+    /// One batch is larger than the topic's `batch_bytes_max`.
+    BatchTooLarge,
+    /// The request body is larger than `request_bytes_max`.
+    RequestTooLarge,
+    /// No valid credential.
+    Unauthenticated,
+    /// The credential does not allow this.
+    Forbidden,
+    /// A quota or rate limit was hit; retry after the indicated delay.
+    QuotaExceeded,
+    /// The partition's storage failed and accepts no writes on this node.
+    StorageUnavailable,
+    /// The server is starting, stopping or overloaded.
+    Unavailable,
+    /// The operation did not finish in time.
+    Timeout,
+    /// No such REST route.
+    RouteNotFound,
+    /// The route exists but not with this method.
+    MethodNotAllowed,
+    /// A bug: the server could not handle a well-formed request.
+    Internal,
+}
+
+impl ErrorCode {
+    /// Every code, for documentation and exhaustive tests.
+    pub const ALL: [ErrorCode; 21] = [
+        ErrorCode::InvalidRequest,
+        ErrorCode::InvalidConfig,
+        ErrorCode::InvalidBatch,
+        ErrorCode::TenantNotFound,
+        ErrorCode::TopicNotFound,
+        ErrorCode::PartitionNotFound,
+        ErrorCode::TopicAlreadyExists,
+        ErrorCode::TenantAlreadyExists,
+        ErrorCode::OffsetOutOfRange,
+        ErrorCode::RecordTooLarge,
+        ErrorCode::BatchTooLarge,
+        ErrorCode::RequestTooLarge,
+        ErrorCode::Unauthenticated,
+        ErrorCode::Forbidden,
+        ErrorCode::QuotaExceeded,
+        ErrorCode::StorageUnavailable,
+        ErrorCode::Unavailable,
+        ErrorCode::Timeout,
+        ErrorCode::RouteNotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::Internal,
+    ];
+
+    /// The stable wire name, e.g. `TOPIC_NOT_FOUND`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidRequest => "INVALID_REQUEST",
+            ErrorCode::InvalidConfig => "INVALID_CONFIG",
+            ErrorCode::InvalidBatch => "INVALID_BATCH",
+            ErrorCode::TenantNotFound => "TENANT_NOT_FOUND",
+            ErrorCode::TopicNotFound => "TOPIC_NOT_FOUND",
+            ErrorCode::PartitionNotFound => "PARTITION_NOT_FOUND",
+            ErrorCode::TopicAlreadyExists => "TOPIC_ALREADY_EXISTS",
+            ErrorCode::TenantAlreadyExists => "TENANT_ALREADY_EXISTS",
+            ErrorCode::OffsetOutOfRange => "OFFSET_OUT_OF_RANGE",
+            ErrorCode::RecordTooLarge => "RECORD_TOO_LARGE",
+            ErrorCode::BatchTooLarge => "BATCH_TOO_LARGE",
+            ErrorCode::RequestTooLarge => "REQUEST_TOO_LARGE",
+            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::QuotaExceeded => "QUOTA_EXCEEDED",
+            ErrorCode::StorageUnavailable => "STORAGE_UNAVAILABLE",
+            ErrorCode::Unavailable => "UNAVAILABLE",
+            ErrorCode::Timeout => "TIMEOUT",
+            ErrorCode::RouteNotFound => "ROUTE_NOT_FOUND",
+            ErrorCode::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            ErrorCode::Internal => "INTERNAL",
+        }
+    }
+
+    /// Parses a wire name; `None` for a code this version does not know.
+    pub fn parse(name: &str) -> Option<Self> {
+        ErrorCode::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
+    /// Whether the same request may succeed if sent again later unchanged.
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::QuotaExceeded | ErrorCode::Unavailable | ErrorCode::Timeout
+        )
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
+            assert!(seen.insert(code.as_str()));
+            assert!(
+                code.as_str()
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b == b'_')
+            );
+        }
+        assert_eq!(ErrorCode::parse("NOPE"), None);
+    }
+}

@@ -1,0 +1,136 @@
+//! Errors of broker operations, each with the `ErrorCode` the transports report.
+
+use weir_log::LogError;
+use weir_proto::ErrorCode;
+use weir_proto::batch::BatchError;
+
+/// Why a broker operation failed. Messages are shown to API callers: no paths, no internals
+/// beyond what the caller can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum BrokerError {
+    /// A name breaks its spelling rule.
+    #[error("invalid {kind} name {name:?}: {rule}")]
+    InvalidName {
+        /// `tenant` or `topic`.
+        kind: &'static str,
+        /// The name given.
+        name: String,
+        /// The rule it breaks.
+        rule: &'static str,
+    },
+    /// The request is malformed or breaks a named limit.
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// A topic setting is outside its bounds.
+    #[error("invalid config {name}: {reason}")]
+    InvalidConfig {
+        /// Setting name.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// No such tenant.
+    #[error("tenant {0:?} not found")]
+    TenantNotFound(String),
+    /// No such topic in the tenant.
+    #[error("topic {0:?} not found")]
+    TopicNotFound(String),
+    /// No such partition in the topic.
+    #[error("topic {topic:?} has no partition {partition}")]
+    PartitionNotFound {
+        /// Topic name.
+        topic: String,
+        /// Partition asked for.
+        partition: i64,
+    },
+    /// A topic of that name exists already.
+    #[error("topic {0:?} already exists")]
+    TopicAlreadyExists(String),
+    /// A tenant of that name exists already.
+    #[error("tenant {0:?} already exists")]
+    TenantAlreadyExists(String),
+    /// Offset outside the partition's range.
+    #[error("offset {offset} is out of range [{start}, {end}]")]
+    OffsetOutOfRange {
+        /// Offset asked for.
+        offset: i64,
+        /// Log start offset.
+        start: i64,
+        /// High watermark.
+        end: i64,
+    },
+    /// A record is larger than `record_bytes_max`.
+    #[error("record of {size} bytes exceeds record_bytes_max {max}")]
+    RecordTooLarge {
+        /// Record size (key + value + headers).
+        size: usize,
+        /// Limit.
+        max: usize,
+    },
+    /// A batch is larger than the topic's `batch_bytes_max`.
+    #[error("batch of {size} bytes exceeds batch_bytes_max {max}")]
+    BatchTooLarge {
+        /// Batch size.
+        size: usize,
+        /// Limit.
+        max: u32,
+    },
+    /// A RecordBatch failed validation.
+    #[error("invalid record batch: {0}")]
+    InvalidBatch(#[from] BatchError),
+    /// The partition's storage failed; no writes on this node.
+    #[error("partition storage unavailable: {0}")]
+    StorageUnavailable(String),
+    /// The broker is shutting down.
+    #[error("the broker is shutting down")]
+    ShuttingDown,
+    /// Something that should not happen; details are in the server log.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl BrokerError {
+    /// The stable code for this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            BrokerError::InvalidName { .. } | BrokerError::InvalidRequest(_) => {
+                ErrorCode::InvalidRequest
+            }
+            BrokerError::InvalidConfig { .. } => ErrorCode::InvalidConfig,
+            BrokerError::TenantNotFound(_) => ErrorCode::TenantNotFound,
+            BrokerError::TopicNotFound(_) => ErrorCode::TopicNotFound,
+            BrokerError::PartitionNotFound { .. } => ErrorCode::PartitionNotFound,
+            BrokerError::TopicAlreadyExists(_) => ErrorCode::TopicAlreadyExists,
+            BrokerError::TenantAlreadyExists(_) => ErrorCode::TenantAlreadyExists,
+            BrokerError::OffsetOutOfRange { .. } => ErrorCode::OffsetOutOfRange,
+            BrokerError::RecordTooLarge { .. } => ErrorCode::RecordTooLarge,
+            BrokerError::BatchTooLarge { .. } => ErrorCode::BatchTooLarge,
+            BrokerError::InvalidBatch(_) => ErrorCode::InvalidBatch,
+            BrokerError::StorageUnavailable(_) => ErrorCode::StorageUnavailable,
+            BrokerError::ShuttingDown => ErrorCode::Unavailable,
+            BrokerError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+impl From<LogError> for BrokerError {
+    fn from(e: LogError) -> Self {
+        match e {
+            LogError::InvalidBatch(b) => BrokerError::InvalidBatch(b),
+            LogError::BatchTooLarge { size, max } => BrokerError::BatchTooLarge { size, max },
+            LogError::OffsetOutOfRange { offset, start, end } => {
+                BrokerError::OffsetOutOfRange { offset, start, end }
+            }
+            LogError::InvalidConfig { name, reason } => BrokerError::InvalidConfig {
+                name: name.to_owned(),
+                reason,
+            },
+            LogError::Closed => BrokerError::ShuttingDown,
+            other
+            @ (LogError::Poisoned { .. } | LogError::Corrupt { .. } | LogError::Io { .. }) => {
+                tracing::error!(error = %other, "partition storage failed");
+                BrokerError::StorageUnavailable("see the server log".into())
+            }
+        }
+    }
+}

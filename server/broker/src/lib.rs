@@ -1,0 +1,475 @@
+//! weir-broker: Weir's domain logic — tenants, topics, partitions, produce and fetch.
+//!
+//! REST and gRPC handlers call these same functions, so the two transports cannot drift apart.
+//! Must not know HTTP, gRPC, JSON request shapes or status codes: errors carry an `ErrorCode`
+//! and weir-api maps it. Every lookup is keyed by (tenant, name): a topic of another tenant is
+//! indistinguishable from a missing one.
+
+mod error;
+mod metadata;
+mod names;
+mod produce;
+mod topic;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+pub use error::BrokerError;
+pub use names::{TENANT_NAME_BYTES_MAX, TOPIC_NAME_BYTES_MAX, TenantId, TopicName};
+pub use produce::{NewRecord, RecordPosition};
+pub use topic::{Fetched, Partition, PartitionOffsets, RETENTION_MS_DEFAULT, Topic, TopicConfig};
+pub use weir_log::AppendInfo;
+
+use metadata::{Command, MetaLog, StoredConfig, now_ms};
+
+/// The tenant every fresh data directory starts with.
+pub const DEFAULT_TENANT: &str = "default";
+
+/// Named limits the broker enforces on every request, whatever the transport.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest record (key + value + headers), in bytes.
+    pub record_bytes_max: usize,
+    /// Most records in one produce request.
+    pub produce_records_max: usize,
+    /// Most partitions a topic may have.
+    pub topic_partitions_max: u32,
+    /// Largest fetch response per partition, in bytes.
+    pub fetch_bytes_max: usize,
+    /// Longest a fetch may wait for records, in milliseconds.
+    pub fetch_wait_ms_max: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            record_bytes_max: 1 << 20,
+            produce_records_max: 10_000,
+            topic_partitions_max: 1_000,
+            fetch_bytes_max: 64 << 20,
+            fetch_wait_ms_max: 30_000,
+        }
+    }
+}
+
+/// How to run a broker.
+#[derive(Debug, Clone)]
+pub struct BrokerConfig {
+    /// Root of all data: `meta/` and `topics/<id>/<partition>/`.
+    pub data_dir: PathBuf,
+    /// Request limits.
+    pub limits: Limits,
+    /// Settings for topics created without them.
+    pub topic_defaults: TopicConfig,
+}
+
+/// Changes to a topic: any subset of new settings and a larger partition count.
+#[derive(Debug, Clone, Default)]
+pub struct TopicChange {
+    /// New settings (whole).
+    pub config: Option<TopicConfig>,
+    /// New partition count; must not be smaller than the current one.
+    pub partitions: Option<u32>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    tenants: BTreeMap<TenantId, BTreeMap<TopicName, Arc<Topic>>>,
+    next_topic_id: u64,
+}
+
+/// The broker of one node.
+#[derive(Debug)]
+pub struct Broker {
+    config: BrokerConfig,
+    meta: Mutex<MetaLog>,
+    state: RwLock<State>,
+    shutting_down: AtomicBool,
+}
+
+impl Broker {
+    /// Opens the data directory: replays the metadata, opens (and recovers) every partition,
+    /// removes directories of deleted topics, and creates the `default` tenant when fresh.
+    pub fn open(config: BrokerConfig) -> Result<Broker, BrokerError> {
+        let data = &config.data_dir;
+        std::fs::create_dir_all(data.join("topics")).map_err(|e| {
+            BrokerError::StorageUnavailable(format!("create {}: {e}", data.display()))
+        })?;
+        let (meta, commands) = MetaLog::open(&data.join("meta"))?;
+        let fresh = commands.is_empty();
+        let broker = Broker {
+            config,
+            meta: Mutex::new(meta),
+            state: RwLock::new(State::default()),
+            shutting_down: AtomicBool::new(false),
+        };
+        for command in commands {
+            broker.apply(command)?;
+        }
+        broker.remove_orphan_topic_dirs()?;
+        if fresh {
+            broker.create_tenant(&TenantId::parse(DEFAULT_TENANT)?)?;
+        }
+        Ok(broker)
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.config.limits
+    }
+
+    /// Settings for topics created without them.
+    pub fn topic_defaults(&self) -> &TopicConfig {
+        &self.config.topic_defaults
+    }
+
+    fn topics_dir(&self) -> PathBuf {
+        self.config.data_dir.join("topics")
+    }
+
+    fn state(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn state_mut(&self) -> std::sync::RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Applies a command to the in-memory state (at replay, and after it was made durable).
+    fn apply(&self, command: Command) -> Result<(), BrokerError> {
+        let mut state = self.state_mut();
+        match command {
+            Command::CreateTenant { tenant } => {
+                state.tenants.entry(TenantId::parse(&tenant)?).or_default();
+            }
+            Command::CreateTopic {
+                id,
+                tenant,
+                name,
+                partitions,
+                config,
+            } => {
+                let (tenant, name) = (TenantId::parse(&tenant)?, TopicName::parse(&name)?);
+                let dir = self.topics_dir().join(id.to_string());
+                let topic = Topic::open(
+                    id,
+                    tenant.clone(),
+                    name.clone(),
+                    dir,
+                    partitions,
+                    config.into(),
+                )?;
+                state.next_topic_id = state.next_topic_id.max(id + 1);
+                state
+                    .tenants
+                    .entry(tenant)
+                    .or_default()
+                    .insert(name, Arc::new(topic));
+            }
+            Command::AlterTopic {
+                id,
+                partitions,
+                config,
+            } => {
+                if let Some(topic) = find_by_id(&state, id) {
+                    topic.set_config(config.into())?;
+                    topic.grow(partitions)?;
+                }
+            }
+            Command::DeleteTopic { id } => {
+                if let Some(topic) = find_by_id(&state, id)
+                    && let Some(topics) = state.tenants.get_mut(topic.tenant())
+                {
+                    topics.remove(topic.name());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Builds a command from the current state, makes it durable, then applies it. Holding
+    /// the metadata lock throughout serializes changes: the checks `build` makes still hold
+    /// when the command is applied, and the log order is the applied order.
+    fn commit(
+        &self,
+        build: impl FnOnce(&State) -> Result<Command, BrokerError>,
+    ) -> Result<(), BrokerError> {
+        self.check_running()?;
+        let mut meta = self.meta.lock().unwrap_or_else(|p| p.into_inner());
+        let command = build(&self.state())?;
+        meta.append(&command)?;
+        self.apply(command)
+    }
+
+    fn check_running(&self) -> Result<(), BrokerError> {
+        if self.shutting_down.load(Ordering::SeqCst) {
+            return Err(BrokerError::ShuttingDown);
+        }
+        Ok(())
+    }
+
+    fn remove_orphan_topic_dirs(&self) -> Result<(), BrokerError> {
+        let live: Vec<u64> = self.all_topics().iter().map(|t| t.id()).collect();
+        let dir = self.topics_dir();
+        let entries = std::fs::read_dir(&dir)
+            .map_err(|e| BrokerError::StorageUnavailable(format!("list {}: {e}", dir.display())))?;
+        for entry in entries.flatten() {
+            let id = entry.file_name().to_string_lossy().parse::<u64>().ok();
+            if id.is_none_or(|id| !live.contains(&id)) {
+                tracing::info!(dir = %entry.path().display(), "removing data of a deleted topic");
+                remove_dir(&entry.path());
+            }
+        }
+        Ok(())
+    }
+
+    /// Every topic of every tenant.
+    pub fn all_topics(&self) -> Vec<Arc<Topic>> {
+        self.state()
+            .tenants
+            .values()
+            .flat_map(|t| t.values().cloned())
+            .collect()
+    }
+
+    /// Tenant names.
+    pub fn tenants(&self) -> Vec<TenantId> {
+        self.state().tenants.keys().cloned().collect()
+    }
+
+    /// Whether the tenant exists.
+    pub fn tenant_exists(&self, tenant: &TenantId) -> bool {
+        self.state().tenants.contains_key(tenant)
+    }
+
+    /// Creates a tenant.
+    pub fn create_tenant(&self, tenant: &TenantId) -> Result<(), BrokerError> {
+        self.commit(|state| {
+            if state.tenants.contains_key(tenant) {
+                return Err(BrokerError::TenantAlreadyExists(tenant.to_string()));
+            }
+            Ok(Command::CreateTenant {
+                tenant: tenant.to_string(),
+            })
+        })
+    }
+
+    /// Creates a topic in `tenant`.
+    pub fn create_topic(
+        &self,
+        tenant: &TenantId,
+        name: TopicName,
+        partitions: u32,
+        config: TopicConfig,
+    ) -> Result<Arc<Topic>, BrokerError> {
+        self.check_partition_count(partitions)?;
+        config.validate()?;
+        self.commit(|state| {
+            let topics = state
+                .tenants
+                .get(tenant)
+                .ok_or_else(|| BrokerError::TenantNotFound(tenant.to_string()))?;
+            if topics.contains_key(&name) {
+                return Err(BrokerError::TopicAlreadyExists(name.to_string()));
+            }
+            Ok(Command::CreateTopic {
+                id: state.next_topic_id,
+                tenant: tenant.to_string(),
+                name: name.to_string(),
+                partitions,
+                config: StoredConfig::from(&config),
+            })
+        })?;
+        self.topic(tenant, name.as_str())
+    }
+
+    fn check_partition_count(&self, partitions: u32) -> Result<(), BrokerError> {
+        let max = self.config.limits.topic_partitions_max;
+        if partitions == 0 || partitions > max {
+            return Err(BrokerError::InvalidRequest(format!(
+                "partitions must be between 1 and topic_partitions_max {max}, got {partitions}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Topics of `tenant`, by name.
+    pub fn list_topics(&self, tenant: &TenantId) -> Result<Vec<Arc<Topic>>, BrokerError> {
+        self.state()
+            .tenants
+            .get(tenant)
+            .map(|t| t.values().cloned().collect())
+            .ok_or_else(|| BrokerError::TenantNotFound(tenant.to_string()))
+    }
+
+    /// One topic of `tenant`. Another tenant's topic of that name is "not found" as well.
+    pub fn topic(&self, tenant: &TenantId, name: &str) -> Result<Arc<Topic>, BrokerError> {
+        let state = self.state();
+        let topics = state
+            .tenants
+            .get(tenant)
+            .ok_or_else(|| BrokerError::TenantNotFound(tenant.to_string()))?;
+        TopicName::parse(name)
+            .ok()
+            .and_then(|n| topics.get(&n).cloned())
+            .ok_or_else(|| BrokerError::TopicNotFound(name.to_owned()))
+    }
+
+    /// Changes settings and/or adds partitions.
+    pub fn alter_topic(
+        &self,
+        tenant: &TenantId,
+        name: &str,
+        change: TopicChange,
+    ) -> Result<Arc<Topic>, BrokerError> {
+        let topic = self.topic(tenant, name)?;
+        let current = topic.partition_count();
+        let partitions = change.partitions.unwrap_or(current);
+        if partitions < current {
+            return Err(BrokerError::InvalidRequest(format!(
+                "partitions can only be added: topic has {current}, asked for {partitions}"
+            )));
+        }
+        self.check_partition_count(partitions)?;
+        let config = change.config.unwrap_or_else(|| topic.config());
+        config.validate()?;
+        self.commit(|state| {
+            still_exists(state, &topic)?;
+            Ok(Command::AlterTopic {
+                id: topic.id(),
+                partitions,
+                config: StoredConfig::from(&config),
+            })
+        })?;
+        Ok(topic)
+    }
+
+    /// Deletes a topic and its data.
+    pub fn delete_topic(&self, tenant: &TenantId, name: &str) -> Result<(), BrokerError> {
+        let topic = self.topic(tenant, name)?;
+        self.commit(|state| {
+            still_exists(state, &topic)?;
+            Ok(Command::DeleteTopic { id: topic.id() })
+        })?;
+        remove_dir(topic.dir());
+        Ok(())
+    }
+
+    /// Appends a producer's RecordBatch to one partition, storing it as it came.
+    pub fn produce_batch(
+        &self,
+        tenant: &TenantId,
+        topic: &str,
+        partition: i64,
+        batch: &mut [u8],
+    ) -> Result<AppendInfo, BrokerError> {
+        self.check_running()?;
+        self.topic(tenant, topic)?
+            .partition(partition)?
+            .append(batch)
+    }
+
+    /// Produces plain records; one result per record, in request order.
+    pub fn produce_records(
+        &self,
+        tenant: &TenantId,
+        topic: &str,
+        records: Vec<NewRecord>,
+    ) -> Result<Vec<Result<RecordPosition, BrokerError>>, BrokerError> {
+        self.check_running()?;
+        let max = self.config.limits.produce_records_max;
+        if records.len() > max {
+            return Err(BrokerError::InvalidRequest(format!(
+                "{} records exceed produce_records_max {max}",
+                records.len()
+            )));
+        }
+        let topic = self.topic(tenant, topic)?;
+        Ok(produce::produce_records(
+            &topic,
+            records,
+            &self.config.limits,
+            now_ms(),
+        ))
+    }
+
+    /// Reads whole batches from one partition, waiting up to `wait` (capped by
+    /// `fetch_wait_ms_max`) when none is there yet; `max_bytes` is capped by `fetch_bytes_max`.
+    pub async fn fetch(
+        &self,
+        tenant: &TenantId,
+        topic: &str,
+        partition: i64,
+        offset: i64,
+        max_bytes: usize,
+        wait: Duration,
+    ) -> Result<Fetched, BrokerError> {
+        let part = self.topic(tenant, topic)?.partition(partition)?;
+        let limits = &self.config.limits;
+        let wait = wait.min(Duration::from_millis(limits.fetch_wait_ms_max));
+        part.fetch(offset, max_bytes.clamp(1, limits.fetch_bytes_max), wait)
+            .await
+    }
+
+    /// Runs retention and due flushes on every partition; returns segments deleted.
+    pub fn maintain(&self) -> usize {
+        let mut deleted = 0;
+        for topic in self.all_topics() {
+            for p in topic.partitions() {
+                match p.maintain() {
+                    Ok(n) => deleted += n,
+                    Err(e) => {
+                        tracing::warn!(topic = %topic.name(), partition = p.index(), error = %e, "log maintenance failed")
+                    }
+                }
+            }
+        }
+        deleted
+    }
+
+    /// Refuses new writes, then flushes every partition and the metadata and writes their
+    /// clean-shutdown markers. Returns the first error after trying everything.
+    pub fn shutdown(&self) -> Result<(), BrokerError> {
+        self.shutting_down.store(true, Ordering::SeqCst);
+        let mut first_error = None;
+        for topic in self.all_topics() {
+            for p in topic.partitions() {
+                if let Err(e) = p.shutdown() {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        let mut meta = self.meta.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = meta.shutdown() {
+            first_error.get_or_insert(e);
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+/// The topic with internal id `id`; commands are only built for live topics, so at replay a
+/// miss is a no-op rather than a reason to refuse to start.
+fn find_by_id(state: &State, id: u64) -> Option<Arc<Topic>> {
+    state
+        .tenants
+        .values()
+        .flat_map(|t| t.values())
+        .find(|t| t.id() == id)
+        .cloned()
+}
+
+/// Refuses a change to a topic deleted since it was looked up.
+fn still_exists(state: &State, topic: &Topic) -> Result<(), BrokerError> {
+    find_by_id(state, topic.id())
+        .map(|_| ())
+        .ok_or_else(|| BrokerError::TopicNotFound(topic.name().to_string()))
+}
+
+fn remove_dir(dir: &Path) {
+    if let Err(e) = std::fs::remove_dir_all(dir) {
+        tracing::warn!(dir = %dir.display(), error = %e, "could not remove topic data");
+    }
+}

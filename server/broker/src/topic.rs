@@ -1,0 +1,356 @@
+//! Topics and their partitions: settings, the partition logs, appends and long-poll fetches.
+//!
+//! Owns one topic's partitions and the wake-up of waiting fetches. Must not know tenants'
+//! credentials or any transport: callers hand in validated names and bytes.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::time::Duration;
+
+use tokio::sync::watch;
+use weir_log::{AppendInfo, FlushPolicy, Log, LogConfig};
+
+use crate::{BrokerError, TenantId, TopicName};
+
+/// Default retention by age: 7 days, as Kafka.
+pub const RETENTION_MS_DEFAULT: u64 = 7 * 24 * 3600 * 1000;
+
+/// Per-topic settings. Every field has a default and is checked by `validate`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicConfig {
+    /// Delete segments whose newest record is older than this; `None` keeps them forever.
+    pub retention_ms: Option<u64>,
+    /// Delete the oldest segments while a partition is larger than this; `None` = no limit.
+    pub retention_bytes: Option<u64>,
+    /// Roll a segment before it grows past this many bytes.
+    pub segment_bytes: u64,
+    /// Roll a segment when its first append is this old.
+    pub segment_ms: u64,
+    /// Largest batch a producer may send.
+    pub batch_bytes_max: u32,
+    /// fdatasync after every this many records (`None`: on roll and close only; the page cache
+    /// and the clean-shutdown path keep the rest).
+    pub flush_records: Option<u64>,
+    /// fdatasync when this many milliseconds passed since the last one.
+    pub flush_ms: Option<u64>,
+}
+
+impl Default for TopicConfig {
+    fn default() -> Self {
+        TopicConfig {
+            retention_ms: Some(RETENTION_MS_DEFAULT),
+            retention_bytes: None,
+            segment_bytes: weir_log::SEGMENT_BYTES_DEFAULT,
+            segment_ms: weir_log::SEGMENT_MS_DEFAULT,
+            batch_bytes_max: weir_log::BATCH_BYTES_MAX_DEFAULT,
+            flush_records: None,
+            flush_ms: None,
+        }
+    }
+}
+
+impl TopicConfig {
+    /// The log settings this topic gives each of its partitions.
+    pub fn log_config(&self) -> LogConfig {
+        let flush = match (self.flush_records, self.flush_ms) {
+            (Some(1), _) => FlushPolicy::EveryAppend,
+            (Some(n), _) => FlushPolicy::EveryRecords(n),
+            (None, Some(ms)) => FlushPolicy::EveryMs(ms),
+            (None, None) => FlushPolicy::Never,
+        };
+        LogConfig {
+            segment_bytes: self.segment_bytes,
+            segment_ms: self.segment_ms,
+            batch_bytes_max: self.batch_bytes_max,
+            retention_ms: self.retention_ms,
+            retention_bytes: self.retention_bytes,
+            flush,
+            ..LogConfig::default()
+        }
+    }
+
+    /// Checks every setting against its bounds.
+    pub fn validate(&self) -> Result<(), BrokerError> {
+        if self.flush_records.is_some() && self.flush_ms.is_some() {
+            return Err(BrokerError::InvalidConfig {
+                name: "flush_records".into(),
+                reason: "set flush_records or flush_ms, not both".into(),
+            });
+        }
+        self.log_config().validate().map_err(BrokerError::from)
+    }
+}
+
+/// One partition: its log and a signal that wakes fetches waiting for new records.
+#[derive(Debug)]
+pub struct Partition {
+    index: u32,
+    log: Mutex<Log>,
+    end: watch::Sender<i64>,
+}
+
+/// Offsets of a partition at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartitionOffsets {
+    /// First offset still stored.
+    pub log_start_offset: i64,
+    /// Offset after the last record readers may see.
+    pub high_watermark: i64,
+    /// Bytes stored.
+    pub size_bytes: u64,
+}
+
+/// Whole batches read from a partition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fetched {
+    /// Concatenated RecordBatch v2 bytes, possibly empty.
+    pub batches: Vec<u8>,
+    /// Where the next fetch continues.
+    pub next_offset: i64,
+    /// Offsets of the partition when the read was made.
+    pub offsets: PartitionOffsets,
+}
+
+impl Partition {
+    fn open(dir: PathBuf, index: u32, config: LogConfig) -> Result<Self, BrokerError> {
+        let log = Log::open(dir, config)?;
+        if let Some(cut) = &log.recovery_report().truncated {
+            tracing::warn!(partition = index, dir = %log.dir().display(), %cut, "recovery cut a torn tail");
+        }
+        let (end, _) = watch::channel(log.log_end_offset());
+        Ok(Partition {
+            index,
+            log: Mutex::new(log),
+            end,
+        })
+    }
+
+    /// The partition number.
+    pub fn index(&self) -> u32 {
+        self.index
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Log> {
+        // A panic while holding the lock cannot leave the log half-updated in memory in a way
+        // reads would trust less than the file itself, so a poisoned mutex is still usable.
+        self.log.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Appends one validated batch, assigning its offsets, and wakes waiting fetches.
+    pub fn append(&self, batch: &mut [u8]) -> Result<AppendInfo, BrokerError> {
+        let mut log = self.lock();
+        let info = log.append(batch)?;
+        self.end.send_replace(log.log_end_offset());
+        Ok(info)
+    }
+
+    /// A receiver that sees every change of the partition's end offset (for live tails that
+    /// wait on several partitions at once).
+    pub fn subscribe(&self) -> watch::Receiver<i64> {
+        self.end.subscribe()
+    }
+
+    /// Current offsets.
+    pub fn offsets(&self) -> PartitionOffsets {
+        let log = self.lock();
+        PartitionOffsets {
+            log_start_offset: log.log_start_offset(),
+            high_watermark: log.log_end_offset(),
+            size_bytes: log.size_bytes(),
+        }
+    }
+
+    /// The first offset whose record is at or after `timestamp`, `None` if none is.
+    pub fn offset_for_timestamp(&self, timestamp: i64) -> Result<Option<i64>, BrokerError> {
+        Ok(self.lock().offset_for_timestamp(timestamp)?)
+    }
+
+    /// Reads whole batches from `offset`, up to `max_bytes` (always at least one batch when
+    /// there is one). When nothing is there yet, waits up to `wait` for records to arrive.
+    pub async fn fetch(
+        &self,
+        offset: i64,
+        max_bytes: usize,
+        wait: Duration,
+    ) -> Result<Fetched, BrokerError> {
+        let fetched = self.read(offset, max_bytes)?;
+        if !fetched.batches.is_empty() || wait.is_zero() {
+            return Ok(fetched);
+        }
+        let mut rx = self.end.subscribe();
+        // Errors mean the partition is being dropped (topic deleted): answer with what we have.
+        let _ = tokio::time::timeout(wait, rx.wait_for(|&end| end > offset)).await;
+        self.read(offset, max_bytes)
+    }
+
+    /// Reads without waiting. Bytes are copied out of the page cache after the lock is released.
+    pub fn read(&self, offset: i64, max_bytes: usize) -> Result<Fetched, BrokerError> {
+        let mut batches = Vec::new();
+        let mut next = offset;
+        let offsets = loop {
+            let (slice, offsets) = {
+                let log = self.lock();
+                let offsets = PartitionOffsets {
+                    log_start_offset: log.log_start_offset(),
+                    high_watermark: log.log_end_offset(),
+                    size_bytes: log.size_bytes(),
+                };
+                (
+                    log.read(next, max_bytes - batches.len().min(max_bytes))?,
+                    offsets,
+                )
+            };
+            let room = max_bytes.saturating_sub(batches.len());
+            let fits = batches.is_empty() || slice.len() <= room;
+            if slice.is_empty() || !fits {
+                break offsets;
+            }
+            slice
+                .read_into(&mut batches)
+                .map_err(|e| BrokerError::StorageUnavailable(e.to_string()))?;
+            next = slice.next_offset();
+            if batches.len() >= max_bytes || next >= offsets.high_watermark {
+                break offsets;
+            }
+        };
+        Ok(Fetched {
+            batches,
+            next_offset: next,
+            offsets,
+        })
+    }
+
+    fn set_config(&self, config: LogConfig) -> Result<(), BrokerError> {
+        Ok(self.lock().set_config(config)?)
+    }
+
+    /// Runs retention and a due flush. Returns the number of segments deleted.
+    pub fn maintain(&self) -> Result<usize, BrokerError> {
+        let mut log = self.lock();
+        log.flush_if_due()?;
+        Ok(log.apply_retention()?.segments_deleted)
+    }
+
+    /// Flushes and writes the clean-shutdown marker; later writes are refused.
+    pub fn shutdown(&self) -> Result<(), BrokerError> {
+        Ok(self.lock().shutdown()?)
+    }
+}
+
+/// A topic: a tenant-scoped name, settings and partitions.
+#[derive(Debug)]
+pub struct Topic {
+    id: u64,
+    tenant: TenantId,
+    name: TopicName,
+    dir: PathBuf,
+    config: RwLock<TopicConfig>,
+    partitions: RwLock<Vec<Arc<Partition>>>,
+    /// Round-robin position for records without a key or partition.
+    next_unkeyed: AtomicU32,
+}
+
+impl Topic {
+    /// Opens (creating when new) the partition directories `dir/0`, `dir/1`, ...
+    pub(crate) fn open(
+        id: u64,
+        tenant: TenantId,
+        name: TopicName,
+        dir: PathBuf,
+        partitions: u32,
+        config: TopicConfig,
+    ) -> Result<Self, BrokerError> {
+        let log_config = config.log_config();
+        let parts = (0..partitions)
+            .map(|p| Partition::open(dir.join(p.to_string()), p, log_config.clone()).map(Arc::new))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Topic {
+            id,
+            tenant,
+            name,
+            dir,
+            config: RwLock::new(config),
+            partitions: RwLock::new(parts),
+            next_unkeyed: AtomicU32::new(0),
+        })
+    }
+
+    /// Internal id; names the topic's directory.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Owning tenant.
+    pub fn tenant(&self) -> &TenantId {
+        &self.tenant
+    }
+
+    /// Topic name.
+    pub fn name(&self) -> &TopicName {
+        &self.name
+    }
+
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Current settings.
+    pub fn config(&self) -> TopicConfig {
+        self.config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Number of partitions.
+    pub fn partition_count(&self) -> u32 {
+        self.partitions().len() as u32
+    }
+
+    /// All partitions, in order.
+    pub fn partitions(&self) -> Vec<Arc<Partition>> {
+        self.partitions
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// One partition.
+    pub fn partition(&self, index: i64) -> Result<Arc<Partition>, BrokerError> {
+        let parts = self.partitions.read().unwrap_or_else(|p| p.into_inner());
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| parts.get(i).cloned())
+            .ok_or_else(|| BrokerError::PartitionNotFound {
+                topic: self.name.to_string(),
+                partition: index,
+            })
+    }
+
+    /// The next partition for a record with neither key nor partition.
+    pub(crate) fn next_round_robin(&self, partitions: u32) -> u32 {
+        self.next_unkeyed.fetch_add(1, Ordering::Relaxed) % partitions
+    }
+
+    /// Applies new settings to every partition.
+    pub(crate) fn set_config(&self, config: TopicConfig) -> Result<(), BrokerError> {
+        let log_config = config.log_config();
+        for p in self.partitions() {
+            p.set_config(log_config.clone())?;
+        }
+        *self.config.write().unwrap_or_else(|p| p.into_inner()) = config;
+        Ok(())
+    }
+
+    /// Opens partitions up to `count` (never fewer: partitions are only ever added).
+    pub(crate) fn grow(&self, count: u32) -> Result<(), BrokerError> {
+        let log_config = self.config().log_config();
+        let mut parts = self.partitions.write().unwrap_or_else(|p| p.into_inner());
+        for p in parts.len() as u32..count {
+            let part = Partition::open(self.dir.join(p.to_string()), p, log_config.clone())?;
+            parts.push(Arc::new(part));
+        }
+        Ok(())
+    }
+}
