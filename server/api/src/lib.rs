@@ -1,0 +1,100 @@
+//! weir-api: the REST (axum) and gRPC (tonic) gateway in front of the broker.
+//!
+//! Decodes requests, calls the broker, encodes responses. The only crate that knows HTTP
+//! status codes and gRPC codes (`error.rs` maps `ErrorCode` to both). Must not hold domain
+//! rules: both transports call the same broker functions.
+
+mod error;
+pub mod grpc;
+mod metrics;
+pub mod rest;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use weir_broker::Broker;
+
+pub use error::{ApiError, GRPC_ERROR_CODE_KEY, Problem, grpc_code, http_status};
+pub use metrics::install_recorder;
+pub use rest::openapi;
+
+/// Limits of the gateway itself (the broker enforces its own).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayLimits {
+    /// Largest REST request body, in bytes.
+    pub request_bytes_max: usize,
+    /// Largest gRPC message, in bytes.
+    pub grpc_message_bytes_max: usize,
+    /// Most records one REST fetch returns.
+    pub fetch_records_max: usize,
+    /// Most live-tail (SSE) streams open at once.
+    pub sse_streams_max: usize,
+}
+
+impl Default for GatewayLimits {
+    fn default() -> Self {
+        GatewayLimits {
+            request_bytes_max: 16 << 20,
+            grpc_message_bytes_max: 16 << 20,
+            fetch_records_max: 10_000,
+            sse_streams_max: 256,
+        }
+    }
+}
+
+/// Where this node can be reached, as advertised in metadata.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NodeInfo {
+    /// Broker id.
+    pub id: u32,
+    /// REST address (host:port).
+    pub http_addr: String,
+    /// gRPC address (host:port).
+    pub grpc_addr: String,
+}
+
+/// What every handler shares.
+#[derive(Debug)]
+pub struct ApiState {
+    /// The broker.
+    pub broker: Arc<Broker>,
+    /// Gateway limits.
+    pub limits: GatewayLimits,
+    /// This node's addresses.
+    pub node: NodeInfo,
+    /// Renders `/metrics`; `None` when no recorder is installed.
+    pub metrics: Option<PrometheusHandle>,
+    ready: AtomicBool,
+    sse_slots: Arc<tokio::sync::Semaphore>,
+}
+
+impl ApiState {
+    /// State for a node; not ready until `set_ready(true)`.
+    pub fn new(
+        broker: Arc<Broker>,
+        limits: GatewayLimits,
+        node: NodeInfo,
+        metrics: Option<PrometheusHandle>,
+    ) -> Arc<Self> {
+        let sse_slots = Arc::new(tokio::sync::Semaphore::new(limits.sse_streams_max));
+        Arc::new(ApiState {
+            broker,
+            limits,
+            node,
+            metrics,
+            ready: AtomicBool::new(false),
+            sse_slots,
+        })
+    }
+
+    /// Whether `/readyz` answers 200.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::SeqCst)
+    }
+
+    /// Marks the node ready (after start-up) or not (when stopping).
+    pub fn set_ready(&self, ready: bool) {
+        self.ready.store(ready, Ordering::SeqCst);
+    }
+}

@@ -1,0 +1,209 @@
+//! Live tail over Server-Sent Events: `GET .../topics/{topic}/records:stream`.
+//!
+//! Each record is one `record` event whose id lists every tailed partition's next offset
+//! (`0:15,1:7`), so a reconnecting client resumes exactly where it stopped by sending that id
+//! back as `Last-Event-ID`. Owns the per-stream task; the number of open streams is bounded by
+//! `sse_streams_max`.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use serde::Deserialize;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use utoipa::IntoParams;
+use weir_broker::{BrokerError, Partition};
+use weir_proto::ErrorCode;
+
+use super::extract::{ApiPath, ApiQuery};
+use super::records::records_from;
+use super::tenant_of;
+use super::topics::TopicPath;
+use crate::{ApiError, ApiState};
+
+/// Bytes read from one partition per round of the tail loop.
+const TAIL_READ_BYTES: usize = 256 * 1024;
+/// Events buffered per stream before the reader is waited for.
+const TAIL_BUFFER_EVENTS: usize = 64;
+/// How long the tail waits for new records before checking the client is still there.
+const TAIL_IDLE_WAIT: Duration = Duration::from_secs(15);
+
+/// Query of a live tail.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TailQuery {
+    /// Comma-separated partitions to tail (default: all).
+    pub partitions: Option<String>,
+    /// Where to start without a `Last-Event-ID`: `latest` (default) or `earliest`.
+    pub from: Option<String>,
+}
+
+/// Tail a topic live (Server-Sent Events; resumable with `Last-Event-ID`).
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/topics/{topic}/records:stream", tag = "records",
+    params(TopicPath, TailQuery,
+        ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event id")),
+    responses(
+        (status = 200, description = "An event stream of `record` events whose data is a record (with its partition)", content_type = "text/event-stream"),
+        (status = 404, description = "No such topic", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many open streams", body = crate::Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn tail(
+    State(state): State<Arc<ApiState>>,
+    ApiPath(path): ApiPath<TopicPath>,
+    ApiQuery(q): ApiQuery<TailQuery>,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let tenant = tenant_of(&state, &path.tenant)?;
+    let topic = state.broker.topic(&tenant, &path.topic)?;
+    let selected = match &q.partitions {
+        None => topic.partitions(),
+        Some(list) => list
+            .split(',')
+            .map(|p| {
+                let p = p.trim().parse::<i64>().map_err(|_| {
+                    ApiError::invalid(format!("partitions must be numbers, got {p:?}"))
+                })?;
+                Ok(topic.partition(p)?)
+            })
+            .collect::<Result<Vec<_>, ApiError>>()?,
+    };
+    let resume = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .map(parse_event_id)
+        .transpose()?
+        .unwrap_or_default();
+    let earliest = match q.from.as_deref() {
+        None | Some("latest") => false,
+        Some("earliest") => true,
+        Some(other) => {
+            return Err(ApiError::invalid(format!(
+                "from must be earliest or latest, got {other:?}"
+            )));
+        }
+    };
+    let permit = Arc::clone(&state.sse_slots)
+        .try_acquire_owned()
+        .map_err(|_| {
+            ApiError::new(
+                ErrorCode::Unavailable,
+                "too many live tails open (sse_streams_max)",
+            )
+        })?;
+    let positions = selected
+        .into_iter()
+        .map(|p| {
+            let o = p.offsets();
+            let start = resume.get(&p.index()).copied().unwrap_or(if earliest {
+                o.log_start_offset
+            } else {
+                o.high_watermark
+            });
+            (p, start)
+        })
+        .collect();
+    let (tx, rx) = mpsc::channel(TAIL_BUFFER_EVENTS);
+    tokio::spawn(async move {
+        let _permit = permit;
+        run_tail(positions, tx).await;
+    });
+    Ok(Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::default()))
+}
+
+fn parse_event_id(id: &str) -> Result<BTreeMap<u32, i64>, ApiError> {
+    id.split(',')
+        .filter(|s| !s.is_empty())
+        .map(|pair| {
+            let (p, o) = pair.split_once(':').ok_or_else(|| bad_id(id))?;
+            Ok((
+                p.parse().map_err(|_| bad_id(id))?,
+                o.parse().map_err(|_| bad_id(id))?,
+            ))
+        })
+        .collect()
+}
+
+fn bad_id(id: &str) -> ApiError {
+    ApiError::invalid(format!(
+        "Last-Event-ID {id:?} is not a list of partition:offset"
+    ))
+}
+
+fn event_id(positions: &[(Arc<Partition>, i64)]) -> String {
+    positions
+        .iter()
+        .map(|(p, o)| format!("{}:{o}", p.index()))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Sends every new record of the tailed partitions until the client goes away.
+async fn run_tail(
+    mut positions: Vec<(Arc<Partition>, i64)>,
+    tx: mpsc::Sender<Result<Event, Infallible>>,
+) {
+    let mut watchers: Vec<_> = positions.iter().map(|(p, _)| p.subscribe()).collect();
+    loop {
+        for w in &mut watchers {
+            w.borrow_and_update();
+        }
+        let mut sent_any = false;
+        for i in 0..positions.len() {
+            match send_new(&mut positions, i, &tx).await {
+                Ok(sent) => sent_any |= sent,
+                Err(()) => return,
+            }
+        }
+        if sent_any {
+            continue;
+        }
+        let changed =
+            futures_util::future::select_all(watchers.iter_mut().map(|w| Box::pin(w.changed())));
+        match tokio::time::timeout(TAIL_IDLE_WAIT, changed).await {
+            Ok((Err(_), _, _)) => return, // the topic was deleted
+            Ok(_) => {}
+            Err(_) if tx.is_closed() => return,
+            Err(_) => {}
+        }
+    }
+}
+
+/// Sends what partition `i` has past its position. `Err` when the client is gone.
+async fn send_new(
+    positions: &mut [(Arc<Partition>, i64)],
+    i: usize,
+    tx: &mpsc::Sender<Result<Event, Infallible>>,
+) -> Result<bool, ()> {
+    let (partition, offset) = (&positions[i].0, positions[i].1);
+    let fetched = match partition.read(offset, TAIL_READ_BYTES) {
+        Ok(f) => f,
+        Err(BrokerError::OffsetOutOfRange { start, .. }) => {
+            positions[i].1 = start; // retention passed us: continue at the log start
+            return Ok(false);
+        }
+        Err(_) => return Err(()),
+    };
+    let index = partition.index();
+    let Ok((records, next)) = records_from(&fetched, offset, usize::MAX, Some(index)) else {
+        return Err(());
+    };
+    let sent = !records.is_empty();
+    for record in records {
+        positions[i].1 = record.offset + 1;
+        let data = serde_json::to_string(&record).unwrap_or_default();
+        let event = Event::default()
+            .event("record")
+            .id(event_id(positions))
+            .data(data);
+        tx.send(Ok(event)).await.map_err(|_| ())?;
+    }
+    positions[i].1 = next;
+    Ok(sent)
+}

@@ -1,0 +1,315 @@
+//! REST topic administration: `/v1/tenants/{tenant}/topics[/{topic}]`.
+//!
+//! Owns the topic DTOs and their conversion to broker types. Must not implement topic rules:
+//! the broker validates names, counts and settings.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use weir_broker::{Topic, TopicChange, TopicConfig, TopicName};
+
+use super::extract::{ApiJson, ApiPath};
+use super::tenant_of;
+use crate::{ApiError, ApiState, Problem};
+
+/// Topic settings. On create and alter, omitted fields keep their default or current value.
+/// `retention_ms` and `retention_bytes` take -1 for unlimited.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TopicConfigDto {
+    /// Delete segments whose newest record is older than this (ms); -1 keeps them forever.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention_ms: Option<i64>,
+    /// Delete oldest segments while a partition is larger than this (bytes); -1 = no limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention_bytes: Option<i64>,
+    /// Roll a segment before it grows past this many bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segment_bytes: Option<u64>,
+    /// Roll a segment when its first append is this old (ms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segment_ms: Option<u64>,
+    /// Largest batch a producer may send (bytes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_bytes_max: Option<u32>,
+    /// fsync after this many records; absent: on segment roll and shutdown only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flush_records: Option<u64>,
+    /// fsync when this many ms passed since the last one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flush_ms: Option<u64>,
+}
+
+impl TopicConfigDto {
+    /// Every setting of `c`, filled in.
+    pub fn from_config(c: &TopicConfig) -> Self {
+        let unlimited = |v: Option<u64>| Some(v.map_or(-1, |v| v.min(i64::MAX as u64) as i64));
+        TopicConfigDto {
+            retention_ms: unlimited(c.retention_ms),
+            retention_bytes: unlimited(c.retention_bytes),
+            segment_bytes: Some(c.segment_bytes),
+            segment_ms: Some(c.segment_ms),
+            batch_bytes_max: Some(c.batch_bytes_max),
+            flush_records: c.flush_records,
+            flush_ms: c.flush_ms,
+        }
+    }
+
+    /// `base` with the fields set here replaced.
+    pub fn apply_to(&self, base: &TopicConfig) -> Result<TopicConfig, ApiError> {
+        let limit = |name: &str, v: Option<i64>, current: Option<u64>| match v {
+            None => Ok(current),
+            Some(-1) => Ok(None),
+            Some(n) if n >= 0 => Ok(Some(n as u64)),
+            Some(n) => Err(ApiError::new(
+                weir_proto::ErrorCode::InvalidConfig,
+                format!("{name} must be -1 (unlimited) or at least 0, got {n}"),
+            )),
+        };
+        Ok(TopicConfig {
+            retention_ms: limit("retention_ms", self.retention_ms, base.retention_ms)?,
+            retention_bytes: limit(
+                "retention_bytes",
+                self.retention_bytes,
+                base.retention_bytes,
+            )?,
+            segment_bytes: self.segment_bytes.unwrap_or(base.segment_bytes),
+            segment_ms: self.segment_ms.unwrap_or(base.segment_ms),
+            batch_bytes_max: self.batch_bytes_max.unwrap_or(base.batch_bytes_max),
+            flush_records: self.flush_records.or(base.flush_records),
+            flush_ms: self.flush_ms.or(base.flush_ms),
+        })
+    }
+}
+
+/// Body of a topic creation.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTopic {
+    /// Topic name: 1 to 249 of a-z, A-Z, 0-9, '.', '_', '-'.
+    pub name: String,
+    /// Number of partitions (default 1).
+    #[serde(default = "one")]
+    pub partitions: u32,
+    /// Settings; omitted ones take the server defaults.
+    #[serde(default)]
+    pub config: TopicConfigDto,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// Body of a topic change.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlterTopic {
+    /// Settings to change; omitted ones keep their current value.
+    #[serde(default)]
+    pub config: Option<TopicConfigDto>,
+    /// New partition count; partitions can only be added.
+    #[serde(default)]
+    pub partitions: Option<u32>,
+}
+
+/// One partition of a topic.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PartitionDto {
+    /// Partition number.
+    pub partition: u32,
+    /// First offset still stored.
+    pub log_start_offset: i64,
+    /// Offset after the last readable record.
+    pub high_watermark: i64,
+    /// Bytes stored.
+    pub size_bytes: u64,
+    /// Broker id of the leader.
+    pub leader: u32,
+}
+
+/// A topic with its partitions and settings.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TopicDto {
+    /// Topic name.
+    pub name: String,
+    /// Partition count.
+    pub partitions: u32,
+    /// Records stored, summed over partitions (high watermark − log start offset).
+    pub records: i64,
+    /// Bytes stored, summed over partitions.
+    pub size_bytes: u64,
+    /// Every setting, defaults filled in.
+    pub config: TopicConfigDto,
+}
+
+/// A topic described in full.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TopicDetailDto {
+    /// Topic name.
+    pub name: String,
+    /// Each partition's offsets and size.
+    pub partitions: Vec<PartitionDto>,
+    /// Every setting, defaults filled in.
+    pub config: TopicConfigDto,
+}
+
+/// The topics of a tenant.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TopicList {
+    /// Topics, by name.
+    pub topics: Vec<TopicDto>,
+}
+
+/// Path of a tenant.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct TenantPath {
+    /// Tenant name.
+    pub tenant: String,
+}
+
+/// Path of a topic.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct TopicPath {
+    /// Tenant name.
+    pub tenant: String,
+    /// Topic name.
+    pub topic: String,
+}
+
+pub(crate) fn partitions_of(topic: &Topic) -> Vec<PartitionDto> {
+    topic
+        .partitions()
+        .iter()
+        .map(|p| {
+            let o = p.offsets();
+            PartitionDto {
+                partition: p.index(),
+                log_start_offset: o.log_start_offset,
+                high_watermark: o.high_watermark,
+                size_bytes: o.size_bytes,
+                leader: 0,
+            }
+        })
+        .collect()
+}
+
+pub(crate) fn summary_of(topic: &Topic) -> TopicDto {
+    let parts = partitions_of(topic);
+    TopicDto {
+        name: topic.name().to_string(),
+        partitions: parts.len() as u32,
+        records: parts
+            .iter()
+            .map(|p| p.high_watermark - p.log_start_offset)
+            .sum(),
+        size_bytes: parts.iter().map(|p| p.size_bytes).sum(),
+        config: TopicConfigDto::from_config(&topic.config()),
+    }
+}
+
+pub(crate) fn detail_of(topic: &Topic) -> TopicDetailDto {
+    TopicDetailDto {
+        name: topic.name().to_string(),
+        partitions: partitions_of(topic),
+        config: TopicConfigDto::from_config(&topic.config()),
+    }
+}
+
+/// Create a topic.
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/topics", tag = "topics",
+    params(TenantPath), request_body = CreateTopic,
+    responses(
+        (status = 201, description = "Created", body = TopicDetailDto),
+        (status = 400, description = "Invalid name, partitions or config", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A topic of that name exists", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn create_topic(
+    State(state): State<Arc<ApiState>>,
+    ApiPath(path): ApiPath<TenantPath>,
+    ApiJson(body): ApiJson<CreateTopic>,
+) -> Result<impl IntoResponse, ApiError> {
+    let tenant = tenant_of(&state, &path.tenant)?;
+    let name = TopicName::parse(&body.name)?;
+    let config = body.config.apply_to(state.broker.topic_defaults())?;
+    let topic = state
+        .broker
+        .create_topic(&tenant, name, body.partitions, config)?;
+    Ok((StatusCode::CREATED, axum::Json(detail_of(&topic))))
+}
+
+/// List topics.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/topics", tag = "topics", params(TenantPath),
+    responses((status = 200, description = "Topics of the tenant", body = TopicList)))]
+pub(crate) async fn list_topics(
+    State(state): State<Arc<ApiState>>,
+    ApiPath(path): ApiPath<TenantPath>,
+) -> Result<axum::Json<TopicList>, ApiError> {
+    let tenant = tenant_of(&state, &path.tenant)?;
+    let topics = state.broker.list_topics(&tenant)?;
+    Ok(axum::Json(TopicList {
+        topics: topics.iter().map(|t| summary_of(t)).collect(),
+    }))
+}
+
+/// Describe a topic: partitions with offsets and sizes, and settings.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/topics/{topic}", tag = "topics", params(TopicPath),
+    responses(
+        (status = 200, description = "The topic", body = TopicDetailDto),
+        (status = 404, description = "No such topic", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn describe_topic(
+    State(state): State<Arc<ApiState>>,
+    ApiPath(path): ApiPath<TopicPath>,
+) -> Result<axum::Json<TopicDetailDto>, ApiError> {
+    let tenant = tenant_of(&state, &path.tenant)?;
+    let topic = state.broker.topic(&tenant, &path.topic)?;
+    Ok(axum::Json(detail_of(&topic)))
+}
+
+/// Change settings and/or add partitions.
+#[utoipa::path(patch, path = "/v1/tenants/{tenant}/topics/{topic}", tag = "topics",
+    params(TopicPath), request_body = AlterTopic,
+    responses(
+        (status = 200, description = "The changed topic", body = TopicDetailDto),
+        (status = 400, description = "Invalid change", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such topic", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn alter_topic(
+    State(state): State<Arc<ApiState>>,
+    ApiPath(path): ApiPath<TopicPath>,
+    ApiJson(body): ApiJson<AlterTopic>,
+) -> Result<axum::Json<TopicDetailDto>, ApiError> {
+    let tenant = tenant_of(&state, &path.tenant)?;
+    let current = state.broker.topic(&tenant, &path.topic)?;
+    let config = body
+        .config
+        .map(|c| c.apply_to(&current.config()))
+        .transpose()?;
+    let change = TopicChange {
+        config,
+        partitions: body.partitions,
+    };
+    let topic = state.broker.alter_topic(&tenant, &path.topic, change)?;
+    Ok(axum::Json(detail_of(&topic)))
+}
+
+/// Delete a topic and its data.
+#[utoipa::path(delete, path = "/v1/tenants/{tenant}/topics/{topic}", tag = "topics", params(TopicPath),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such topic", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn delete_topic(
+    State(state): State<Arc<ApiState>>,
+    ApiPath(path): ApiPath<TopicPath>,
+) -> Result<StatusCode, ApiError> {
+    let tenant = tenant_of(&state, &path.tenant)?;
+    state.broker.delete_topic(&tenant, &path.topic)?;
+    Ok(StatusCode::NO_CONTENT)
+}

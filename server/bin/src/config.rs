@@ -1,0 +1,209 @@
+//! `weir serve` settings: defaults < TOML file < `WEIR_*` environment < flags.
+//!
+//! Owns the file format and the merge. Must not start anything.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use weir_api::GatewayLimits;
+use weir_api::rest::topics::TopicConfigDto;
+use weir_broker::{Limits, TopicConfig};
+
+/// Data directory when none is given.
+pub const DATA_DIR_DEFAULT: &str = "./weir-data";
+/// REST (and UI) address when none is given.
+pub const HTTP_ADDR_DEFAULT: &str = "127.0.0.1:8780";
+/// gRPC address when none is given.
+pub const GRPC_ADDR_DEFAULT: &str = "127.0.0.1:8781";
+/// How often retention and timed flushes run, in milliseconds.
+pub const MAINTENANCE_INTERVAL_MS_DEFAULT: u64 = 30_000;
+/// How long a stopping server waits for in-flight requests, in milliseconds.
+pub const SHUTDOWN_GRACE_MS_DEFAULT: u64 = 5_000;
+
+/// The TOML file. Every key is optional; unknown keys are an error.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Root of all data.
+    pub data_dir: Option<PathBuf>,
+    /// REST address.
+    pub http_addr: Option<SocketAddr>,
+    /// gRPC address.
+    pub grpc_addr: Option<SocketAddr>,
+    /// Retention / flush pass interval.
+    pub maintenance_interval_ms: Option<u64>,
+    /// Grace period for in-flight requests at shutdown.
+    pub shutdown_grace_ms: Option<u64>,
+    /// Request limits.
+    #[serde(default)]
+    pub limits: FileLimits,
+    /// Settings of topics created without them (the REST topic config shape; -1 = unlimited
+    /// for the retention settings).
+    #[serde(default)]
+    pub topic_defaults: TopicConfigDto,
+}
+
+/// `[limits]` in the TOML file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileLimits {
+    /// Largest REST request body.
+    pub request_bytes_max: Option<usize>,
+    /// Largest gRPC message.
+    pub grpc_message_bytes_max: Option<usize>,
+    /// Largest record.
+    pub record_bytes_max: Option<usize>,
+    /// Most records per produce request.
+    pub produce_records_max: Option<usize>,
+    /// Most partitions per topic.
+    pub topic_partitions_max: Option<u32>,
+    /// Largest fetch per partition.
+    pub fetch_bytes_max: Option<usize>,
+    /// Longest fetch wait.
+    pub fetch_wait_ms_max: Option<u64>,
+    /// Most records per REST fetch.
+    pub fetch_records_max: Option<usize>,
+    /// Most open live tails.
+    pub sse_streams_max: Option<usize>,
+}
+
+/// The settings `weir serve` runs with.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Root of all data.
+    pub data_dir: PathBuf,
+    /// REST address.
+    pub http_addr: SocketAddr,
+    /// gRPC address.
+    pub grpc_addr: SocketAddr,
+    /// Retention / flush pass interval.
+    pub maintenance_interval_ms: u64,
+    /// Grace period at shutdown.
+    pub shutdown_grace_ms: u64,
+    /// Broker limits.
+    pub limits: Limits,
+    /// Gateway limits.
+    pub gateway: GatewayLimits,
+    /// Topic defaults.
+    pub topic_defaults: TopicConfig,
+}
+
+/// Values given as flags or environment variables (clap merges those two).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `--data-dir` / `WEIR_DATA_DIR`.
+    pub data_dir: Option<PathBuf>,
+    /// `--http-addr` / `WEIR_HTTP_ADDR`.
+    pub http_addr: Option<SocketAddr>,
+    /// `--grpc-addr` / `WEIR_GRPC_ADDR`.
+    pub grpc_addr: Option<SocketAddr>,
+}
+
+/// Reads `file` (if any) and applies `overrides` on top.
+pub fn resolve(file: Option<&Path>, overrides: Overrides) -> Result<ServeConfig, String> {
+    let f = match file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+            toml::from_str::<FileConfig>(&text)
+                .map_err(|e| format!("invalid config file {}: {e}", path.display()))?
+        }
+        None => FileConfig::default(),
+    };
+    let parse = |s: &str| s.parse::<SocketAddr>().expect("default address parses");
+    let limits = merge_limits(&f.limits);
+    let gateway = merge_gateway(&f.limits);
+    let topic_defaults = merge_topic_defaults(&f.topic_defaults)?;
+    Ok(ServeConfig {
+        data_dir: overrides
+            .data_dir
+            .or(f.data_dir)
+            .unwrap_or_else(|| PathBuf::from(DATA_DIR_DEFAULT)),
+        http_addr: overrides
+            .http_addr
+            .or(f.http_addr)
+            .unwrap_or_else(|| parse(HTTP_ADDR_DEFAULT)),
+        grpc_addr: overrides
+            .grpc_addr
+            .or(f.grpc_addr)
+            .unwrap_or_else(|| parse(GRPC_ADDR_DEFAULT)),
+        maintenance_interval_ms: f
+            .maintenance_interval_ms
+            .unwrap_or(MAINTENANCE_INTERVAL_MS_DEFAULT)
+            .max(1),
+        shutdown_grace_ms: f.shutdown_grace_ms.unwrap_or(SHUTDOWN_GRACE_MS_DEFAULT),
+        limits,
+        gateway,
+        topic_defaults,
+    })
+}
+
+fn merge_limits(f: &FileLimits) -> Limits {
+    let d = Limits::default();
+    Limits {
+        record_bytes_max: f.record_bytes_max.unwrap_or(d.record_bytes_max),
+        produce_records_max: f.produce_records_max.unwrap_or(d.produce_records_max),
+        topic_partitions_max: f.topic_partitions_max.unwrap_or(d.topic_partitions_max),
+        fetch_bytes_max: f.fetch_bytes_max.unwrap_or(d.fetch_bytes_max),
+        fetch_wait_ms_max: f.fetch_wait_ms_max.unwrap_or(d.fetch_wait_ms_max),
+    }
+}
+
+fn merge_gateway(f: &FileLimits) -> GatewayLimits {
+    let d = GatewayLimits::default();
+    GatewayLimits {
+        request_bytes_max: f.request_bytes_max.unwrap_or(d.request_bytes_max),
+        grpc_message_bytes_max: f.grpc_message_bytes_max.unwrap_or(d.grpc_message_bytes_max),
+        fetch_records_max: f.fetch_records_max.unwrap_or(d.fetch_records_max),
+        sse_streams_max: f.sse_streams_max.unwrap_or(d.sse_streams_max),
+    }
+}
+
+fn merge_topic_defaults(f: &TopicConfigDto) -> Result<TopicConfig, String> {
+    let config = f
+        .apply_to(&TopicConfig::default())
+        .map_err(|e| format!("topic_defaults: {}", e.message))?;
+    config
+        .validate()
+        .map_err(|e| format!("topic_defaults: {e}"))?;
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_file_beats_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("weir.toml");
+        std::fs::write(
+            &path,
+            "data_dir = \"/from/file\"\nhttp_addr = \"127.0.0.1:1111\"\n[limits]\nrecord_bytes_max = 42\n",
+        )
+        .unwrap();
+        let overrides = Overrides {
+            http_addr: Some("127.0.0.1:2222".parse().unwrap()),
+            ..Overrides::default()
+        };
+        let c = resolve(Some(&path), overrides).unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/from/file"));
+        assert_eq!(c.http_addr.port(), 2222);
+        assert_eq!(c.grpc_addr, GRPC_ADDR_DEFAULT.parse().unwrap());
+        assert_eq!(c.limits.record_bytes_max, 42);
+        let c = resolve(None, Overrides::default()).unwrap();
+        assert_eq!(c.data_dir, PathBuf::from(DATA_DIR_DEFAULT));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("weir.toml");
+        std::fs::write(&path, "data_dri = \"/typo\"\n").unwrap();
+        let err = resolve(Some(&path), Overrides::default()).unwrap_err();
+        assert!(err.contains("data_dri"), "{err}");
+        std::fs::write(&path, "[topic_defaults]\nsegment_bytes = 3\n").unwrap();
+        assert!(resolve(Some(&path), Overrides::default()).is_err());
+    }
+}

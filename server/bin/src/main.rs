@@ -1,0 +1,92 @@
+//! `weir`: the Weir server and its command-line tools in one binary.
+//!
+//! Owns argument parsing and dispatch. Each command lives in its own module; this file must
+//! stay a table of contents.
+
+mod config;
+mod serve;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Weir: a multi-tenant streaming service.
+#[derive(Debug, Parser)]
+#[command(name = "weir", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a node: REST and gRPC on loopback, data under ./weir-data by default.
+    Serve(ServeArgs),
+    /// Print the OpenAPI document of the REST API.
+    Openapi,
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Directory for all data (default ./weir-data).
+    #[arg(long, env = "WEIR_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// REST address, host:port (default 127.0.0.1:8780; port 0 picks a free one).
+    #[arg(long, env = "WEIR_HTTP_ADDR")]
+    http_addr: Option<SocketAddr>,
+    /// gRPC address, host:port (default 127.0.0.1:8781; port 0 picks a free one).
+    #[arg(long, env = "WEIR_GRPC_ADDR")]
+    grpc_addr: Option<SocketAddr>,
+    /// TOML config file; flags and WEIR_* variables override it.
+    #[arg(long, env = "WEIR_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve(args),
+        Command::Openapi => print_openapi(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("weir: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(args: ServeArgs) -> Result<(), String> {
+    init_tracing();
+    let overrides = config::Overrides {
+        data_dir: args.data_dir,
+        http_addr: args.http_addr,
+        grpc_addr: args.grpc_addr,
+    };
+    let config = config::resolve(args.config.as_deref(), overrides)?;
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(serve::run(config))
+}
+
+fn print_openapi() -> Result<(), String> {
+    let json = weir_api::openapi()
+        .to_pretty_json()
+        .map_err(|e| format!("cannot render the OpenAPI document: {e}"))?;
+    println!("{json}");
+    Ok(())
+}
+
+/// Logs to stderr; `WEIR_LOG` (or `RUST_LOG`) sets the filter, `info` by default.
+fn init_tracing() {
+    let filter = std::env::var("WEIR_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .init();
+}

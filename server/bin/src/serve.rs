@@ -1,0 +1,181 @@
+//! `weir serve`: opens the broker, serves REST and gRPC, runs log maintenance, and stops
+//! cleanly on SIGTERM or SIGINT.
+//!
+//! Owns process wiring and the shutdown order: stop accepting → finish in-flight requests
+//! (bounded by `shutdown_grace_ms`) → flush and write clean-shutdown markers → exit 0.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_stream::wrappers::TcpListenerStream;
+use weir_api::{ApiState, NodeInfo};
+use weir_broker::{Broker, BrokerConfig};
+
+use crate::config::ServeConfig;
+
+/// Runs a node until a stop signal. Prints where everything is on stdout.
+pub async fn run(config: ServeConfig) -> Result<(), String> {
+    let metrics = weir_api::install_recorder()
+        .map_err(|e| format!("cannot install the metrics recorder: {e}"))?;
+    let started = Instant::now();
+    let broker_config = BrokerConfig {
+        data_dir: config.data_dir.clone(),
+        limits: config.limits.clone(),
+        topic_defaults: config.topic_defaults.clone(),
+    };
+    let broker = tokio::task::spawn_blocking(move || Broker::open(broker_config))
+        .await
+        .map_err(|e| format!("opening the data directory panicked: {e}"))?
+        .map_err(|e| {
+            format!(
+                "cannot open data directory {}: {e}",
+                config.data_dir.display()
+            )
+        })?;
+    let broker = Arc::new(broker);
+    let http = bind(config.http_addr, "REST").await?;
+    let grpc = bind(config.grpc_addr, "gRPC").await?;
+    let (http_addr, grpc_addr) = (local(&http)?, local(&grpc)?);
+    let node = NodeInfo {
+        id: 0,
+        http_addr: http_addr.to_string(),
+        grpc_addr: grpc_addr.to_string(),
+    };
+    let state = ApiState::new(
+        Arc::clone(&broker),
+        config.gateway.clone(),
+        node,
+        Some(metrics),
+    );
+    announce(&config, http_addr, grpc_addr, started.elapsed());
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let rest = tokio::spawn(serve_rest(http, Arc::clone(&state), stop_rx.clone()));
+    let grpc = tokio::spawn(serve_grpc(grpc, Arc::clone(&state), stop_rx.clone()));
+    let maintenance = tokio::spawn(maintain(
+        Arc::clone(&broker),
+        Duration::from_millis(config.maintenance_interval_ms),
+        stop_rx,
+    ));
+    state.set_ready(true);
+
+    let signal = wait_for_signal().await;
+    tracing::info!(
+        signal,
+        "stopping: no new connections, finishing in-flight requests"
+    );
+    state.set_ready(false);
+    let _ = stop_tx.send(true);
+    let grace = Duration::from_millis(config.shutdown_grace_ms);
+    let drained = tokio::time::timeout(grace, async {
+        let _ = rest.await;
+        let _ = grpc.await;
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            ?grace,
+            "in-flight requests still open after the grace period; closing them"
+        );
+    }
+    let _ = maintenance.await;
+    tokio::task::spawn_blocking(move || broker.shutdown())
+        .await
+        .map_err(|e| format!("shutdown panicked: {e}"))?
+        .map_err(|e| format!("shutdown could not flush everything: {e}"))?;
+    println!("weir: stopped cleanly");
+    Ok(())
+}
+
+async fn bind(addr: SocketAddr, what: &str) -> Result<TcpListener, String> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen for {what} on {addr}: {e}"))
+}
+
+fn local(listener: &TcpListener) -> Result<SocketAddr, String> {
+    listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the bound address: {e}"))
+}
+
+/// Prints the addresses (tests and people read these lines).
+fn announce(config: &ServeConfig, http: SocketAddr, grpc: SocketAddr, took: Duration) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "weir {} ready in {took:.1?}",
+        env!("CARGO_PKG_VERSION")
+    );
+    let _ = writeln!(out, "  data dir:  {}", config.data_dir.display());
+    let _ = writeln!(out, "weir: rest listening on http://{http}");
+    let _ = writeln!(out, "weir: grpc listening on {grpc}");
+    let _ = writeln!(out, "  API docs:  http://{http}/docs");
+    let _ = writeln!(out, "  metrics:   http://{http}/metrics");
+    let _ = out.flush();
+}
+
+async fn stopped(mut stop: watch::Receiver<bool>) {
+    let _ = stop.changed().await;
+}
+
+async fn serve_rest(listener: TcpListener, state: Arc<ApiState>, stop: watch::Receiver<bool>) {
+    let router = weir_api::rest::router(state);
+    if let Err(e) = axum::serve(listener, router)
+        .with_graceful_shutdown(stopped(stop))
+        .await
+    {
+        tracing::error!(error = %e, "REST server failed");
+    }
+}
+
+async fn serve_grpc(listener: TcpListener, state: Arc<ApiState>, stop: watch::Receiver<bool>) {
+    let routes = weir_api::grpc::routes(state);
+    let incoming = TcpListenerStream::new(listener);
+    if let Err(e) = tonic::transport::Server::builder()
+        .add_routes(routes)
+        .serve_with_incoming_shutdown(incoming, stopped(stop))
+        .await
+    {
+        tracing::error!(error = %e, "gRPC server failed");
+    }
+}
+
+/// Retention and timed flushes, off the request path.
+async fn maintain(broker: Arc<Broker>, every: Duration, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                let broker = Arc::clone(&broker);
+                let deleted = tokio::task::spawn_blocking(move || broker.maintain()).await.unwrap_or(0);
+                if deleted > 0 {
+                    tracing::info!(segments = deleted, "retention deleted segments");
+                }
+            }
+            // The only change ever sent is the stop.
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+async fn wait_for_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot listen for SIGTERM; stopping on Ctrl-C only");
+            let _ = tokio::signal::ctrl_c().await;
+            return "SIGINT";
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+    }
+}
