@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 use weir_log::{AppendInfo, FlushPolicy, Log, LogConfig};
+use weir_proto::batch::BatchHeader;
 
 use crate::{BrokerError, TenantId, TopicName};
 
@@ -88,6 +89,8 @@ pub struct Partition {
     index: u32,
     log: Mutex<Log>,
     end: watch::Sender<i64>,
+    /// tenant, topic, partition: the labels of this partition's metrics.
+    labels: [(&'static str, String); 3],
 }
 
 /// Offsets of a partition at one moment.
@@ -113,16 +116,27 @@ pub struct Fetched {
 }
 
 impl Partition {
-    fn open(dir: PathBuf, index: u32, config: LogConfig) -> Result<Self, BrokerError> {
+    fn open(
+        dir: PathBuf,
+        index: u32,
+        config: LogConfig,
+        owner: (&TenantId, &TopicName),
+    ) -> Result<Self, BrokerError> {
         let log = Log::open(dir, config)?;
         if let Some(cut) = &log.recovery_report().truncated {
             tracing::warn!(partition = index, dir = %log.dir().display(), %cut, "recovery cut a torn tail");
         }
         let (end, _) = watch::channel(log.log_end_offset());
+        let labels = [
+            ("tenant", owner.0.to_string()),
+            ("topic", owner.1.to_string()),
+            ("partition", index.to_string()),
+        ];
         Ok(Partition {
             index,
             log: Mutex::new(log),
             end,
+            labels,
         })
     }
 
@@ -142,6 +156,10 @@ impl Partition {
         let mut log = self.lock();
         let info = log.append(batch)?;
         self.end.send_replace(log.log_end_offset());
+        drop(log);
+        let records = (info.last_offset - info.base_offset + 1) as u64;
+        metrics::counter!("weir_records_in_total", &self.labels).increment(records);
+        metrics::counter!("weir_bytes_in_total", &self.labels).increment(batch.len() as u64);
         Ok(info)
     }
 
@@ -214,6 +232,9 @@ impl Partition {
                 break offsets;
             }
         };
+        metrics::counter!("weir_bytes_out_total", &self.labels).increment(batches.len() as u64);
+        metrics::counter!("weir_records_out_total", &self.labels)
+            .increment(count_records(&batches));
         Ok(Fetched {
             batches,
             next_offset: next,
@@ -236,6 +257,16 @@ impl Partition {
     pub fn shutdown(&self) -> Result<(), BrokerError> {
         Ok(self.lock().shutdown()?)
     }
+}
+
+/// Records in a run of whole batches, from their headers alone.
+fn count_records(mut bytes: &[u8]) -> u64 {
+    let mut count = 0;
+    while let Ok(header) = BatchHeader::parse(bytes) {
+        count += header.records_count.max(0) as u64;
+        bytes = bytes.get(header.total_len()..).unwrap_or_default();
+    }
+    count
 }
 
 /// A topic: a tenant-scoped name, settings and partitions.
@@ -263,7 +294,15 @@ impl Topic {
     ) -> Result<Self, BrokerError> {
         let log_config = config.log_config();
         let parts = (0..partitions)
-            .map(|p| Partition::open(dir.join(p.to_string()), p, log_config.clone()).map(Arc::new))
+            .map(|p| {
+                Partition::open(
+                    dir.join(p.to_string()),
+                    p,
+                    log_config.clone(),
+                    (&tenant, &name),
+                )
+                .map(Arc::new)
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Topic {
             id,
@@ -348,7 +387,8 @@ impl Topic {
         let log_config = self.config().log_config();
         let mut parts = self.partitions.write().unwrap_or_else(|p| p.into_inner());
         for p in parts.len() as u32..count {
-            let part = Partition::open(self.dir.join(p.to_string()), p, log_config.clone())?;
+            let owner = (&self.tenant, &self.name);
+            let part = Partition::open(self.dir.join(p.to_string()), p, log_config.clone(), owner)?;
             parts.push(Arc::new(part));
         }
         Ok(())

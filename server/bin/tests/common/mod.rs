@@ -92,10 +92,16 @@ impl Server {
         self.child.as_ref().expect("running").id()
     }
 
-    /// Sends SIGTERM and waits for the exit.
-    pub fn stop(mut self) -> ExitStatus {
+    /// Sends SIGTERM, waits for the exit, and returns the status with what the server printed
+    /// on stdout after its addresses.
+    pub fn stop(mut self) -> (ExitStatus, Vec<String>) {
         self.signal("TERM");
-        self.wait()
+        let status = self.wait();
+        let mut printed = Vec::new();
+        while let Ok(line) = self.stdout.recv_timeout(Duration::from_secs(5)) {
+            printed.push(line);
+        }
+        (status, printed)
     }
 
     /// Sends SIGKILL and waits for the exit.
