@@ -44,15 +44,21 @@ impl ApiError {
         Self::new(ErrorCode::InvalidRequest, message)
     }
 
+    /// The `weir.v1.ErrorDetail` a gRPC caller sees: in a status's details, or in a stream
+    /// response or record position that failed on its own.
+    pub fn detail(&self) -> ErrorDetail {
+        ErrorDetail {
+            code: self.code.as_str().to_owned(),
+            message: self.message.clone(),
+            retry_after_ms: self.retry_after.map_or(0, |d| d.as_millis() as u64),
+        }
+    }
+
     /// The gRPC form: code, message, `ErrorDetail` in the details, code in the metadata.
     pub fn into_status(self) -> tonic::Status {
         metrics::counter!("weir_errors_total", "code" => self.code.as_str(), "transport" => "grpc")
             .increment(1);
-        let detail = ErrorDetail {
-            code: self.code.as_str().to_owned(),
-            message: self.message.clone(),
-            retry_after_ms: self.retry_after.map_or(0, |d| d.as_millis() as u64),
-        };
+        let detail = self.detail();
         let mut status = tonic::Status::with_details(
             grpc_code(self.code),
             self.message,

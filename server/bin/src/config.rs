@@ -54,6 +54,8 @@ pub struct FileLimits {
     pub grpc_message_bytes_max: Option<usize>,
     /// Largest record.
     pub record_bytes_max: Option<usize>,
+    /// Most headers per record.
+    pub record_headers_max: Option<usize>,
     /// Most records per produce request.
     pub produce_records_max: Option<usize>,
     /// Most partitions per topic.
@@ -143,6 +145,7 @@ fn merge_limits(f: &FileLimits) -> Limits {
     let d = Limits::default();
     Limits {
         record_bytes_max: f.record_bytes_max.unwrap_or(d.record_bytes_max),
+        record_headers_max: f.record_headers_max.unwrap_or(d.record_headers_max),
         produce_records_max: f.produce_records_max.unwrap_or(d.produce_records_max),
         topic_partitions_max: f.topic_partitions_max.unwrap_or(d.topic_partitions_max),
         fetch_bytes_max: f.fetch_bytes_max.unwrap_or(d.fetch_bytes_max),

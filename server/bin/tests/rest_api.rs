@@ -334,7 +334,15 @@ async fn bad_requests_get_problem_json_with_the_right_code() {
     create_topic(&c, &s, "t", 2).await;
     let records = s.url("/v1/tenants/default/topics/t/records");
 
+    let many_headers: serde_json::Map<String, Value> =
+        (0..65).map(|i| (format!("h{i}"), json!("v"))).collect();
     let cases: Vec<(reqwest::RequestBuilder, StatusCode, &str)> = vec![
+        (
+            c.post(&records)
+                .json(&json!({"records": [{"value": 1, "headers": many_headers}]})),
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+        ),
         (
             c.get(s.url("/nope")),
             StatusCode::NOT_FOUND,

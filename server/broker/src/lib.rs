@@ -19,7 +19,7 @@ use std::time::Duration;
 
 pub use error::BrokerError;
 pub use names::{TENANT_NAME_BYTES_MAX, TOPIC_NAME_BYTES_MAX, TenantId, TopicName};
-pub use produce::{NewRecord, RecordPosition};
+pub use produce::{NewRecord, RecordPosition, check_record};
 pub use topic::{Fetched, Partition, PartitionOffsets, RETENTION_MS_DEFAULT, Topic, TopicConfig};
 pub use weir_log::AppendInfo;
 
@@ -33,6 +33,8 @@ pub const DEFAULT_TENANT: &str = "default";
 pub struct Limits {
     /// Largest record (key + value + headers), in bytes.
     pub record_bytes_max: usize,
+    /// Most headers on one record.
+    pub record_headers_max: usize,
     /// Most records in one produce request.
     pub produce_records_max: usize,
     /// Most partitions a topic may have.
@@ -47,6 +49,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             record_bytes_max: 1 << 20,
+            record_headers_max: 64,
             produce_records_max: 10_000,
             topic_partitions_max: 1_000,
             fetch_bytes_max: 64 << 20,

@@ -51,6 +51,25 @@ pub struct RecordPosition {
     pub timestamp: i64,
 }
 
+/// Checks a record against `record_bytes_max` and `record_headers_max`.
+pub fn check_record(record: &NewRecord, limits: &Limits) -> Result<(), BrokerError> {
+    let size = record.payload_bytes();
+    if size > limits.record_bytes_max {
+        return Err(BrokerError::RecordTooLarge {
+            size,
+            max: limits.record_bytes_max,
+        });
+    }
+    if record.headers.len() > limits.record_headers_max {
+        return Err(BrokerError::InvalidRequest(format!(
+            "{} headers exceed record_headers_max {}",
+            record.headers.len(),
+            limits.record_headers_max
+        )));
+    }
+    Ok(())
+}
+
 /// Chooses a partition: explicit, else murmur2 of the key (Kafka's rule), else round robin.
 pub(crate) fn choose_partition(
     topic: &Topic,
@@ -85,12 +104,8 @@ pub(crate) fn produce_records(
     // Per partition: (request index, record) in request order.
     let mut by_partition: Vec<Vec<(usize, Record)>> = (0..count).map(|_| Vec::new()).collect();
     for (i, record) in records.into_iter().enumerate() {
-        let size = record.payload_bytes();
-        if size > limits.record_bytes_max {
-            results[i] = Some(Err(BrokerError::RecordTooLarge {
-                size,
-                max: limits.record_bytes_max,
-            }));
+        if let Err(e) = check_record(&record, limits) {
+            results[i] = Some(Err(e));
             continue;
         }
         match choose_partition(topic, &record, count) {

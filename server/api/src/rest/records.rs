@@ -365,8 +365,8 @@ fn stored_batch_error(e: weir_proto::batch::BatchError) -> ApiError {
     ApiError::new(ErrorCode::Internal, "a stored batch does not decode")
 }
 
-/// The JSON form of a record.
-pub(crate) fn record_dto(r: DecodedRecord, partition: Option<u32>) -> RecordDto {
+/// The JSON form of a record, as REST reads and `weir consume` show it.
+pub fn record_dto(r: DecodedRecord, partition: Option<u32>) -> RecordDto {
     let (key, key_b64) = match r.key {
         None => (None, None),
         Some(k) => match std::str::from_utf8(&k) {

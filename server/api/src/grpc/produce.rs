@@ -1,0 +1,286 @@
+//! gRPC Produce: unary and bidirectional-stream appends of RecordBatch v2 bytes or plain
+//! records, with the acks each request asks for.
+//!
+//! Owns turning `ProduceRequest`s into broker calls and `ProduceResponse`s, and the stream's
+//! in-flight bound. Must not validate batches, check record limits or choose partitions: the
+//! broker does, for REST and gRPC alike.
+//!
+//! Acks: `ACKS_LEADER`, `ACKS_ALL` and `ACKS_UNSPECIFIED` answer after the append (one node:
+//! the leader is every in-sync replica). `ACKS_NONE` checks the request's shape and tenant,
+//! answers with offsets `OFFSET_UNKNOWN`, and appends afterwards; append errors are logged at
+//! debug level, never reported, as the contract says. A unary `ACKS_NONE` append runs on a
+//! blocking task (so two such calls have no order between them, like two unary calls in
+//! flight); on a stream it runs right after its answer is queued, so a stream's appends keep
+//! request order whatever the acks.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use weir_broker::{Broker, BrokerError, NewRecord, TenantId};
+use weir_proto::batch::Header;
+use weir_proto::v1::produce_request::Payload;
+use weir_proto::v1::produce_server::Produce;
+use weir_proto::v1::{Acks, PlainRecord, ProduceRequest, ProduceResponse, RecordPosition};
+
+use super::unary;
+use crate::metrics::track_grpc;
+use crate::rest::tenant_of;
+use crate::{ApiError, ApiState, grpc_code};
+
+/// Responses a ProduceStream may hold computed but not yet written to the client. When they
+/// are all waiting, the stream stops reading requests, so HTTP/2 flow control slows the
+/// producer down instead of the server buffering without bound.
+pub const PRODUCE_STREAM_IN_FLIGHT_MAX: usize = 32;
+
+/// Offset reported when none is known: under `ACKS_NONE`, and as `base_offset`/`last_offset`
+/// of a `records` request (whose offsets are in `positions`).
+pub const OFFSET_UNKNOWN: i64 = -1;
+
+const METHOD_PRODUCE: &str = "/weir.v1.Produce/Produce";
+const METHOD_PRODUCE_STREAM: &str = "/weir.v1.Produce/ProduceStream";
+
+/// The Produce service.
+#[derive(Debug)]
+pub(crate) struct ProduceService {
+    state: Arc<ApiState>,
+}
+
+impl ProduceService {
+    pub(crate) fn new(state: Arc<ApiState>) -> Self {
+        ProduceService { state }
+    }
+}
+
+/// A request whose shape and tenant were checked, ready for the broker.
+#[derive(Debug)]
+struct Append {
+    tenant: TenantId,
+    topic: String,
+    sequence: u64,
+    acks: Acks,
+    body: Body,
+}
+
+/// What to append.
+#[derive(Debug)]
+enum Body {
+    /// One RecordBatch, copied out of the message: the log rewrites its baseOffset in place.
+    Batch { partition: i32, bytes: Vec<u8> },
+    /// Plain records; the broker partitions and batches them.
+    Records(Vec<NewRecord>),
+}
+
+/// Checks a request's tenant, acks and payload, and converts it.
+fn prepare(state: &ApiState, request: ProduceRequest) -> Result<Append, ApiError> {
+    let tenant = tenant_of(state, &request.tenant)?;
+    let acks = Acks::try_from(request.acks)
+        .map_err(|_| ApiError::invalid(format!("unknown acks value {}", request.acks)))?;
+    let body = match request.payload {
+        None => return Err(ApiError::invalid("payload must be a batch or records")),
+        Some(Payload::Batch(bytes)) => Body::Batch {
+            partition: request.partition,
+            bytes: bytes.to_vec(),
+        },
+        Some(Payload::Records(list)) if list.records.is_empty() => {
+            return Err(ApiError::invalid("records must not be empty"));
+        }
+        Some(Payload::Records(list)) => {
+            Body::Records(list.records.into_iter().map(new_record).collect())
+        }
+    };
+    Ok(Append {
+        tenant,
+        topic: request.topic,
+        sequence: request.sequence,
+        acks,
+        body,
+    })
+}
+
+fn new_record(r: PlainRecord) -> NewRecord {
+    NewRecord {
+        key: r.key,
+        value: r.value,
+        headers: r
+            .headers
+            .into_iter()
+            .map(|h| Header {
+                key: h.key,
+                value: h.value,
+            })
+            .collect(),
+        partition: r.partition.map(i64::from),
+        timestamp: r.timestamp,
+    }
+}
+
+impl Append {
+    /// Appends and reports where everything landed.
+    fn run(self, broker: &Broker) -> Result<ProduceResponse, ApiError> {
+        let (tenant, topic, sequence) = (&self.tenant, self.topic.as_str(), self.sequence);
+        match self.body {
+            Body::Batch {
+                partition,
+                mut bytes,
+            } => {
+                let info = broker.produce_batch(tenant, topic, partition.into(), &mut bytes)?;
+                Ok(ProduceResponse {
+                    sequence,
+                    partition,
+                    base_offset: info.base_offset,
+                    last_offset: info.last_offset,
+                    ..ProduceResponse::default()
+                })
+            }
+            Body::Records(records) => {
+                let results = broker.produce_records(tenant, topic, records)?;
+                Ok(ProduceResponse {
+                    sequence,
+                    base_offset: OFFSET_UNKNOWN,
+                    last_offset: OFFSET_UNKNOWN,
+                    positions: results.into_iter().map(position).collect(),
+                    ..ProduceResponse::default()
+                })
+            }
+        }
+    }
+
+    /// The answer to an `ACKS_NONE` request, given before it is appended.
+    fn unacked_response(&self) -> ProduceResponse {
+        let partition = match &self.body {
+            Body::Batch { partition, .. } => *partition,
+            Body::Records(_) => 0,
+        };
+        ProduceResponse {
+            sequence: self.sequence,
+            partition,
+            base_offset: OFFSET_UNKNOWN,
+            last_offset: OFFSET_UNKNOWN,
+            ..ProduceResponse::default()
+        }
+    }
+
+    /// Appends an `ACKS_NONE` request whose answer is gone: a failure has nobody to tell.
+    fn run_unacked(self, broker: &Broker) {
+        let (topic, sequence) = (self.topic.clone(), self.sequence);
+        if let Err(e) = self.run(broker) {
+            tracing::debug!(%topic, sequence, error = %e, "an acks=none produce failed");
+        }
+    }
+}
+
+fn position(result: Result<weir_broker::RecordPosition, BrokerError>) -> RecordPosition {
+    match result {
+        Ok(p) => RecordPosition {
+            partition: i32::try_from(p.partition).unwrap_or(i32::MAX),
+            offset: p.offset,
+            timestamp: p.timestamp,
+            error: None,
+        },
+        Err(e) => RecordPosition {
+            partition: 0,
+            offset: OFFSET_UNKNOWN,
+            timestamp: 0,
+            error: Some(ApiError::from(e).detail()),
+        },
+    }
+}
+
+/// One unary produce.
+async fn produce_unary(
+    state: Arc<ApiState>,
+    request: ProduceRequest,
+) -> Result<ProduceResponse, ApiError> {
+    let append = prepare(&state, request)?;
+    if append.acks != Acks::None {
+        return append.run(&state.broker);
+    }
+    let response = append.unacked_response();
+    tokio::task::spawn_blocking(move || append.run_unacked(&state.broker));
+    Ok(response)
+}
+
+type ResponseSender = mpsc::Sender<Result<ProduceResponse, tonic::Status>>;
+
+/// Serves one ProduceStream: requests in order, one response each, until the client stops
+/// sending or goes away.
+async fn serve_stream(
+    state: Arc<ApiState>,
+    mut requests: tonic::Streaming<ProduceRequest>,
+    responses: ResponseSender,
+) {
+    loop {
+        let request = match requests.message().await {
+            Ok(Some(request)) => request,
+            Ok(None) => return,
+            Err(status) => {
+                // The request stream broke (bad message, reset): nothing more will come.
+                let _ = responses.send(Err(status)).await;
+                return;
+            }
+        };
+        if !answer_in_stream(&state, request, &responses).await {
+            return;
+        }
+    }
+}
+
+/// Processes one stream request and queues its response. Returns false once the client is
+/// gone.
+async fn answer_in_stream(
+    state: &ApiState,
+    request: ProduceRequest,
+    responses: &ResponseSender,
+) -> bool {
+    let started = Instant::now();
+    let sequence = request.sequence;
+    let (outcome, unacked) = match prepare(state, request) {
+        Ok(append) if append.acks == Acks::None => (Ok(append.unacked_response()), Some(append)),
+        Ok(append) => (append.run(&state.broker), None),
+        Err(e) => (Err(e), None),
+    };
+    let code = outcome
+        .as_ref()
+        .map_or_else(|e| grpc_code(e.code), |_| tonic::Code::Ok);
+    track_grpc(METHOD_PRODUCE_STREAM, started, code);
+    let response = outcome.unwrap_or_else(|e| ProduceResponse {
+        sequence,
+        error: Some(e.detail()),
+        ..ProduceResponse::default()
+    });
+    if responses.send(Ok(response)).await.is_err() {
+        return false;
+    }
+    if let Some(append) = unacked {
+        append.run_unacked(&state.broker);
+    }
+    true
+}
+
+#[tonic::async_trait]
+impl Produce for ProduceService {
+    async fn produce(
+        &self,
+        request: tonic::Request<ProduceRequest>,
+    ) -> Result<tonic::Response<ProduceResponse>, tonic::Status> {
+        let state = Arc::clone(&self.state);
+        unary(METHOD_PRODUCE, produce_unary(state, request.into_inner())).await
+    }
+
+    type ProduceStreamStream = ReceiverStream<Result<ProduceResponse, tonic::Status>>;
+
+    async fn produce_stream(
+        &self,
+        request: tonic::Request<tonic::Streaming<ProduceRequest>>,
+    ) -> Result<tonic::Response<Self::ProduceStreamStream>, tonic::Status> {
+        let (tx, rx) = mpsc::channel(PRODUCE_STREAM_IN_FLIGHT_MAX);
+        tokio::spawn(serve_stream(
+            Arc::clone(&self.state),
+            request.into_inner(),
+            tx,
+        ));
+        Ok(tonic::Response::new(ReceiverStream::new(rx)))
+    }
+}
