@@ -51,11 +51,23 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// A bug: the server could not handle a well-formed request.
     Internal,
+    /// No such consumer group in this tenant.
+    GroupNotFound,
+    /// The group has live members; the operation needs an empty group.
+    GroupNotEmpty,
+    /// The member id is not (or no longer) in the group: rejoin without a member id.
+    UnknownMember,
+    /// The member epoch is older than the group's view of the member: a zombie was fenced.
+    StaleMemberEpoch,
+    /// The member does not own the partition it commits or reads.
+    PartitionNotAssigned,
+    /// The group has `group_members_max` members already.
+    GroupMaxSizeReached,
 }
 
 impl ErrorCode {
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 27] = [
         ErrorCode::InvalidRequest,
         ErrorCode::InvalidConfig,
         ErrorCode::InvalidBatch,
@@ -77,6 +89,12 @@ impl ErrorCode {
         ErrorCode::RouteNotFound,
         ErrorCode::MethodNotAllowed,
         ErrorCode::Internal,
+        ErrorCode::GroupNotFound,
+        ErrorCode::GroupNotEmpty,
+        ErrorCode::UnknownMember,
+        ErrorCode::StaleMemberEpoch,
+        ErrorCode::PartitionNotAssigned,
+        ErrorCode::GroupMaxSizeReached,
     ];
 
     /// The stable wire name, e.g. `TOPIC_NOT_FOUND`.
@@ -103,6 +121,12 @@ impl ErrorCode {
             ErrorCode::RouteNotFound => "ROUTE_NOT_FOUND",
             ErrorCode::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             ErrorCode::Internal => "INTERNAL",
+            ErrorCode::GroupNotFound => "GROUP_NOT_FOUND",
+            ErrorCode::GroupNotEmpty => "GROUP_NOT_EMPTY",
+            ErrorCode::UnknownMember => "UNKNOWN_MEMBER",
+            ErrorCode::StaleMemberEpoch => "STALE_MEMBER_EPOCH",
+            ErrorCode::PartitionNotAssigned => "PARTITION_NOT_ASSIGNED",
+            ErrorCode::GroupMaxSizeReached => "GROUP_MAX_SIZE_REACHED",
         }
     }
 

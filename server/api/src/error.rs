@@ -98,7 +98,13 @@ pub fn http_status(code: ErrorCode) -> StatusCode {
         ErrorCode::TenantNotFound
         | ErrorCode::TopicNotFound
         | ErrorCode::PartitionNotFound
+        | ErrorCode::GroupNotFound
         | ErrorCode::RouteNotFound => StatusCode::NOT_FOUND,
+        ErrorCode::GroupNotEmpty
+        | ErrorCode::UnknownMember
+        | ErrorCode::StaleMemberEpoch
+        | ErrorCode::PartitionNotAssigned
+        | ErrorCode::GroupMaxSizeReached => StatusCode::CONFLICT,
         ErrorCode::TopicAlreadyExists | ErrorCode::TenantAlreadyExists => StatusCode::CONFLICT,
         ErrorCode::OffsetOutOfRange => StatusCode::RANGE_NOT_SATISFIABLE,
         ErrorCode::RecordTooLarge | ErrorCode::BatchTooLarge | ErrorCode::RequestTooLarge => {
@@ -126,7 +132,13 @@ pub fn grpc_code(code: ErrorCode) -> tonic::Code {
         ErrorCode::TenantNotFound
         | ErrorCode::TopicNotFound
         | ErrorCode::PartitionNotFound
+        | ErrorCode::GroupNotFound
         | ErrorCode::RouteNotFound => tonic::Code::NotFound,
+        ErrorCode::GroupNotEmpty
+        | ErrorCode::UnknownMember
+        | ErrorCode::StaleMemberEpoch
+        | ErrorCode::PartitionNotAssigned => tonic::Code::FailedPrecondition,
+        ErrorCode::GroupMaxSizeReached => tonic::Code::ResourceExhausted,
         ErrorCode::TopicAlreadyExists | ErrorCode::TenantAlreadyExists => {
             tonic::Code::AlreadyExists
         }

@@ -462,6 +462,22 @@ impl Log {
         Ok(outcome)
     }
 
+    /// Deletes whole sealed segments whose records all lie below `offset` (for a log whose
+    /// older records a snapshot already covers). Never deletes the active segment.
+    pub fn delete_before(&mut self, offset: i64) -> Result<RetentionOutcome, LogError> {
+        let mut outcome = RetentionOutcome::default();
+        while self.segments.len() > 1 && self.segments[1].base_offset() <= offset {
+            let seg = self.segments.remove(0);
+            outcome.segments_deleted += 1;
+            outcome.bytes_deleted += seg.size();
+            seg.delete()?;
+        }
+        if outcome.segments_deleted > 0 {
+            self.recompute_running_max();
+        }
+        Ok(outcome)
+    }
+
     /// Removes every record at or after `offset`, cutting at the start of the batch that holds
     /// it (replication truncates divergent suffixes). Returns the new log end offset.
     pub fn truncate(&mut self, offset: i64) -> Result<i64, LogError> {
@@ -718,6 +734,29 @@ mod tests {
         };
         assert!(never.validate().is_err());
         assert!(LogConfig::default().validate().is_ok());
+    }
+
+    #[test]
+    fn delete_before_drops_only_covered_sealed_segments() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = Log::open(dir.path(), LogConfig::default()).unwrap();
+        for ts in 0..3 {
+            log.append(&mut batch(ts)).unwrap();
+            log.roll().unwrap();
+        }
+        log.append(&mut batch(9)).unwrap();
+        assert_eq!(log.segments().len(), 4);
+        assert_eq!(log.delete_before(1).unwrap().segments_deleted, 1);
+        assert_eq!(log.log_start_offset(), 1);
+        // Offset 2 is in the segment starting at 2: it stays.
+        assert_eq!(log.delete_before(2).unwrap().segments_deleted, 1);
+        assert_eq!(log.delete_before(100).unwrap().segments_deleted, 1);
+        assert_eq!(
+            log.segments().len(),
+            1,
+            "the active segment is never deleted"
+        );
+        assert_eq!(log.log_start_offset(), 3);
     }
 
     #[test]

@@ -4,6 +4,11 @@
 //! Owns the request defaults and the stream's read loop and back-pressure. Must not decode or
 //! re-encode batches: bytes go out as the log stored them, and the broker applies its fetch
 //! limits (`fetch_bytes_max`, `fetch_wait_ms_max`) as for REST.
+//!
+//! A FetchStream ends when the client goes away (quietly), when a read fails (with that
+//! error's status: a deleted topic gives TOPIC_NOT_FOUND) or when the node starts shutting
+//! down (UNAVAILABLE; the client resumes from the last `next_offset` elsewhere or later).
+//! Its outcome and whole duration are recorded once, when it ends.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

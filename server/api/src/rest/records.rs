@@ -250,16 +250,10 @@ pub(crate) async fn produce(
     // Everything is checked before anything is written: a bad record fails the whole request.
     for (i, dto) in body.records.into_iter().enumerate() {
         let record = to_new_record(i, dto)?;
-        let size = record.payload_bytes();
-        if size > limits.record_bytes_max {
-            return Err(ApiError::new(
-                ErrorCode::RecordTooLarge,
-                format!(
-                    "records[{i}] has {size} bytes, over record_bytes_max {}",
-                    limits.record_bytes_max
-                ),
-            ));
-        }
+        weir_broker::check_record(&record, limits).map_err(|e| {
+            let e = ApiError::from(e);
+            ApiError::new(e.code, format!("records[{i}]: {}", e.message))
+        })?;
         if let Some(p) = record.partition {
             topic.partition(p)?;
         }
