@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use weir_api::GatewayLimits;
 use weir_api::rest::topics::TopicConfigDto;
-use weir_broker::{Limits, TopicConfig};
+use weir_broker::{GroupLimits, Limits, TopicConfig};
 
 /// Data directory when none is given.
 pub const DATA_DIR_DEFAULT: &str = "./weir-data";
@@ -38,6 +38,9 @@ pub struct FileConfig {
     /// Request limits.
     #[serde(default)]
     pub limits: FileLimits,
+    /// Consumer group limits.
+    #[serde(default)]
+    pub groups: FileGroups,
     /// Settings of topics created without them (the REST topic config shape; -1 = unlimited
     /// for the retention settings).
     #[serde(default)]
@@ -70,6 +73,24 @@ pub struct FileLimits {
     pub sse_streams_max: Option<usize>,
 }
 
+/// `[groups]` in the TOML file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileGroups {
+    /// Most members per group.
+    pub members_max: Option<usize>,
+    /// Most groups per tenant.
+    pub groups_max: Option<usize>,
+    /// Largest offset metadata string.
+    pub offset_metadata_bytes_max: Option<usize>,
+    /// Session timeout when a member asks for none.
+    pub session_timeout_ms_default: Option<u64>,
+    /// Shortest session timeout.
+    pub session_timeout_ms_min: Option<u64>,
+    /// Longest session timeout.
+    pub session_timeout_ms_max: Option<u64>,
+}
+
 /// The settings `weir serve` runs with.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
@@ -89,6 +110,8 @@ pub struct ServeConfig {
     pub gateway: GatewayLimits,
     /// Topic defaults.
     pub topic_defaults: TopicConfig,
+    /// Consumer group limits.
+    pub groups: GroupLimits,
 }
 
 /// Values given as flags or environment variables (clap merges those two).
@@ -138,6 +161,7 @@ pub fn resolve(file: Option<&Path>, overrides: Overrides) -> Result<ServeConfig,
         limits,
         gateway,
         topic_defaults,
+        groups: merge_groups(&f.groups),
     })
 }
 
@@ -150,6 +174,22 @@ fn merge_limits(f: &FileLimits) -> Limits {
         topic_partitions_max: f.topic_partitions_max.unwrap_or(d.topic_partitions_max),
         fetch_bytes_max: f.fetch_bytes_max.unwrap_or(d.fetch_bytes_max),
         fetch_wait_ms_max: f.fetch_wait_ms_max.unwrap_or(d.fetch_wait_ms_max),
+    }
+}
+
+fn merge_groups(f: &FileGroups) -> GroupLimits {
+    let d = GroupLimits::default();
+    GroupLimits {
+        members_max: f.members_max.unwrap_or(d.members_max),
+        groups_max: f.groups_max.unwrap_or(d.groups_max),
+        offset_metadata_bytes_max: f
+            .offset_metadata_bytes_max
+            .unwrap_or(d.offset_metadata_bytes_max),
+        session_timeout_ms_default: f
+            .session_timeout_ms_default
+            .unwrap_or(d.session_timeout_ms_default),
+        session_timeout_ms_min: f.session_timeout_ms_min.unwrap_or(d.session_timeout_ms_min),
+        session_timeout_ms_max: f.session_timeout_ms_max.unwrap_or(d.session_timeout_ms_max),
     }
 }
 

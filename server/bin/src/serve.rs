@@ -26,6 +26,7 @@ pub async fn run(config: ServeConfig) -> Result<(), String> {
         data_dir: config.data_dir.clone(),
         limits: config.limits.clone(),
         topic_defaults: config.topic_defaults.clone(),
+        group_limits: config.groups.clone(),
     };
     let broker = tokio::task::spawn_blocking(move || Broker::open(broker_config))
         .await

@@ -81,6 +81,39 @@ pub enum BrokerError {
     /// The partition's storage failed; no writes on this node.
     #[error("partition storage unavailable: {0}")]
     StorageUnavailable(String),
+    /// No such consumer group.
+    #[error("group {0:?} not found")]
+    GroupNotFound(String),
+    /// The group has members; the operation needs an empty group.
+    #[error("group {0:?} has active members")]
+    GroupNotEmpty(String),
+    /// The member is not in the group (never joined, left, or its session expired).
+    #[error("member {0:?} is not in the group: join again without a member id")]
+    UnknownMember(String),
+    /// The request carries an older epoch than the member's current one.
+    #[error("member {member:?} sent epoch {given:?} but its current epoch is {current}")]
+    StaleMemberEpoch {
+        /// Member id.
+        member: String,
+        /// Epoch in the request.
+        given: Option<i32>,
+        /// Current epoch.
+        current: i32,
+    },
+    /// The member does not own a partition it tried to use.
+    #[error("partition {topic}/{partition} is not assigned to this member")]
+    PartitionNotAssigned {
+        /// Topic.
+        topic: String,
+        /// Partition.
+        partition: u32,
+    },
+    /// The group is full.
+    #[error("the group already has group_members_max {0} members")]
+    GroupMaxSizeReached(usize),
+    /// A count or rate quota was reached.
+    #[error("quota exceeded: {0}")]
+    QuotaExceeded(String),
     /// The broker is shutting down.
     #[error("the broker is shutting down")]
     ShuttingDown,
@@ -107,6 +140,13 @@ impl BrokerError {
             BrokerError::BatchTooLarge { .. } => ErrorCode::BatchTooLarge,
             BrokerError::InvalidBatch(_) => ErrorCode::InvalidBatch,
             BrokerError::StorageUnavailable(_) => ErrorCode::StorageUnavailable,
+            BrokerError::GroupNotFound(_) => ErrorCode::GroupNotFound,
+            BrokerError::GroupNotEmpty(_) => ErrorCode::GroupNotEmpty,
+            BrokerError::UnknownMember(_) => ErrorCode::UnknownMember,
+            BrokerError::StaleMemberEpoch { .. } => ErrorCode::StaleMemberEpoch,
+            BrokerError::PartitionNotAssigned { .. } => ErrorCode::PartitionNotAssigned,
+            BrokerError::GroupMaxSizeReached(_) => ErrorCode::GroupMaxSizeReached,
+            BrokerError::QuotaExceeded(_) => ErrorCode::QuotaExceeded,
             BrokerError::ShuttingDown => ErrorCode::Unavailable,
             BrokerError::Internal(_) => ErrorCode::Internal,
         }

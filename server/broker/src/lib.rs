@@ -6,6 +6,7 @@
 //! indistinguishable from a missing one.
 
 mod error;
+pub mod groups;
 mod metadata;
 mod names;
 mod produce;
@@ -18,6 +19,11 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 pub use error::BrokerError;
+pub use groups::{
+    Assignor, CommitOffset, Committed, GroupDescription, GroupFetchOptions, GroupFetched,
+    GroupLimits, GroupRecord, Heartbeat, MemberDescription, MemberView, OffsetChange, OffsetReset,
+    PartitionLag, Partitions, ResetTo,
+};
 pub use names::{TENANT_NAME_BYTES_MAX, TOPIC_NAME_BYTES_MAX, TenantId, TopicName};
 pub use produce::{NewRecord, RecordPosition, check_record};
 pub use topic::{Fetched, Partition, PartitionOffsets, RETENTION_MS_DEFAULT, Topic, TopicConfig};
@@ -67,6 +73,8 @@ pub struct BrokerConfig {
     pub limits: Limits,
     /// Settings for topics created without them.
     pub topic_defaults: TopicConfig,
+    /// Consumer group limits.
+    pub group_limits: GroupLimits,
 }
 
 /// Changes to a topic: any subset of new settings and a larger partition count.
@@ -89,6 +97,7 @@ struct State {
 pub struct Broker {
     config: BrokerConfig,
     meta: Mutex<MetaLog>,
+    groups: groups::Coordinator,
     state: RwLock<State>,
     shutting_down: AtomicBool,
 }
@@ -103,9 +112,11 @@ impl Broker {
         })?;
         let (meta, commands) = MetaLog::open(&data.join("meta"))?;
         let fresh = commands.is_empty();
+        let groups = groups::Coordinator::open(&data.join("groups"), config.group_limits.clone())?;
         let broker = Broker {
             config,
             meta: Mutex::new(meta),
+            groups,
             state: RwLock::new(State::default()),
             shutting_down: AtomicBool::new(false),
         };
@@ -207,7 +218,7 @@ impl Broker {
         self.apply(command)
     }
 
-    fn check_running(&self) -> Result<(), BrokerError> {
+    pub(crate) fn check_running(&self) -> Result<(), BrokerError> {
         if self.shutting_down.load(Ordering::SeqCst) {
             return Err(BrokerError::ShuttingDown);
         }
@@ -357,6 +368,7 @@ impl Broker {
             still_exists(state, &topic)?;
             Ok(Command::DeleteTopic { id: topic.id() })
         })?;
+        self.forget_topic_offsets(tenant, name)?;
         remove_dir(topic.dir());
         Ok(())
     }
@@ -417,8 +429,10 @@ impl Broker {
             .await
     }
 
-    /// Runs retention and due flushes on every partition; returns segments deleted.
+    /// Runs retention and due flushes on every partition and expires silent group members;
+    /// returns segments deleted.
     pub fn maintain(&self) -> usize {
+        self.groups.expire_all();
         let mut deleted = 0;
         for topic in self.all_topics() {
             for p in topic.partitions() {
@@ -444,6 +458,9 @@ impl Broker {
                     first_error.get_or_insert(e);
                 }
             }
+        }
+        if let Err(e) = self.groups.shutdown() {
+            first_error.get_or_insert(e);
         }
         let mut meta = self.meta.lock().unwrap_or_else(|p| p.into_inner());
         if let Err(e) = meta.shutdown() {

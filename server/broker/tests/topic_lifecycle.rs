@@ -18,6 +18,7 @@ fn open(dir: &std::path::Path) -> Broker {
         data_dir: dir.to_path_buf(),
         limits: Limits::default(),
         topic_defaults: TopicConfig::default(),
+        group_limits: weir_broker::GroupLimits::default(),
     })
     .unwrap()
 }

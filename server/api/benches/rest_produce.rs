@@ -1,0 +1,78 @@
+//! REST produce throughput: batched JSON records (1 KiB string values, 500 per request) POSTed
+//! over loopback HTTP to the real axum router backed by a real broker on a temp directory.
+//! Measures the whole REST path: HTTP, JSON parsing, partitioning, batch encoding, append.
+//! Client and server share the machine's cores.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use serde_json::{Value, json};
+use weir_api::{ApiState, GatewayLimits, NodeInfo};
+use weir_broker::{Broker, BrokerConfig, DEFAULT_TENANT, Limits, TenantId, TopicConfig, TopicName};
+
+const RECORDS_PER_REQUEST: usize = 500;
+const VALUE_BYTES: usize = 1024;
+
+fn bench_rest_produce(c: &mut Criterion) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Arc::new(
+        Broker::open(BrokerConfig {
+            data_dir: dir.path().to_path_buf(),
+            limits: Limits::default(),
+            topic_defaults: TopicConfig::default(),
+            group_limits: weir_broker::GroupLimits::default(),
+            group_limits: weir_broker::GroupLimits::default(),
+        })
+        .unwrap(),
+    );
+    let tenant = TenantId::parse(DEFAULT_TENANT).unwrap();
+    broker
+        .create_topic(
+            &tenant,
+            TopicName::parse("bench").unwrap(),
+            8,
+            TopicConfig::default(),
+        )
+        .unwrap();
+    let state = ApiState::new(broker, GatewayLimits::default(), NodeInfo::default(), None);
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let url = format!(
+        "http://{}/v1/tenants/default/topics/bench/records",
+        listener.local_addr().unwrap()
+    );
+    rt.spawn(async move { axum::serve(listener, weir_api::rest::router(state)).await });
+
+    let value = "x".repeat(VALUE_BYTES);
+    let records: Vec<Value> = (0..RECORDS_PER_REQUEST)
+        .map(|i| json!({"key": format!("key-{i}"), "value": value}))
+        .collect();
+    let body = serde_json::to_vec(&json!({ "records": records })).unwrap();
+    let client = reqwest::Client::new();
+
+    let mut group = c.benchmark_group("rest_produce");
+    group.throughput(Throughput::Elements(RECORDS_PER_REQUEST as u64));
+    group.measurement_time(Duration::from_secs(10));
+    group.bench_function("500_records_of_1KiB_per_request", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let r = client
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(r.status().is_success());
+                r.bytes().await.unwrap()
+            })
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_rest_produce);
+criterion_main!(benches);
