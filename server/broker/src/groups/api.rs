@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use weir_proto::batch::{DecodeLimits, DecodedRecord, batches, decode};
 
-use super::{Assignor, CommitOffset, Heartbeat, MemberView, Partitions, check_group_name};
+use super::{
+    Assignor, CommitOffset, Heartbeat, LiveGroup, MemberView, Partitions, check_group_name,
+};
 use crate::{Broker, BrokerError, Partition, TenantId};
 
 /// Where a member starts on a partition without a committed offset (or with one outside the
@@ -146,6 +148,14 @@ pub struct OffsetChange {
     pub offset: i64,
 }
 
+/// Where a member's next fetch starts on one partition.
+struct Position {
+    topic: String,
+    partition: u32,
+    handle: Arc<Partition>,
+    start: i64,
+}
+
 impl Broker {
     fn partition_counts(
         &self,
@@ -269,7 +279,13 @@ impl Broker {
         let mut records = Vec::new();
         let mut ends = Vec::new();
         let mut bytes_left = opts.max_bytes;
-        for (topic, partition, part, start) in starts {
+        for Position {
+            topic,
+            partition,
+            handle: part,
+            start,
+        } in starts
+        {
             if records.len() >= opts.max_records || bytes_left == 0 {
                 break;
             }
@@ -302,14 +318,14 @@ impl Broker {
         Ok(records)
     }
 
-    /// (topic, partition, handle, start offset) of every owned partition, in fetch order.
+    /// Every owned partition with its start offset, in fetch order.
     fn member_positions(
         &self,
         tenant: &TenantId,
         group: &str,
         view: &MemberView,
         reset: OffsetReset,
-    ) -> Result<Vec<(String, u32, Arc<Partition>, i64)>, BrokerError> {
+    ) -> Result<Vec<Position>, BrokerError> {
         let mut out = Vec::new();
         for (topic, parts) in &view.assignment {
             let t = self.topic(tenant, topic)?;
@@ -338,7 +354,12 @@ impl Broker {
         Ok(out
             .into_iter()
             .zip(positions)
-            .map(|((t, p, part), start)| (t, p, part, start))
+            .map(|((topic, partition, handle), start)| Position {
+                topic,
+                partition,
+                handle,
+                start,
+            })
             .collect())
     }
 
@@ -383,10 +404,21 @@ impl Broker {
         check_group_name(group)?;
         let committed = self.groups.committed_all(tenant, group);
         let live = self.groups.describe_live(tenant, group);
-        let Some((state, epoch, assignor, members, subscribed)) = live.or_else(|| {
-            (!committed.is_empty())
-                .then(|| ("empty", 0, Assignor::default(), Vec::new(), BTreeSet::new()))
-        }) else {
+        let empty = || LiveGroup {
+            state: "empty",
+            epoch: 0,
+            assignor: Assignor::default(),
+            members: Vec::new(),
+            subscribed: BTreeSet::new(),
+        };
+        let Some(LiveGroup {
+            state,
+            epoch,
+            assignor,
+            members,
+            subscribed,
+        }) = live.or_else(|| (!committed.is_empty()).then(empty))
+        else {
             return Err(BrokerError::GroupNotFound(group.to_owned()));
         };
         let mut lags: BTreeMap<(String, u32), PartitionLag> = BTreeMap::new();

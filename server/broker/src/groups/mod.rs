@@ -111,6 +111,16 @@ pub struct CommitOffset {
     pub metadata: String,
 }
 
+/// A group with members, as describe shows it.
+#[derive(Debug)]
+pub(crate) struct LiveGroup {
+    pub(crate) state: &'static str,
+    pub(crate) epoch: u64,
+    pub(crate) assignor: Assignor,
+    pub(crate) members: Vec<MemberDescription>,
+    pub(crate) subscribed: BTreeSet<String>,
+}
+
 /// The coordinator of every group on this node.
 #[derive(Debug)]
 pub struct Coordinator {
@@ -368,17 +378,7 @@ impl Coordinator {
     }
 
     /// State, epoch, assignor, members and subscribed topics of a group with members.
-    pub(crate) fn describe_live(
-        &self,
-        tenant: &TenantId,
-        group: &str,
-    ) -> Option<(
-        &'static str,
-        u64,
-        Assignor,
-        Vec<MemberDescription>,
-        BTreeSet<String>,
-    )> {
+    pub(crate) fn describe_live(&self, tenant: &TenantId, group: &str) -> Option<LiveGroup> {
         let mut groups = self.groups();
         let g = groups.get_mut(&(tenant.clone(), group.to_owned()))?;
         g.expire(Instant::now());
@@ -399,7 +399,13 @@ impl Coordinator {
                 revoking: m.revoking.clone(),
             })
             .collect();
-        Some((g.state(), g.epoch, g.assignor, members, g.subscribed()))
+        Some(LiveGroup {
+            state: g.state(),
+            epoch: g.epoch,
+            assignor: g.assignor,
+            members,
+            subscribed: g.subscribed(),
+        })
     }
 
     /// Groups of a tenant that have members.
