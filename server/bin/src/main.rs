@@ -3,6 +3,8 @@
 //! Owns argument parsing and dispatch. Each command lives in its own module; this file must
 //! stay a table of contents.
 
+mod bench;
+mod cli;
 mod config;
 mod serve;
 
@@ -26,6 +28,14 @@ enum Command {
     Serve(ServeArgs),
     /// Print the OpenAPI document of the REST API.
     Openapi,
+    /// Create, list, describe and delete topics.
+    Topic(cli::topic::TopicArgs),
+    /// Write stdin to a topic, one record per line.
+    Produce(cli::produce::ProduceArgs),
+    /// Print a topic's records as JSON lines.
+    Consume(cli::consume::ConsumeArgs),
+    /// Measure produce or consume throughput and latency (MB = 1,000,000 bytes).
+    Bench(bench::BenchArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -49,6 +59,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Openapi => print_openapi(),
+        Command::Topic(args) => client(cli::topic::run(args)),
+        Command::Produce(args) => client(cli::produce::run(args)),
+        Command::Consume(args) => client(cli::consume::run(args)),
+        Command::Bench(args) => client(bench::run(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -70,6 +84,11 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     runtime.block_on(serve::run(config))
+}
+
+/// Runs a client command; its error becomes the message `main` prints.
+fn client(command: impl Future<Output = Result<(), cli::CliError>>) -> Result<(), String> {
+    cli::block_on(command).map_err(|e| e.to_string())
 }
 
 fn print_openapi() -> Result<(), String> {
