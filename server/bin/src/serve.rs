@@ -17,6 +17,14 @@ use weir_broker::{Broker, BrokerConfig};
 
 use crate::config::ServeConfig;
 
+/// HTTP/2 flow-control window per gRPC stream. The protocol default (64 KiB) makes a 1 MB
+/// batch wait for a dozen window updates; a window above the largest message lets it flow.
+pub const GRPC_STREAM_WINDOW_BYTES: u32 = 16 << 20;
+/// HTTP/2 flow-control window per connection (several streams in flight).
+pub const GRPC_CONNECTION_WINDOW_BYTES: u32 = 64 << 20;
+/// Largest HTTP/2 frame the server accepts: fewer frames per megabyte.
+pub const GRPC_FRAME_BYTES: u32 = 1 << 20;
+
 /// Runs a node until a stop signal. Prints where everything is on stdout.
 pub async fn run(config: ServeConfig) -> Result<(), String> {
     let metrics = weir_api::install_recorder()
@@ -125,7 +133,8 @@ async fn stopped(mut stop: watch::Receiver<bool>) {
 }
 
 async fn serve_rest(listener: TcpListener, state: Arc<ApiState>, stop: watch::Receiver<bool>) {
-    let router = weir_api::rest::router(state);
+    // With connect info, handlers can see the caller's address (a group member's host).
+    let router = weir_api::rest::router(state).into_make_service_with_connect_info::<SocketAddr>();
     if let Err(e) = axum::serve(listener, router)
         .with_graceful_shutdown(stopped(stop))
         .await
@@ -138,6 +147,10 @@ async fn serve_grpc(listener: TcpListener, state: Arc<ApiState>, stop: watch::Re
     let routes = weir_api::grpc::routes(state);
     let incoming = TcpListenerStream::new(listener);
     if let Err(e) = tonic::transport::Server::builder()
+        .tcp_nodelay(true)
+        .initial_stream_window_size(GRPC_STREAM_WINDOW_BYTES)
+        .initial_connection_window_size(GRPC_CONNECTION_WINDOW_BYTES)
+        .max_frame_size(GRPC_FRAME_BYTES)
         .add_routes(routes)
         .serve_with_incoming_shutdown(incoming, stopped(stop))
         .await

@@ -11,6 +11,8 @@ use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
+
+use crate::serve::{GRPC_CONNECTION_WINDOW_BYTES, GRPC_STREAM_WINDOW_BYTES};
 use weir_proto::v1::admin_client::AdminClient;
 use weir_proto::v1::fetch_client::FetchClient;
 use weir_proto::v1::produce_client::ProduceClient;
@@ -77,7 +79,9 @@ impl Connection {
         let endpoint = Endpoint::from_shared(args.url.clone())
             .map_err(|e| CliError::Usage(format!("invalid --url {:?}: {e}", args.url)))?
             .connect_timeout(CONNECT_TIMEOUT)
-            .tcp_nodelay(true);
+            .tcp_nodelay(true)
+            .initial_stream_window_size(GRPC_STREAM_WINDOW_BYTES)
+            .initial_connection_window_size(GRPC_CONNECTION_WINDOW_BYTES);
         let channel = endpoint
             .connect()
             .await
