@@ -8,6 +8,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "weir/v1/produce.proto",
         "weir/v1/fetch.proto",
         "weir/v1/admin.proto",
+        "weir/v1/groups.proto",
     ];
     for f in files {
         println!("cargo:rerun-if-changed={f}");

@@ -23,7 +23,6 @@ fn bench_rest_produce(c: &mut Criterion) {
             limits: Limits::default(),
             topic_defaults: TopicConfig::default(),
             group_limits: weir_broker::GroupLimits::default(),
-            group_limits: weir_broker::GroupLimits::default(),
         })
         .unwrap(),
     );

@@ -1,5 +1,5 @@
-//! gRPC services of package weir.v1: Produce, Fetch and Admin over the same broker calls as
-//! REST.
+//! gRPC services of package weir.v1: Produce, Fetch, Admin and Groups over the same broker
+//! calls as REST.
 //!
 //! Owns the tonic wiring (one `Routes` with every service, message size limits) and what every
 //! handler shares: error mapping and per-call metrics. Must not hold domain rules: handlers
@@ -7,6 +7,7 @@
 
 mod admin;
 mod fetch;
+mod groups;
 mod produce;
 
 use std::future::Future;
@@ -15,6 +16,7 @@ use std::time::Instant;
 
 use weir_proto::v1::admin_server::AdminServer;
 use weir_proto::v1::fetch_server::FetchServer;
+use weir_proto::v1::groups_server::GroupsServer;
 use weir_proto::v1::produce_server::ProduceServer;
 
 use crate::metrics::track_grpc;
@@ -33,12 +35,16 @@ pub fn routes(state: Arc<ApiState>) -> tonic::service::Routes {
     let fetch = FetchServer::new(fetch::FetchService::new(Arc::clone(&state)))
         .max_decoding_message_size(max)
         .max_encoding_message_size(max);
-    let admin = AdminServer::new(admin::AdminService::new(state))
+    let admin = AdminServer::new(admin::AdminService::new(Arc::clone(&state)))
+        .max_decoding_message_size(max)
+        .max_encoding_message_size(max);
+    let groups = GroupsServer::new(groups::GroupsService::new(state))
         .max_decoding_message_size(max)
         .max_encoding_message_size(max);
     tonic::service::Routes::new(produce)
         .add_service(fetch)
         .add_service(admin)
+        .add_service(groups)
 }
 
 /// Runs one unary call: its error becomes a status (with `ErrorDetail`), and its outcome and

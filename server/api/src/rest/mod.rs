@@ -5,6 +5,7 @@
 //! in one file per resource and call the broker; they must not reach around it.
 
 pub mod extract;
+pub mod groups;
 pub mod ops;
 pub mod records;
 pub mod stream;
@@ -27,12 +28,13 @@ use crate::{ApiError, ApiState};
 #[openapi(
     info(
         title = "Weir",
-        description = "Multi-tenant streaming service: topics, partitions, records. Errors are RFC 9457 problem+json with a stable `code`.",
+        description = "Multi-tenant streaming service: topics, partitions, records, consumer groups. Errors are RFC 9457 problem+json with a stable `code`.",
         license(name = "Apache-2.0")
     ),
     tags(
         (name = "topics", description = "Topic administration"),
         (name = "records", description = "Produce and consume records"),
+        (name = "groups", description = "Consumer groups: fetch as a member, commit, lag, reset"),
         (name = "operations", description = "Health, readiness and metrics"),
     ),
     components(schemas(crate::Problem))
@@ -50,6 +52,12 @@ fn api_router() -> OpenApiRouter<Arc<ApiState>> {
         .routes(routes!(records::produce))
         .routes(routes!(records::fetch))
         .routes(routes!(stream::tail))
+        .routes(routes!(groups::list_groups))
+        .routes(routes!(groups::describe_group, groups::delete_group))
+        .routes(routes!(groups::group_fetch))
+        .routes(routes!(groups::commit, groups::committed))
+        .routes(routes!(groups::reset_offsets))
+        .routes(routes!(groups::leave))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
 }

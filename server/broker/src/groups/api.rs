@@ -207,7 +207,11 @@ impl Broker {
         let deadline = Instant::now() + wait;
         loop {
             let records = self.read_for_member(tenant, group, &view, &opts)?;
-            if !records.is_empty() || Instant::now() >= deadline {
+            // A new epoch (a join, or partitions taken away) goes back at once: the member
+            // must see it, and only its next request may acknowledge a revocation, so the
+            // heartbeat below must never run for an epoch the member has not been told.
+            let told = hb.member_epoch == Some(view.member_epoch);
+            if !records.is_empty() || !told || Instant::now() >= deadline {
                 return Ok(GroupFetched { view, records });
             }
             self.wait_for_change(tenant, group, &view, deadline).await;
@@ -291,7 +295,13 @@ impl Broker {
             }
             let fetched = match part.read(start, bytes_left) {
                 Ok(f) => f,
-                Err(BrokerError::OffsetOutOfRange { .. }) => continue, // reset at the next fetch
+                Err(BrokerError::OffsetOutOfRange { .. }) => {
+                    // Retention passed the position: the next fetch starts again from the
+                    // committed offset or the reset policy.
+                    self.groups
+                        .forget_position(tenant, group, &view.member_id, &topic, partition);
+                    continue;
+                }
                 Err(e) => return Err(e),
             };
             bytes_left = bytes_left.saturating_sub(fetched.batches.len());

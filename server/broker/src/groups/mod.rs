@@ -377,6 +377,25 @@ impl Coordinator {
         }
     }
 
+    /// Drops a member's position on a partition; its next fetch starts where a new owner
+    /// would.
+    pub(crate) fn forget_position(
+        &self,
+        tenant: &TenantId,
+        group: &str,
+        member_id: &str,
+        topic: &str,
+        partition: u32,
+    ) {
+        let mut groups = self.groups();
+        if let Some(m) = groups
+            .get_mut(&(tenant.clone(), group.to_owned()))
+            .and_then(|g| g.members.get_mut(member_id))
+        {
+            m.positions.remove(&(topic.to_owned(), partition));
+        }
+    }
+
     /// State, epoch, assignor, members and subscribed topics of a group with members.
     pub(crate) fn describe_live(&self, tenant: &TenantId, group: &str) -> Option<LiveGroup> {
         let mut groups = self.groups();

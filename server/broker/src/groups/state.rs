@@ -137,11 +137,16 @@ impl Group {
         let Some(member) = self.members.get_mut(id) else {
             return;
         };
-        for (topic, parts) in std::mem::take(&mut member.revoking) {
-            for p in parts {
+        let revoked = std::mem::take(&mut member.revoking);
+        for (topic, parts) in &revoked {
+            for &p in parts {
                 member.positions.remove(&(topic.clone(), p));
                 self.owners.remove(&(topic.clone(), p));
             }
+        }
+        if !revoked.is_empty() {
+            // Wake waiting fetches: the members these partitions go to can take them now.
+            self.changed.send_replace(self.epoch);
         }
     }
 

@@ -1,0 +1,756 @@
+//! REST consumer groups: `/v1/tenants/{tenant}/groups[/{group}[/...]]` — fetch as a member
+//! (join, heartbeat and long poll in one call), commit, committed offsets, leave, list,
+//! describe with lag, offset reset and delete.
+//!
+//! Owns the group DTOs and their conversion to and from broker types, and the checks every
+//! transport applies to member labels (`client_id`, `instance_id`, host). Must not hold group
+//! rules: membership, assignment, fencing and offsets are the broker's; gRPC (`grpc/groups.rs`)
+//! calls the same broker functions with the same helpers from here.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Extension;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use weir_broker::{
+    Assignor, CommitOffset, GroupDescription, GroupFetchOptions, GroupFetched, GroupRecord,
+    Heartbeat, MemberDescription, OffsetChange, OffsetReset, PartitionLag, Partitions, ResetTo,
+};
+
+use super::extract::{ApiJson, ApiPath};
+use super::records::{FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT, RecordDto, record_dto};
+use super::tenant_of;
+use super::topics::TenantPath;
+use crate::{ApiError, ApiState, Problem};
+
+/// Longest `client_id`, `instance_id` or host kept for a member, in bytes: they are shown in
+/// describe and held in memory for as long as the member lives, so a request cannot park
+/// megabytes there. Longer values given explicitly are refused; a longer User-Agent or
+/// forwarded address is cut.
+pub const MEMBER_LABEL_BYTES_MAX: usize = 256;
+
+/// Where a member with no committed offset starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AutoOffsetReset {
+    /// The oldest record still stored.
+    Earliest,
+    /// Only records produced from now on (the default).
+    Latest,
+}
+
+/// Strategy computing a new group's assignment (ignored for an existing group).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AssignorName {
+    /// Sticky and balanced (the default).
+    Uniform,
+    /// Kafka's range assignor: contiguous ranges per topic.
+    Range,
+}
+
+impl From<AssignorName> for Assignor {
+    fn from(a: AssignorName) -> Self {
+        match a {
+            AssignorName::Uniform => Assignor::Uniform,
+            AssignorName::Range => Assignor::Range,
+        }
+    }
+}
+
+/// Body of a group fetch. Without `member_id` it joins; with it (and `member_epoch` from the
+/// last response) it heartbeats. Every call is a heartbeat.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupFetchRequest {
+    /// Topics to consume; they must exist.
+    pub topics: Vec<String>,
+    /// The id from an earlier response; absent to join.
+    pub member_id: Option<String>,
+    /// The `member_epoch` of the last response; required with `member_id`.
+    pub member_epoch: Option<i32>,
+    /// Static membership: rejoining with the same id gets the same partitions back.
+    pub instance_id: Option<String>,
+    /// Client name shown in describe; the User-Agent when absent.
+    pub client_id: Option<String>,
+    /// Most records to return (default 100, at most `fetch_records_max`).
+    pub max_records: Option<usize>,
+    /// Most bytes of batches to read over all partitions (default 1 MiB).
+    pub max_bytes: Option<usize>,
+    /// Wait up to this long for records (long poll; at most half the session timeout).
+    pub wait_ms: Option<u64>,
+    /// Session timeout: a member silent for longer loses its partitions.
+    pub session_timeout_ms: Option<u64>,
+    /// Where to start without a committed offset (default `latest`).
+    pub auto_offset_reset: Option<AutoOffsetReset>,
+    /// Assignor of a new group (default `uniform`).
+    pub assignor: Option<AssignorName>,
+}
+
+/// Partitions of one topic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TopicPartitionsDto {
+    /// Topic name.
+    pub topic: String,
+    /// Partition numbers, ascending.
+    pub partitions: Vec<u32>,
+}
+
+/// A record handed to a group member: the partition fetch's record plus its topic.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct GroupRecordDto {
+    /// Topic of the record.
+    pub topic: String,
+    /// The record, as a partition fetch shows it (with `partition` set).
+    #[serde(flatten)]
+    pub record: RecordDto,
+}
+
+/// Response of a group fetch.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct GroupFetchResponse {
+    /// Send this with every later request.
+    pub member_id: String,
+    /// Send this with the next request (and with commits).
+    pub member_epoch: i32,
+    /// Session timeout in force (ms): call again well within it.
+    pub session_timeout_ms: u64,
+    /// Partitions the member owns now; it must stop processing any others.
+    pub assignment: Vec<TopicPartitionsDto>,
+    /// Records from the member's partitions, continuing where its last fetch stopped.
+    pub records: Vec<GroupRecordDto>,
+}
+
+/// One offset to commit: the next offset to read.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommitOffsetDto {
+    /// Topic name.
+    pub topic: String,
+    /// Partition number.
+    pub partition: u32,
+    /// Next offset the group will read (last processed + 1).
+    pub offset: i64,
+    /// Free-form text kept with the offset.
+    pub metadata: Option<String>,
+}
+
+/// Body of a commit. As a member, give `member_id` and `member_epoch`; without them the group
+/// must have no members.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommitRequest {
+    /// Committing member.
+    pub member_id: Option<String>,
+    /// Its current epoch.
+    pub member_epoch: Option<i32>,
+    /// Offsets, committed all or nothing.
+    pub offsets: Vec<CommitOffsetDto>,
+}
+
+/// A committed offset.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CommittedOffsetDto {
+    /// Topic name.
+    pub topic: String,
+    /// Partition number.
+    pub partition: u32,
+    /// Next offset the group will read.
+    pub offset: i64,
+    /// Text committed with it.
+    pub metadata: String,
+}
+
+/// The committed offsets of a group.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CommittedOffsets {
+    /// Group name.
+    pub group: String,
+    /// Offsets by topic and partition.
+    pub offsets: Vec<CommittedOffsetDto>,
+}
+
+/// A group in a list.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct GroupSummaryDto {
+    /// Group name.
+    pub group: String,
+    /// `empty`, `stable` or `reconciling`.
+    pub state: String,
+    /// Live members.
+    pub members: usize,
+    /// Sum of the partitions' lags.
+    pub total_lag: i64,
+}
+
+/// The groups of a tenant.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct GroupList {
+    /// Groups with members or committed offsets, by name.
+    pub groups: Vec<GroupSummaryDto>,
+}
+
+/// A member of a group.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MemberDto {
+    /// Member id.
+    pub member_id: String,
+    /// Static membership id.
+    pub instance_id: Option<String>,
+    /// Client name.
+    pub client_id: String,
+    /// Address the member last called from.
+    pub host: String,
+    /// Current epoch.
+    pub member_epoch: i32,
+    /// Subscribed topics.
+    pub topics: Vec<String>,
+    /// Owned partitions.
+    pub assignment: Vec<TopicPartitionsDto>,
+    /// Partitions being given up (owned until the member's next request).
+    pub revoking: Vec<TopicPartitionsDto>,
+}
+
+/// Committed offset, high watermark and lag of one partition.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PartitionLagDto {
+    /// Topic name.
+    pub topic: String,
+    /// Partition number.
+    pub partition: u32,
+    /// Next offset the group will read; null before the first commit.
+    pub committed_offset: Option<i64>,
+    /// Offset after the last readable record.
+    pub high_watermark: i64,
+    /// `high_watermark - committed_offset`; null before the first commit.
+    pub lag: Option<i64>,
+}
+
+/// A group described.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct GroupDetailDto {
+    /// Group name.
+    pub group: String,
+    /// `empty`, `stable` or `reconciling`.
+    pub state: String,
+    /// Group epoch: bumped on every membership or subscription change.
+    pub epoch: u64,
+    /// Assignor in use.
+    pub assignor: String,
+    /// Live members.
+    pub members: Vec<MemberDto>,
+    /// Partitions subscribed to or committed.
+    pub partitions: Vec<PartitionLagDto>,
+    /// Sum of the partitions' lags.
+    pub total_lag: i64,
+}
+
+/// Where a reset moves offsets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ResetToName {
+    /// The oldest stored offset.
+    Earliest,
+    /// The high watermark.
+    Latest,
+    /// The first record at or after `timestamp`.
+    Timestamp,
+    /// `offset` on every partition.
+    Offset,
+    /// The committed offset plus `shift`.
+    Shift,
+}
+
+/// Body of an offset reset. Give the field named by `to` (`timestamp`, `offset` or `shift`)
+/// and no other. Targets are clamped to the log.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequest {
+    /// Where to move offsets.
+    pub to: ResetToName,
+    /// Milliseconds since the epoch, for `to = timestamp`.
+    pub timestamp: Option<i64>,
+    /// The offset, for `to = offset`.
+    pub offset: Option<i64>,
+    /// How far to move (negative goes back), for `to = shift`.
+    pub shift: Option<i64>,
+    /// Topics to reset; the group's committed topics when absent.
+    pub topics: Option<Vec<String>>,
+    /// Only show the result.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// One partition's offset before and after a reset.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OffsetChangeDto {
+    /// Topic name.
+    pub topic: String,
+    /// Partition number.
+    pub partition: u32,
+    /// Committed offset before; null when there was none.
+    pub previous: Option<i64>,
+    /// Committed offset after.
+    pub offset: i64,
+}
+
+/// Result of an offset reset.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ResetResponse {
+    /// Whether nothing was written.
+    pub dry_run: bool,
+    /// Every partition reset.
+    pub offsets: Vec<OffsetChangeDto>,
+}
+
+/// Path of a group.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct GroupPath {
+    /// Tenant name.
+    pub tenant: String,
+    /// Group name.
+    pub group: String,
+}
+
+/// Path of a group member.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct MemberPath {
+    /// Tenant name.
+    pub tenant: String,
+    /// Group name.
+    pub group: String,
+    /// Member id.
+    pub member_id: String,
+}
+
+/// A member label given by the caller, refused when longer than `MEMBER_LABEL_BYTES_MAX`.
+pub(crate) fn label(field: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
+    match value {
+        Some(v) if v.len() > MEMBER_LABEL_BYTES_MAX => Err(ApiError::invalid(format!(
+            "{field} is {} bytes, more than {MEMBER_LABEL_BYTES_MAX}",
+            v.len()
+        ))),
+        other => Ok(other),
+    }
+}
+
+/// A label taken from a header or an address: cut to `MEMBER_LABEL_BYTES_MAX` bytes.
+pub(crate) fn cut_label(value: &str) -> String {
+    let mut end = value.len().min(MEMBER_LABEL_BYTES_MAX);
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    value[..end].to_owned()
+}
+
+/// The member a request speaks for: both of `member_id` and `member_epoch`, or neither.
+pub(crate) fn member_of(
+    member_id: Option<&str>,
+    member_epoch: Option<i32>,
+) -> Result<Option<(&str, i32)>, ApiError> {
+    match (member_id, member_epoch) {
+        (Some(id), Some(epoch)) => Ok(Some((id, epoch))),
+        (None, None) => Ok(None),
+        _ => Err(ApiError::invalid(
+            "give member_id and member_epoch together, or neither",
+        )),
+    }
+}
+
+/// Partitions by topic as DTOs, leaving out topics without partitions.
+pub(crate) fn topic_partitions(p: &Partitions) -> Vec<TopicPartitionsDto> {
+    p.iter()
+        .filter(|(_, parts)| !parts.is_empty())
+        .map(|(topic, parts)| TopicPartitionsDto {
+            topic: topic.clone(),
+            partitions: parts.iter().copied().collect(),
+        })
+        .collect()
+}
+
+/// The caller's address: the socket's IP, else the first `X-Forwarded-For` entry, else empty.
+fn host_of(connect: Option<SocketAddr>, headers: &HeaderMap) -> String {
+    if let Some(addr) = connect {
+        return addr.ip().to_string();
+    }
+    headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map_or_else(String::new, |v| cut_label(v.trim()))
+}
+
+fn user_agent(headers: &HeaderMap) -> String {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map_or_else(String::new, cut_label)
+}
+
+fn fetch_options(
+    state: &ApiState,
+    body: &GroupFetchRequest,
+) -> Result<GroupFetchOptions, ApiError> {
+    let max_records = body.max_records.unwrap_or(FETCH_RECORDS_DEFAULT);
+    let records_max = state.limits.fetch_records_max;
+    if max_records == 0 || max_records > records_max {
+        return Err(ApiError::invalid(format!(
+            "max_records must be between 1 and fetch_records_max {records_max}"
+        )));
+    }
+    let bytes_max = state.broker.limits().fetch_bytes_max;
+    let max_bytes = body.max_bytes.unwrap_or(FETCH_BYTES_DEFAULT);
+    Ok(GroupFetchOptions {
+        max_records,
+        max_bytes: max_bytes.clamp(1, bytes_max),
+        wait: Duration::from_millis(body.wait_ms.unwrap_or(0)),
+        reset: match body.auto_offset_reset {
+            Some(AutoOffsetReset::Earliest) => OffsetReset::Earliest,
+            Some(AutoOffsetReset::Latest) | None => OffsetReset::Latest,
+        },
+    })
+}
+
+fn heartbeat_of(
+    body: GroupFetchRequest,
+    headers: &HeaderMap,
+    host: String,
+) -> Result<Heartbeat, ApiError> {
+    member_of(body.member_id.as_deref(), body.member_epoch)?;
+    let client_id = label("client_id", body.client_id)?.unwrap_or_else(|| user_agent(headers));
+    Ok(Heartbeat {
+        member_id: body.member_id,
+        member_epoch: body.member_epoch,
+        instance_id: label("instance_id", body.instance_id)?,
+        topics: body.topics,
+        session_timeout_ms: body.session_timeout_ms,
+        client_id,
+        host,
+        assignor: body.assignor.map(Assignor::from),
+    })
+}
+
+fn group_record(r: GroupRecord) -> GroupRecordDto {
+    GroupRecordDto {
+        topic: r.topic,
+        record: record_dto(r.record, Some(r.partition)),
+    }
+}
+
+fn fetch_response(f: GroupFetched) -> GroupFetchResponse {
+    GroupFetchResponse {
+        assignment: topic_partitions(&f.view.assignment),
+        member_id: f.view.member_id,
+        member_epoch: f.view.member_epoch,
+        session_timeout_ms: f.view.session_timeout_ms,
+        records: f.records.into_iter().map(group_record).collect(),
+    }
+}
+
+fn member_dto(m: MemberDescription) -> MemberDto {
+    MemberDto {
+        assignment: topic_partitions(&m.assignment),
+        revoking: topic_partitions(&m.revoking),
+        member_id: m.member_id,
+        instance_id: m.instance_id,
+        client_id: m.client_id,
+        host: m.host,
+        member_epoch: m.member_epoch,
+        topics: m.topics,
+    }
+}
+
+fn lag_dto(p: PartitionLag) -> PartitionLagDto {
+    PartitionLagDto {
+        topic: p.topic,
+        partition: p.partition,
+        committed_offset: p.committed_offset,
+        high_watermark: p.high_watermark,
+        lag: p.lag,
+    }
+}
+
+fn detail_dto(d: GroupDescription) -> GroupDetailDto {
+    GroupDetailDto {
+        total_lag: d.total_lag(),
+        group: d.group,
+        state: d.state.to_owned(),
+        epoch: d.epoch,
+        assignor: d.assignor.name().to_owned(),
+        members: d.members.into_iter().map(member_dto).collect(),
+        partitions: d.partitions.into_iter().map(lag_dto).collect(),
+    }
+}
+
+fn summary_dto(d: &GroupDescription) -> GroupSummaryDto {
+    GroupSummaryDto {
+        group: d.group.clone(),
+        state: d.state.to_owned(),
+        members: d.members.len(),
+        total_lag: d.total_lag(),
+    }
+}
+
+/// Committed offsets out of a description (partitions never committed are left out).
+pub(crate) fn committed_of(d: GroupDescription) -> Vec<CommittedOffsetDto> {
+    d.partitions
+        .into_iter()
+        .filter_map(|p| {
+            Some(CommittedOffsetDto {
+                offset: p.committed_offset?,
+                metadata: p.metadata.unwrap_or_default(),
+                topic: p.topic,
+                partition: p.partition,
+            })
+        })
+        .collect()
+}
+
+fn reset_to(body: &ResetRequest) -> Result<ResetTo, ApiError> {
+    let given = (body.timestamp, body.offset, body.shift);
+    let to = match (body.to, given) {
+        (ResetToName::Earliest, (None, None, None)) => ResetTo::Earliest,
+        (ResetToName::Latest, (None, None, None)) => ResetTo::Latest,
+        (ResetToName::Timestamp, (Some(ts), None, None)) => ResetTo::Timestamp(ts),
+        (ResetToName::Offset, (None, Some(o), None)) => ResetTo::Offset(o),
+        (ResetToName::Shift, (None, None, Some(s))) => ResetTo::Shift(s),
+        _ => {
+            return Err(ApiError::invalid(
+                "give timestamp, offset or shift exactly when `to` names it",
+            ));
+        }
+    };
+    Ok(to)
+}
+
+fn change_dto(c: OffsetChange) -> OffsetChangeDto {
+    OffsetChangeDto {
+        topic: c.topic,
+        partition: c.partition,
+        previous: c.previous,
+        offset: c.offset,
+    }
+}
+
+/// Fetch records as a group member; the first call (no `member_id`) joins, every call
+/// heartbeats.
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/groups/{group}/fetch", tag = "groups",
+    params(GroupPath), request_body = GroupFetchRequest,
+    responses(
+        (status = 200, description = "The member's assignment and records", body = GroupFetchResponse),
+        (status = 400, description = "Invalid request", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tenant or topic", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Unknown member, stale epoch or group full: join again", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many groups", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn group_fetch(
+    State(state): State<Arc<ApiState>>,
+    ApiPath(path): ApiPath<GroupPath>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<GroupFetchRequest>,
+) -> Result<axum::Json<GroupFetchResponse>, ApiError> {
+    let tenant = tenant_of(&state, &path.tenant)?;
+    let opts = fetch_options(&state, &body)?;
+    let host = host_of(connect.map(|Extension(ConnectInfo(a))| a), &headers);
+    let hb = heartbeat_of(body, &headers, host)?;
+    let fetched = state
+        .broker
+        .group_fetch(&tenant, &path.group, hb, opts)
+        .await?;
+    Ok(axum::Json(fetch_response(fetched)))
+}
+
+/// Commit offsets, all or nothing.
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/groups/{group}/offsets", tag = "groups",
+    params(GroupPath), request_body = CommitRequest,
+    responses(
+        (status = 204, description = "Committed"),
+        (status = 400, description = "Invalid request", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tenant, topic or partition", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Unknown member, stale epoch, partition not assigned, or members live", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many groups", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn commit(
+    State(state): State<Arc<ApiState>>,
+    ApiPath(path): ApiPath<GroupPath>,
+    ApiJson(body): ApiJson<CommitRequest>,
+) -> Result<StatusCode, ApiError> {
+    let tenant = tenant_of(&state, &path.tenant)?;
+    let member = member_of(body.member_id.as_deref(), body.member_epoch)?;
+    let offsets = body
+        .offsets
+        .into_iter()
+        .map(|o| CommitOffset {
+            topic: o.topic,
+            partition: o.partition,
+            offset: o.offset,
+            metadata: o.metadata.unwrap_or_default(),
+        })
+        .collect();
+    state
+        .broker
+        .group_commit(&tenant, &path.group, member, offsets)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The committed offsets of a group.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/groups/{group}/offsets", tag = "groups",
+    params(GroupPath),
+    responses(
+        (status = 200, description = "Committed offsets", body = CommittedOffsets),
+        (status = 404, description = "No such group", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn committed(
+    State(state): State<Arc<ApiState>>,
+    ApiPath(path): ApiPath<GroupPath>,
+) -> Result<axum::Json<CommittedOffsets>, ApiError> {
+    let tenant = tenant_of(&state, &path.tenant)?;
+    let description = state.broker.describe_group(&tenant, &path.group)?;
+    Ok(axum::Json(CommittedOffsets {
+        group: path.group,
+        offsets: committed_of(description),
+    }))
+}
+
+/// Leave a group: the member's partitions go to the others at once.
+#[utoipa::path(delete, path = "/v1/tenants/{tenant}/groups/{group}/members/{member_id}",
+    tag = "groups", params(MemberPath),
+    responses(
+        (status = 204, description = "Left"),
+        (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "No such member", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn leave(
+    State(state): State<Arc<ApiState>>,
+    ApiPath(path): ApiPath<MemberPath>,
+) -> Result<StatusCode, ApiError> {
+    let tenant = tenant_of(&state, &path.tenant)?;
+    state
+        .broker
+        .group_leave(&tenant, &path.group, &path.member_id)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// List groups with their state, member count and lag.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/groups", tag = "groups", params(TenantPath),
+    responses(
+        (status = 200, description = "Groups of the tenant", body = GroupList),
+        (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn list_groups(
+    State(state): State<Arc<ApiState>>,
+    ApiPath(path): ApiPath<TenantPath>,
+) -> Result<axum::Json<GroupList>, ApiError> {
+    let tenant = tenant_of(&state, &path.tenant)?;
+    let groups = state.broker.list_groups(&tenant)?;
+    Ok(axum::Json(GroupList {
+        groups: groups.iter().map(summary_dto).collect(),
+    }))
+}
+
+/// Describe a group: members with their assignments, and per-partition lag.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/groups/{group}", tag = "groups",
+    params(GroupPath),
+    responses(
+        (status = 200, description = "The group", body = GroupDetailDto),
+        (status = 404, description = "No such group", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn describe_group(
+    State(state): State<Arc<ApiState>>,
+    ApiPath(path): ApiPath<GroupPath>,
+) -> Result<axum::Json<GroupDetailDto>, ApiError> {
+    let tenant = tenant_of(&state, &path.tenant)?;
+    let description = state.broker.describe_group(&tenant, &path.group)?;
+    Ok(axum::Json(detail_dto(description)))
+}
+
+/// Move the committed offsets of a group without members (or preview with `dry_run`).
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/groups/{group}/offsets:reset", tag = "groups",
+    params(GroupPath), request_body = ResetRequest,
+    responses(
+        (status = 200, description = "Offsets before and after", body = ResetResponse),
+        (status = 400, description = "Invalid request", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tenant or topic", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The group has live members", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn reset_offsets(
+    State(state): State<Arc<ApiState>>,
+    ApiPath(path): ApiPath<GroupPath>,
+    ApiJson(body): ApiJson<ResetRequest>,
+) -> Result<axum::Json<ResetResponse>, ApiError> {
+    let tenant = tenant_of(&state, &path.tenant)?;
+    let to = reset_to(&body)?;
+    let changes =
+        state
+            .broker
+            .reset_group_offsets(&tenant, &path.group, to, body.topics, body.dry_run)?;
+    Ok(axum::Json(ResetResponse {
+        dry_run: body.dry_run,
+        offsets: changes.into_iter().map(change_dto).collect(),
+    }))
+}
+
+/// Delete a group without members, and its committed offsets.
+#[utoipa::path(delete, path = "/v1/tenants/{tenant}/groups/{group}", tag = "groups",
+    params(GroupPath),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such group", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The group has live members", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn delete_group(
+    State(state): State<Arc<ApiState>>,
+    ApiPath(path): ApiPath<GroupPath>,
+) -> Result<StatusCode, ApiError> {
+    let tenant = tenant_of(&state, &path.tenant)?;
+    state.broker.delete_group(&tenant, &path.group)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reset(to: ResetToName, timestamp: Option<i64>, offset: Option<i64>) -> ResetRequest {
+        ResetRequest {
+            to,
+            timestamp,
+            offset,
+            shift: None,
+            topics: None,
+            dry_run: false,
+        }
+    }
+
+    #[test]
+    fn reset_needs_exactly_the_field_it_names() {
+        let ok = reset(ResetToName::Timestamp, Some(5), None);
+        assert_eq!(reset_to(&ok).unwrap(), ResetTo::Timestamp(5));
+        assert_eq!(
+            reset_to(&reset(ResetToName::Earliest, None, None)).unwrap(),
+            ResetTo::Earliest
+        );
+        assert!(reset_to(&reset(ResetToName::Offset, None, None)).is_err());
+        assert!(reset_to(&reset(ResetToName::Latest, None, Some(3))).is_err());
+        assert!(reset_to(&reset(ResetToName::Timestamp, Some(1), Some(3))).is_err());
+    }
+
+    #[test]
+    fn labels_are_bounded() {
+        let long = "é".repeat(MEMBER_LABEL_BYTES_MAX);
+        assert!(label("client_id", Some(long.clone())).is_err());
+        let cut = cut_label(&long);
+        assert!(cut.len() <= MEMBER_LABEL_BYTES_MAX && long.starts_with(&cut));
+        assert_eq!(
+            member_of(Some("m"), None).unwrap_err().code.as_str(),
+            "INVALID_REQUEST"
+        );
+    }
+}
