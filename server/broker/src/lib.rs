@@ -379,7 +379,7 @@ impl Broker {
         tenant: &TenantId,
         topic: &str,
         partition: i64,
-        batch: &mut [u8],
+        batch: &[u8],
     ) -> Result<AppendInfo, BrokerError> {
         self.check_running()?;
         self.topic(tenant, topic)?

@@ -111,8 +111,8 @@ impl MetaLog {
             timestamp: now_ms(),
             ..Record::default()
         };
-        let mut batch = encode(&[record], &BatchOptions::default())?;
-        self.log.append(&mut batch)?;
+        let batch = encode(&[record], &BatchOptions::default())?;
+        self.log.append(&batch)?;
         Ok(())
     }
 

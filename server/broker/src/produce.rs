@@ -172,7 +172,7 @@ fn append_chunk(
     let (indexes, records): (Vec<usize>, Vec<Record>) = chunk.into_iter().unzip();
     let outcome = encode(&records, &BatchOptions::default())
         .map_err(BrokerError::from)
-        .and_then(|mut batch| topic.partition(i64::from(partition))?.append(&mut batch));
+        .and_then(|batch| topic.partition(i64::from(partition))?.append(&batch));
     for (n, &i) in indexes.iter().enumerate() {
         results[i] = Some(match &outcome {
             Ok(info) => Ok(RecordPosition {

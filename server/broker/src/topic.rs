@@ -152,7 +152,7 @@ impl Partition {
     }
 
     /// Appends one validated batch, assigning its offsets, and wakes waiting fetches.
-    pub fn append(&self, batch: &mut [u8]) -> Result<AppendInfo, BrokerError> {
+    pub fn append(&self, batch: &[u8]) -> Result<AppendInfo, BrokerError> {
         let mut log = self.lock();
         let info = log.append(batch)?;
         self.end.send_replace(log.log_end_offset());

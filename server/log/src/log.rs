@@ -7,9 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use weir_proto::batch::{
-    BatchHeader, DecodeLimits, TimestampType, decode, set_base_offset, validate,
-};
+use weir_proto::batch::{BatchHeader, DecodeLimits, TimestampType, decode, validate};
 
 use crate::checkpoint::{self, CLEAN_SHUTDOWN, RECOVERY_POINT, TMP_SUFFIX};
 use crate::segment::{self, Recovery, Segment};
@@ -237,9 +235,10 @@ impl Log {
         result
     }
 
-    /// Appends one batch: checks its size, header and CRC, assigns its offsets by rewriting
-    /// `baseOffset` in `batch`, writes it, and flushes if the policy says so.
-    pub fn append(&mut self, batch: &mut [u8]) -> Result<AppendInfo, LogError> {
+    /// Appends one batch: checks its size, header and CRC, assigns its offsets (the stored
+    /// copy gets the new `baseOffset`; `batch` itself is not changed), writes it, and flushes
+    /// if the policy says so.
+    pub fn append(&mut self, batch: &[u8]) -> Result<AppendInfo, LogError> {
         self.check_writable()?;
         if batch.len() > self.config.batch_bytes_max as usize {
             return Err(LogError::BatchTooLarge {
@@ -257,7 +256,6 @@ impl Log {
         let now = self.clock.now_ms();
         self.maybe_roll(batch.len(), &header, now)?;
         let base_offset = self.log_end_offset();
-        set_base_offset(batch, base_offset);
         let header = BatchHeader {
             base_offset,
             ..header
@@ -661,9 +659,9 @@ mod tests {
             ..LogConfig::default()
         };
         let mut log = Log::open(dir.path(), config).unwrap();
-        log.append(&mut batch(1)).unwrap();
+        log.append(&batch(1)).unwrap();
         FAIL_SYNC.with(|f| f.set(true));
-        let err = log.append(&mut batch(2)).unwrap_err();
+        let err = log.append(&batch(2)).unwrap_err();
         assert!(matches!(err, LogError::Io { .. }), "{err}");
         FAIL_SYNC.with(|f| f.set(false));
         assert_eq!(log.flushed_offset(), 1);
@@ -671,7 +669,7 @@ mod tests {
         // Never retried, even though the disk would now succeed.
         assert!(matches!(log.flush(), Err(LogError::Poisoned { .. })));
         assert!(matches!(
-            log.append(&mut batch(3)),
+            log.append(&batch(3)),
             Err(LogError::Poisoned { .. })
         ));
         assert!(matches!(log.roll(), Err(LogError::Poisoned { .. })));
@@ -692,7 +690,7 @@ mod tests {
             ..LogConfig::default()
         };
         let mut log = Log::open(dir.path(), config).unwrap();
-        let mut big = encode(
+        let big = encode(
             &[Record {
                 value: Some(bytes_of(&"x".repeat(200))),
                 ..Record::default()
@@ -701,14 +699,14 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(
-            log.append(&mut big),
+            log.append(&big),
             Err(LogError::BatchTooLarge { .. })
         ));
         let mut bad = batch(1);
         let last = bad.len() - 1;
         bad[last] ^= 1;
         assert!(matches!(
-            log.append(&mut bad),
+            log.append(&bad),
             Err(LogError::InvalidBatch(_))
         ));
         assert_eq!(log.log_end_offset(), 0);
@@ -741,10 +739,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut log = Log::open(dir.path(), LogConfig::default()).unwrap();
         for ts in 0..3 {
-            log.append(&mut batch(ts)).unwrap();
+            log.append(&batch(ts)).unwrap();
             log.roll().unwrap();
         }
-        log.append(&mut batch(9)).unwrap();
+        log.append(&batch(9)).unwrap();
         assert_eq!(log.segments().len(), 4);
         assert_eq!(log.delete_before(1).unwrap().segments_deleted, 1);
         assert_eq!(log.log_start_offset(), 1);
@@ -763,7 +761,7 @@ mod tests {
     fn reading_outside_the_log_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let mut log = Log::open(dir.path(), LogConfig::default()).unwrap();
-        log.append(&mut batch(1)).unwrap();
+        log.append(&batch(1)).unwrap();
         assert!(log.read(1, 10).unwrap().is_empty());
         assert!(matches!(
             log.read(2, 10),

@@ -322,9 +322,9 @@ fn run(config: LogConfig, ops: Vec<Op>) -> Result<(), TestCaseError> {
                 let ts = model.next_ts;
                 model.next_ts += ts_step;
                 let base = model.end();
-                let mut bytes = batch_for(base, count, value_len, ts, Compression::ALL[codec]);
+                let bytes = batch_for(base, count, value_len, ts, Compression::ALL[codec]);
                 let size = bytes.len() as u64;
-                let info = log.append(&mut bytes).expect("append");
+                let info = log.append(&bytes).expect("append");
                 prop_assert_eq!(info.base_offset, base);
                 prop_assert_eq!(info.last_offset, base + count as i64 - 1);
                 let timestamps = (0..count as i64).map(|i| ts + i).collect();

@@ -48,8 +48,8 @@ fn fill(dir: &Path, rng: &mut Rng) -> Vec<Written> {
         let count = rng.range(1, 9) as usize;
         ts += rng.range(0, 120) as i64 - 20;
         let codec = Compression::ALL[rng.range(0, 5) as usize];
-        let mut batch = batch_for(base, count, rng.range(20, 400) as usize, ts, codec);
-        log.append(&mut batch).unwrap();
+        let batch = batch_for(base, count, rng.range(20, 400) as usize, ts, codec);
+        log.append(&batch).unwrap();
         let seg = *log.segments().last().unwrap();
         written.push(Written {
             base,

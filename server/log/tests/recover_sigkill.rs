@@ -138,9 +138,9 @@ fn run_child(dir: &Path, seed: u64) {
         let base = log.log_end_offset();
         let count = rng.range(1, 12) as usize;
         let codec = Compression::ALL[rng.range(0, 5) as usize];
-        let mut batch = batch_for(base, count, rng.range(8, 600) as usize, ts, codec);
+        let batch = batch_for(base, count, rng.range(8, 600) as usize, ts, codec);
         ts += 1;
-        log.append(&mut batch).expect("child append");
+        log.append(&batch).expect("child append");
         if rng.range(0, 8) == 0 {
             let offset = log.flush().expect("child flush");
             writeln!(out, "flushed {offset}").unwrap();

@@ -66,8 +66,8 @@ struct Append {
 /// What to append.
 #[derive(Debug)]
 enum Body {
-    /// One RecordBatch, copied out of the message: the log rewrites its baseOffset in place.
-    Batch { partition: i32, bytes: Vec<u8> },
+    /// One RecordBatch, as it came in the message (the log stores it without copying it here).
+    Batch { partition: i32, bytes: bytes::Bytes },
     /// Plain records; the broker partitions and batches them.
     Records(Vec<NewRecord>),
 }
@@ -81,7 +81,7 @@ fn prepare(state: &ApiState, request: ProduceRequest) -> Result<Append, ApiError
         None => return Err(ApiError::invalid("payload must be a batch or records")),
         Some(Payload::Batch(bytes)) => Body::Batch {
             partition: request.partition,
-            bytes: bytes.to_vec(),
+            bytes,
         },
         Some(Payload::Records(list)) if list.records.is_empty() => {
             return Err(ApiError::invalid("records must not be empty"));
@@ -121,11 +121,8 @@ impl Append {
     fn run(self, broker: &Broker) -> Result<ProduceResponse, ApiError> {
         let (tenant, topic, sequence) = (&self.tenant, self.topic.as_str(), self.sequence);
         match self.body {
-            Body::Batch {
-                partition,
-                mut bytes,
-            } => {
-                let info = broker.produce_batch(tenant, topic, partition.into(), &mut bytes)?;
+            Body::Batch { partition, bytes } => {
+                let info = broker.produce_batch(tenant, topic, partition.into(), &bytes)?;
                 Ok(ProduceResponse {
                     sequence,
                     partition,

@@ -182,8 +182,8 @@ impl OffsetStore {
                 })
             })
             .collect::<Result<Vec<_>, BrokerError>>()?;
-        let mut batch = encode(&records, &BatchOptions::default())?;
-        self.log.append(&mut batch)?;
+        let batch = encode(&records, &BatchOptions::default())?;
+        self.log.append(&batch)?;
         self.since_snapshot += entries.len() as u64;
         for e in entries {
             apply(&mut self.committed, e);

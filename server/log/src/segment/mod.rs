@@ -30,6 +30,9 @@ pub(crate) use scan::ScanMode;
 
 use crate::{LogError, ReadSlice};
 
+/// Size of the `baseOffset` field that opens every batch.
+const BASE_OFFSET_BYTES: usize = 8;
+
 /// Digits in a segment file name: enough for any non-negative i64.
 const NAME_DIGITS: usize = 20;
 
@@ -292,9 +295,19 @@ impl Segment {
         now_ms: i64,
     ) -> Result<(), LogError> {
         debug_assert_eq!(header.base_offset, self.next_offset);
-        self.file
-            .write_all_at(batch, self.size)
-            .map_err(LogError::io("write segment", &self.log_path))?;
+        // The assigned base offset goes in front of the bytes after the producer's own, so
+        // the caller's buffer is never copied or changed. A crash between the two writes
+        // leaves a torn batch, which recovery cuts off.
+        let write = |bytes: &[u8], at: u64| {
+            self.file
+                .write_all_at(bytes, at)
+                .map_err(LogError::io("write segment", &self.log_path))
+        };
+        write(&header.base_offset.to_be_bytes(), self.size)?;
+        write(
+            &batch[BASE_OFFSET_BYTES..],
+            self.size + BASE_OFFSET_BYTES as u64,
+        )?;
         let rel = (header.base_offset - self.base_offset) as u32;
         self.indexes
             .on_batch(rel, self.size as u32, batch.len(), header.max_timestamp);
