@@ -705,10 +705,7 @@ mod tests {
         let mut bad = batch(1);
         let last = bad.len() - 1;
         bad[last] ^= 1;
-        assert!(matches!(
-            log.append(&bad),
-            Err(LogError::InvalidBatch(_))
-        ));
+        assert!(matches!(log.append(&bad), Err(LogError::InvalidBatch(_))));
         assert_eq!(log.log_end_offset(), 0);
         assert_eq!(log.size_bytes(), 0);
     }

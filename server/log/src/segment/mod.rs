@@ -124,11 +124,17 @@ pub(crate) struct Segment {
 
 impl Segment {
     /// Creates an empty segment, replacing any leftover file of the same name.
+    /// A leftover file is removed rather than truncated: ext4 treats truncate-then-close as a
+    /// cue to write the file back at close, which would stall a later roll or shutdown.
     pub(crate) fn create(dir: &Path, base_offset: i64, interval: u32) -> Result<Self, LogError> {
+        let log_path = dir.join(format!("{}.log", file_stem(base_offset)));
+        match std::fs::remove_file(&log_path) {
+            Err(e) if e.kind() != ErrorKind::NotFound => {
+                return Err(LogError::io("remove", &log_path)(e));
+            }
+            _ => {}
+        }
         let mut seg = Self::paths(dir, base_offset, interval)?;
-        seg.file
-            .set_len(0)
-            .map_err(LogError::io("truncate", &seg.log_path))?;
         seg.remove_index_files()?;
         Ok(seg)
     }
