@@ -70,6 +70,20 @@ impl ReadSlice {
         self.next_offset
     }
 
+    /// Reads the bytes into the start of `dst` (which must hold at least `len()` bytes) with
+    /// one positioned read. With a buffer the caller reuses, this is a plain copy from the
+    /// page cache; `read_into` also has to zero-fill the bytes it appends.
+    pub fn read_exact_into(&self, dst: &mut [u8]) -> std::io::Result<()> {
+        let available = dst.len();
+        let dst = dst.get_mut(..self.len).ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("buffer of {available} bytes for a slice of {}", self.len),
+            )
+        })?;
+        self.file.read_exact_at(dst, self.position)
+    }
+
     /// Appends the bytes to `buf` with one positioned read.
     pub fn read_into(&self, buf: &mut Vec<u8>) -> std::io::Result<()> {
         let start = buf.len();
