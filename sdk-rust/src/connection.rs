@@ -1,0 +1,195 @@
+//! `ClientConfig` and `Connection`: where a client connects, as whom, and how every call is
+//! bounded in time.
+//!
+//! Owns the tonic channel set-up (one HTTP/2 connection with large flow-control windows), the
+//! bearer-token interceptor, message size limits and `Connection::call`, the one place a unary
+//! call gets its time-out and its `Error`. Must not retry: producers and consumers decide.
+
+use std::future::Future;
+use std::time::Duration;
+
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Channel, Endpoint};
+use weir_proto::v1::admin_client::AdminClient;
+use weir_proto::v1::fetch_client::FetchClient;
+use weir_proto::v1::groups_client::GroupsClient;
+use weir_proto::v1::produce_client::ProduceClient;
+
+use crate::Error;
+
+/// The gRPC address `weir serve` listens on by default.
+pub const URL_DEFAULT: &str = "http://127.0.0.1:8781";
+/// The tenant every fresh server has.
+pub const TENANT_DEFAULT: &str = "default";
+/// Default bound on one unary call (long polls add their wait to it).
+pub const REQUEST_TIMEOUT_DEFAULT: Duration = Duration::from_secs(30);
+/// How long to wait for the TCP connection: a missing server should fail fast.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Largest gRPC message a client accepts or sends. tonic's 4 MiB default is below the server's
+/// fetch limit (a fetch returns at least one whole batch, and batches may be larger).
+pub const MESSAGE_BYTES_MAX: usize = 64 << 20;
+/// HTTP/2 window per stream, as the server's: a fetch of a few MiB arrives in one round trip.
+pub const STREAM_WINDOW_BYTES: u32 = 16 << 20;
+/// HTTP/2 window per connection, shared by every stream (many partitions at once).
+pub const CONNECTION_WINDOW_BYTES: u32 = 64 << 20;
+
+/// Where and as whom a client connects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientConfig {
+    /// gRPC address of a Weir node, e.g. `http://127.0.0.1:8781`.
+    pub url: String,
+    /// Tenant whose topics and groups to use.
+    pub tenant: String,
+    /// Access token or API key, sent as `authorization: Bearer <token>`.
+    pub token: Option<String>,
+    /// Bound on every unary call (long polls add their wait to it).
+    pub request_timeout: Duration,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            url: URL_DEFAULT.to_owned(),
+            tenant: TENANT_DEFAULT.to_owned(),
+            token: None,
+            request_timeout: REQUEST_TIMEOUT_DEFAULT,
+        }
+    }
+}
+
+/// Adds `authorization: Bearer <token>` to every request when a token was given.
+#[derive(Debug, Clone)]
+pub(crate) struct Bearer(Option<MetadataValue<Ascii>>);
+
+impl Interceptor for Bearer {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(value) = &self.0 {
+            request
+                .metadata_mut()
+                .insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
+}
+
+/// A channel with the bearer token attached.
+pub(crate) type AuthChannel = InterceptedService<Channel, Bearer>;
+
+/// One HTTP/2 connection to a node (reconnected by tonic when it drops), with the tenant and
+/// credentials every request carries. Cheap to clone.
+#[derive(Debug, Clone)]
+pub(crate) struct Connection {
+    channel: Channel,
+    bearer: Bearer,
+    config: ClientConfig,
+}
+
+impl Connection {
+    /// Connects now, so an unreachable server is reported before any work starts.
+    pub(crate) async fn open(config: ClientConfig) -> Result<Connection, Error> {
+        if config.request_timeout.is_zero() {
+            return Err(Error::InvalidArgument(
+                "request_timeout must be above 0".into(),
+            ));
+        }
+        let bearer = bearer(config.token.as_deref())?;
+        let endpoint = Endpoint::from_shared(config.url.clone())
+            .map_err(|e| Error::InvalidArgument(format!("invalid url {:?}: {e}", config.url)))?
+            .connect_timeout(CONNECT_TIMEOUT)
+            .tcp_nodelay(true)
+            .initial_stream_window_size(STREAM_WINDOW_BYTES)
+            .initial_connection_window_size(CONNECTION_WINDOW_BYTES);
+        let channel = endpoint
+            .connect()
+            .await
+            .map_err(|e| Error::transport(&config.url, &e))?;
+        Ok(Connection {
+            channel,
+            bearer,
+            config,
+        })
+    }
+
+    /// The tenant requests name.
+    pub(crate) fn tenant(&self) -> &str {
+        &self.config.tenant
+    }
+
+    /// The bound on one unary call.
+    pub(crate) fn request_timeout(&self) -> Duration {
+        self.config.request_timeout
+    }
+
+    pub(crate) fn admin(&self) -> AdminClient<AuthChannel> {
+        AdminClient::with_interceptor(self.channel.clone(), self.bearer.clone())
+            .max_decoding_message_size(MESSAGE_BYTES_MAX)
+            .max_encoding_message_size(MESSAGE_BYTES_MAX)
+    }
+
+    pub(crate) fn produce(&self) -> ProduceClient<AuthChannel> {
+        ProduceClient::with_interceptor(self.channel.clone(), self.bearer.clone())
+            .max_decoding_message_size(MESSAGE_BYTES_MAX)
+            .max_encoding_message_size(MESSAGE_BYTES_MAX)
+    }
+
+    pub(crate) fn fetch(&self) -> FetchClient<AuthChannel> {
+        FetchClient::with_interceptor(self.channel.clone(), self.bearer.clone())
+            .max_decoding_message_size(MESSAGE_BYTES_MAX)
+            .max_encoding_message_size(MESSAGE_BYTES_MAX)
+    }
+
+    pub(crate) fn groups(&self) -> GroupsClient<AuthChannel> {
+        GroupsClient::with_interceptor(self.channel.clone(), self.bearer.clone())
+            .max_decoding_message_size(MESSAGE_BYTES_MAX)
+            .max_encoding_message_size(MESSAGE_BYTES_MAX)
+    }
+
+    /// The error for a failed call on this connection.
+    pub(crate) fn error(&self, status: &tonic::Status) -> Error {
+        Error::from_status(status, &self.config.url)
+    }
+
+    /// Runs one unary call bounded by `request_timeout`.
+    pub(crate) async fn call<T>(
+        &self,
+        what: &'static str,
+        call: impl Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+    ) -> Result<T, Error> {
+        self.call_within(what, self.config.request_timeout, call)
+            .await
+    }
+
+    /// Runs one call bounded by `timeout` (a long poll's wait plus `request_timeout`).
+    pub(crate) async fn call_within<T>(
+        &self,
+        what: &'static str,
+        timeout: Duration,
+        call: impl Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+    ) -> Result<T, Error> {
+        match tokio::time::timeout(timeout, call).await {
+            Ok(Ok(response)) => Ok(response.into_inner()),
+            Ok(Err(status)) => Err(self.error(&status)),
+            Err(_) => Err(Error::Timeout {
+                what,
+                after: timeout,
+            }),
+        }
+    }
+}
+
+fn bearer(token: Option<&str>) -> Result<Bearer, Error> {
+    let Some(token) = token else {
+        return Ok(Bearer(None));
+    };
+    format!("Bearer {token}")
+        .parse()
+        .map(|value| Bearer(Some(value)))
+        .map_err(|_| {
+            Error::InvalidArgument("the token holds characters not allowed in a header".into())
+        })
+}

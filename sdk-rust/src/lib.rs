@@ -1,0 +1,61 @@
+//! weir: the Rust client of Weir, a Kafka-like streaming service, over gRPC (`weir.v1`).
+//!
+//! Owns client behaviour that every Weir SDK shares (Python and Node wrap this crate): key
+//! partitioning (Kafka's murmur2, sticky partitions for null keys), batching, compression of
+//! whole RecordBatch v2 batches, retries, consumer-group membership and offset commits. Must
+//! not re-implement the wire contract: batches, codecs, the partitioner and `ErrorCode` come
+//! from `weir-proto`, exactly as the server uses them.
+//!
+//! - [`Admin`]: topics, offsets, consumer groups.
+//! - [`Producer`]: `send` returns a [`Delivery`] future per record; `flush`, `close`.
+//! - [`Consumer`]: `subscribe` as a group member or `assign` partitions; `poll` or `stream`;
+//!   auto or manual commits; `seek`, `seek_to_timestamp`, `pause`/`resume`; `close`.
+//! - [`Error`]: one error type carrying the server's [`ErrorCode`] when it sent one.
+//!
+//! Delivery is at-least-once. Not implemented yet: idempotent producing (producer id and
+//! sequence numbers with broker-side de-duplication), so a retried batch whose first attempt
+//! was stored after all is stored twice, and with `max_in_flight > 1` a retry can reorder a
+//! partition's records (see [`producer`]); transactions; talking to several brokers (every
+//! request goes to the one URL given).
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use weir::{Consumer, Producer, ProducerRecord};
+//!
+//! # async fn run() -> Result<(), weir::Error> {
+//! let producer = Producer::builder().url("http://127.0.0.1:8781").build().await?;
+//! let delivery = producer.send(ProducerRecord::new("orders", "hello").key("k1")).await?;
+//! let stored = delivery.await?;
+//! println!("stored at {}/{}", stored.partition, stored.offset);
+//!
+//! let mut consumer = Consumer::builder().group("billing").subscribe(["orders"]).build().await?;
+//! for record in consumer.poll(Duration::from_secs(1)).await? {
+//!     println!("{} {:?}", record.offset, record.value);
+//! }
+//! consumer.close().await?;
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod admin;
+mod connection;
+pub mod consumer;
+mod error;
+pub mod producer;
+
+pub use admin::Admin;
+pub use connection::{
+    CONNECT_TIMEOUT, ClientConfig, MESSAGE_BYTES_MAX, REQUEST_TIMEOUT_DEFAULT, TENANT_DEFAULT,
+    URL_DEFAULT,
+};
+pub use consumer::{
+    AutoOffsetReset, CommitMode, Consumer, ConsumerBuilder, ConsumerConfig, ConsumerRecord,
+    RebalanceListener, TopicPartition,
+};
+pub use error::{ERROR_CODE_METADATA_KEY, Error};
+pub use producer::{
+    Acks, Delivery, Partitioner, Producer, ProducerBuilder, ProducerConfig, ProducerRecord,
+    RecordMetadata, WhenFull,
+};
+pub use weir_proto::ErrorCode;
+pub use weir_proto::batch::{Compression, Header};

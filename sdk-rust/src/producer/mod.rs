@@ -1,0 +1,535 @@
+//! `Producer`: sends records to partitions in batches, with per-record delivery futures.
+//!
+//! Owns the public producer API (builder, `send`, `flush`, `close`), the buffer bound with its
+//! back-pressure, partition choice, and the map of per-partition workers (`worker.rs`), which
+//! batch, compress, send and retry. Must not decode anything it sends or reorder records of a
+//! partition before they reach the wire.
+//!
+//! Ordering: each partition has one worker with one ProduceStream, on which up to
+//! `max_in_flight` batches are pipelined; the server appends a stream's requests in order, so
+//! records of a partition land in `send` order. A batch that fails with a retryable error is
+//! sent again, and batches sent after it may already have been appended: with
+//! `max_in_flight > 1` a retry can reorder (or, after a lost response, duplicate) records, as
+//! with Kafka's producer without idempotence. Use `max_in_flight(1)` for strict order under
+//! retries. Idempotence (producer ids and sequence numbers) is not implemented yet.
+
+mod metadata;
+mod partitioner;
+mod worker;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use tokio::sync::{Semaphore, mpsc, oneshot};
+use weir_proto::batch::{Compression, Header, Record};
+
+pub use metadata::METADATA_MAX_AGE;
+pub use partitioner::{DefaultPartitioner, Partitioner};
+
+use crate::connection::{ClientConfig, Connection};
+use crate::{Admin, Error};
+use metadata::Metadata;
+use worker::{Msg, Pending, Worker};
+
+/// Default wait for more records before a batch that is not full is sent.
+pub const LINGER_DEFAULT: Duration = Duration::from_millis(5);
+/// Default size at which a partition's batch is sent without waiting for `linger`.
+pub const BATCH_BYTES_DEFAULT: usize = 256 << 10;
+/// Default bound on the bytes of records sent but not yet acknowledged, all partitions.
+pub const BUFFER_BYTES_DEFAULT: usize = 32 << 20;
+/// Default number of batches one partition may have sent and not yet acknowledged.
+pub const MAX_IN_FLIGHT_DEFAULT: usize = 5;
+/// Default bound on the time from `send` to a record's final outcome, retries included.
+pub const DELIVERY_TIMEOUT_DEFAULT: Duration = Duration::from_secs(120);
+/// Default longest wait of `send` for buffer space or partition metadata.
+pub const MAX_BLOCK_DEFAULT: Duration = Duration::from_secs(60);
+/// First wait before a retry; it doubles per attempt up to `RETRY_BACKOFF_MAX`.
+pub const RETRY_BACKOFF_DEFAULT: Duration = Duration::from_millis(100);
+/// Longest wait between two attempts of one batch (unless the server asks for longer).
+pub const RETRY_BACKOFF_MAX: Duration = Duration::from_secs(1);
+/// Bytes Kafka reserves per record for its length, deltas and varints in the size estimate.
+pub const RECORD_OVERHEAD_BYTES: usize = 21;
+/// Records (and flush requests) queued to one partition's worker before `send` waits.
+pub const WORKER_QUEUE_MAX: usize = 1024;
+/// Largest `batch_bytes`: the server's default `batch_bytes_max` is 8 MiB.
+pub const BATCH_BYTES_MAX: usize = 8 << 20;
+
+/// When to acknowledge a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Acks {
+    /// Fire and forget: offsets in `RecordMetadata` are -1 and append errors are not reported.
+    None,
+    /// Once the partition leader appended the batch.
+    #[default]
+    Leader,
+    /// Once every in-sync replica has it.
+    All,
+}
+
+impl Acks {
+    fn wire(self) -> weir_proto::v1::Acks {
+        match self {
+            Acks::None => weir_proto::v1::Acks::None,
+            Acks::Leader => weir_proto::v1::Acks::Leader,
+            Acks::All => weir_proto::v1::Acks::All,
+        }
+    }
+}
+
+/// What `send` does when the buffer (`buffer_bytes`) is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WhenFull {
+    /// Wait for room, up to `max_block`, then fail with `Error::Timeout`.
+    #[default]
+    Wait,
+    /// Fail at once with `Error::BufferFull`.
+    Fail,
+}
+
+/// Every producer setting; `ProducerBuilder` fills it.
+#[derive(Debug, Clone)]
+pub struct ProducerConfig {
+    /// Where to connect and as whom.
+    pub client: ClientConfig,
+    /// How long a partition's batch waits for more records before it is sent.
+    pub linger: Duration,
+    /// Size (estimated encoded bytes) at which a batch is sent without waiting for linger.
+    pub batch_bytes: usize,
+    /// Bound on the bytes of records sent but not yet acknowledged.
+    pub buffer_bytes: usize,
+    /// What `send` does when the buffer is full.
+    pub when_full: WhenFull,
+    /// Longest wait of `send` for buffer space.
+    pub max_block: Duration,
+    /// Batches one partition may have in flight.
+    pub max_in_flight: usize,
+    /// Codec for whole batches.
+    pub compression: Compression,
+    /// When the server acknowledges.
+    pub acks: Acks,
+    /// Bound on the time from `send` to a record's outcome, retries included.
+    pub delivery_timeout: Duration,
+    /// First wait before a retry (doubling per attempt up to `RETRY_BACKOFF_MAX`).
+    pub retry_backoff: Duration,
+}
+
+impl Default for ProducerConfig {
+    fn default() -> Self {
+        ProducerConfig {
+            client: ClientConfig::default(),
+            linger: LINGER_DEFAULT,
+            batch_bytes: BATCH_BYTES_DEFAULT,
+            buffer_bytes: BUFFER_BYTES_DEFAULT,
+            when_full: WhenFull::Wait,
+            max_block: MAX_BLOCK_DEFAULT,
+            max_in_flight: MAX_IN_FLIGHT_DEFAULT,
+            compression: Compression::None,
+            acks: Acks::Leader,
+            delivery_timeout: DELIVERY_TIMEOUT_DEFAULT,
+            retry_backoff: RETRY_BACKOFF_DEFAULT,
+        }
+    }
+}
+
+impl ProducerConfig {
+    fn check(&self) -> Result<(), Error> {
+        let bad = |what: &str| Err(Error::InvalidArgument(what.to_owned()));
+        if !(1..=BATCH_BYTES_MAX).contains(&self.batch_bytes) {
+            return bad("batch_bytes must be between 1 and 8 MiB");
+        }
+        if self.buffer_bytes < self.batch_bytes {
+            return bad("buffer_bytes must be at least batch_bytes");
+        }
+        if self.buffer_bytes > Semaphore::MAX_PERMITS {
+            return bad("buffer_bytes is too large");
+        }
+        if self.max_in_flight == 0 {
+            return bad("max_in_flight must be at least 1");
+        }
+        if self.delivery_timeout.is_zero() {
+            return bad("delivery_timeout must be above 0");
+        }
+        Ok(())
+    }
+}
+
+/// A record to send.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProducerRecord {
+    /// Topic to send to.
+    pub topic: String,
+    /// Key: records with the same key go to the same partition. `None` is Kafka's null key.
+    pub key: Option<Bytes>,
+    /// Value; `None` is a tombstone.
+    pub value: Option<Bytes>,
+    /// Headers, in order.
+    pub headers: Vec<Header>,
+    /// Explicit partition; it wins over the key.
+    pub partition: Option<u32>,
+    /// Milliseconds since the Unix epoch; the producer's clock when `None`.
+    pub timestamp: Option<i64>,
+}
+
+impl ProducerRecord {
+    /// A record with a value and nothing else.
+    pub fn new(topic: impl Into<String>, value: impl Into<Bytes>) -> Self {
+        ProducerRecord {
+            topic: topic.into(),
+            value: Some(value.into()),
+            ..ProducerRecord::default()
+        }
+    }
+
+    /// Sets the key.
+    pub fn key(mut self, key: impl Into<Bytes>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    /// Sets an explicit partition.
+    pub fn partition(mut self, partition: u32) -> Self {
+        self.partition = Some(partition);
+        self
+    }
+
+    /// Sets the timestamp (ms since the Unix epoch).
+    pub fn timestamp(mut self, timestamp: i64) -> Self {
+        self.timestamp = Some(timestamp);
+        self
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, key: impl Into<String>, value: impl Into<Bytes>) -> Self {
+        self.headers.push(Header {
+            key: key.into(),
+            value: Some(value.into()),
+        });
+        self
+    }
+
+    /// Kafka's size estimate: key, value, headers and a fixed overhead.
+    fn size(&self) -> usize {
+        let len = |b: &Option<Bytes>| b.as_ref().map_or(0, Bytes::len);
+        let headers: usize = self
+            .headers
+            .iter()
+            .map(|h| h.key.len() + len(&h.value))
+            .sum();
+        RECORD_OVERHEAD_BYTES + len(&self.key) + len(&self.value) + headers
+    }
+}
+
+/// Where a record landed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordMetadata {
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: u32,
+    /// Offset; -1 under `Acks::None`.
+    pub offset: i64,
+    /// The record's timestamp (CreateTime).
+    pub timestamp: i64,
+}
+
+/// Resolves once a record is acknowledged (or failed for good).
+#[derive(Debug)]
+#[must_use = "a delivery reports whether the record was stored"]
+pub struct Delivery(oneshot::Receiver<Result<RecordMetadata, Error>>);
+
+impl Future for Delivery {
+    type Output = Result<RecordMetadata, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|r| r.unwrap_or(Err(Error::Closed("producer"))))
+    }
+}
+
+/// Builds a `Producer`; every setting has a default (see `ProducerConfig`).
+#[derive(Debug, Default)]
+pub struct ProducerBuilder {
+    config: ProducerConfig,
+    partitioner: Option<Arc<dyn Partitioner>>,
+}
+
+impl ProducerBuilder {
+    /// gRPC address of a Weir node.
+    pub fn url(mut self, url: impl Into<String>) -> Self {
+        self.config.client.url = url.into();
+        self
+    }
+    /// Tenant to write to.
+    pub fn tenant(mut self, tenant: impl Into<String>) -> Self {
+        self.config.client.tenant = tenant.into();
+        self
+    }
+    /// Bearer token or API key.
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.config.client.token = Some(token.into());
+        self
+    }
+    /// Bound on every unary call.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.config.client.request_timeout = timeout;
+        self
+    }
+    /// How long a batch waits for more records.
+    pub fn linger(mut self, linger: Duration) -> Self {
+        self.config.linger = linger;
+        self
+    }
+    /// Batch size that triggers a send.
+    pub fn batch_bytes(mut self, bytes: usize) -> Self {
+        self.config.batch_bytes = bytes;
+        self
+    }
+    /// Bound on unacknowledged bytes.
+    pub fn buffer_bytes(mut self, bytes: usize) -> Self {
+        self.config.buffer_bytes = bytes;
+        self
+    }
+    /// What `send` does on a full buffer.
+    pub fn when_full(mut self, when_full: WhenFull) -> Self {
+        self.config.when_full = when_full;
+        self
+    }
+    /// Longest wait of `send` for buffer space.
+    pub fn max_block(mut self, max_block: Duration) -> Self {
+        self.config.max_block = max_block;
+        self
+    }
+    /// Batches in flight per partition.
+    pub fn max_in_flight(mut self, n: usize) -> Self {
+        self.config.max_in_flight = n;
+        self
+    }
+    /// Batch compression codec.
+    pub fn compression(mut self, compression: Compression) -> Self {
+        self.config.compression = compression;
+        self
+    }
+    /// Acknowledgement level.
+    pub fn acks(mut self, acks: Acks) -> Self {
+        self.config.acks = acks;
+        self
+    }
+    /// Bound on a record's time to its outcome, retries included.
+    pub fn delivery_timeout(mut self, timeout: Duration) -> Self {
+        self.config.delivery_timeout = timeout;
+        self
+    }
+    /// First retry backoff.
+    pub fn retry_backoff(mut self, backoff: Duration) -> Self {
+        self.config.retry_backoff = backoff;
+        self
+    }
+    /// A custom partitioner for records without an explicit partition.
+    pub fn partitioner(mut self, partitioner: impl Partitioner + 'static) -> Self {
+        self.partitioner = Some(Arc::new(partitioner));
+        self
+    }
+    /// All settings at once (keeps a partitioner set before).
+    pub fn config(mut self, config: ProducerConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Checks the settings and connects.
+    pub async fn build(self) -> Result<Producer, Error> {
+        self.config.check()?;
+        let conn = Connection::open(self.config.client.clone()).await?;
+        let partitioner = self
+            .partitioner
+            .unwrap_or_else(|| Arc::new(DefaultPartitioner::new(self.config.batch_bytes)));
+        let inner = Inner {
+            buffer: Arc::new(Semaphore::new(self.config.buffer_bytes)),
+            metadata: Arc::new(Metadata::new(Admin::from_connection(conn.clone()))),
+            conn,
+            config: Arc::new(self.config),
+            partitioner,
+            workers: Mutex::new(HashMap::new()),
+            closed: AtomicBool::new(false),
+        };
+        Ok(Producer {
+            inner: Arc::new(inner),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    conn: Connection,
+    config: Arc<ProducerConfig>,
+    partitioner: Arc<dyn Partitioner>,
+    buffer: Arc<Semaphore>,
+    metadata: Arc<Metadata>,
+    workers: Mutex<HashMap<(String, u32), mpsc::Sender<Msg>>>,
+    closed: AtomicBool,
+}
+
+/// Sends records in batches. Cheap to clone; clones share buffer, workers and connection.
+#[derive(Debug, Clone)]
+pub struct Producer {
+    inner: Arc<Inner>,
+}
+
+impl Producer {
+    /// A builder with default settings.
+    pub fn builder() -> ProducerBuilder {
+        ProducerBuilder::default()
+    }
+
+    /// Queues a record for its partition's next batch. Waits (up to `max_block`) while the
+    /// buffer is full, unless `WhenFull::Fail`. The returned `Delivery` resolves once the
+    /// record is acknowledged or failed for good.
+    ///
+    /// Fails here, before queueing, for a closed producer, a record larger than the buffer,
+    /// an unknown topic (`TOPIC_NOT_FOUND`) or a full buffer.
+    pub async fn send(&self, record: ProducerRecord) -> Result<Delivery, Error> {
+        let inner = &self.inner;
+        if inner.closed.load(Ordering::Acquire) {
+            return Err(Error::Closed("producer"));
+        }
+        let size = record.size();
+        let permit = self.reserve(size).await?;
+        let partition = self.choose_partition(&record, size).await?;
+        let (tx, rx) = oneshot::channel();
+        let pending = Pending {
+            record: Record {
+                key: record.key,
+                value: record.value,
+                headers: record.headers,
+                timestamp: record.timestamp.unwrap_or_else(now_ms),
+            },
+            size,
+            delivery: tx,
+            _permit: permit,
+        };
+        let worker = self.worker(&record.topic, partition);
+        let queued =
+            tokio::time::timeout(inner.config.max_block, worker.send(Msg::Record(pending)));
+        match queued.await {
+            Ok(Ok(())) => Ok(Delivery(rx)),
+            Ok(Err(_)) => Err(Error::Closed("producer")),
+            Err(_) => Err(Error::Timeout {
+                what: "queueing a record",
+                after: inner.config.max_block,
+            }),
+        }
+    }
+
+    async fn reserve(&self, size: usize) -> Result<tokio::sync::OwnedSemaphorePermit, Error> {
+        let config = &self.inner.config;
+        if size > config.buffer_bytes {
+            return Err(Error::InvalidArgument(format!(
+                "record of about {size} bytes is larger than buffer_bytes {}",
+                config.buffer_bytes
+            )));
+        }
+        let permits = u32::try_from(size).unwrap_or(u32::MAX);
+        let buffer = Arc::clone(&self.inner.buffer);
+        if config.when_full == WhenFull::Fail {
+            return buffer
+                .try_acquire_many_owned(permits)
+                .map_err(|_| Error::BufferFull {
+                    buffer_bytes: config.buffer_bytes,
+                });
+        }
+        match tokio::time::timeout(config.max_block, buffer.acquire_many_owned(permits)).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(_)) => Err(Error::Closed("producer")),
+            Err(_) => Err(Error::Timeout {
+                what: "waiting for producer buffer space",
+                after: config.max_block,
+            }),
+        }
+    }
+
+    async fn choose_partition(&self, record: &ProducerRecord, size: usize) -> Result<u32, Error> {
+        if let Some(p) = record.partition {
+            return Ok(p);
+        }
+        let count = self.inner.metadata.partitions(&record.topic).await?;
+        let key = record.key.as_deref();
+        let p = self
+            .inner
+            .partitioner
+            .partition(&record.topic, key, size, count);
+        if p >= count {
+            return Err(Error::InvalidArgument(format!(
+                "partitioner chose partition {p} of a topic with {count} partitions"
+            )));
+        }
+        Ok(p)
+    }
+
+    /// The worker of a partition, started on first use.
+    fn worker(&self, topic: &str, partition: u32) -> mpsc::Sender<Msg> {
+        let inner = &self.inner;
+        let mut workers = inner.workers.lock().unwrap_or_else(|p| p.into_inner());
+        let key = (topic.to_owned(), partition);
+        if let Some(tx) = workers.get(&key).filter(|tx| !tx.is_closed()) {
+            return tx.clone();
+        }
+        let (tx, rx) = mpsc::channel(WORKER_QUEUE_MAX);
+        let worker = Worker::new(
+            inner.conn.clone(),
+            Arc::clone(&inner.config),
+            Arc::clone(&inner.metadata),
+            topic.to_owned(),
+            partition,
+            rx,
+        );
+        tokio::spawn(worker.run());
+        workers.insert(key, tx.clone());
+        tx
+    }
+
+    /// Sends every batch now (without waiting for linger) and waits until every record sent
+    /// before this call is acknowledged or failed.
+    pub async fn flush(&self) -> Result<(), Error> {
+        let workers: Vec<mpsc::Sender<Msg>> = {
+            let workers = self.inner.workers.lock().unwrap_or_else(|p| p.into_inner());
+            workers.values().cloned().collect()
+        };
+        let mut waits = Vec::with_capacity(workers.len());
+        for worker in workers {
+            let (tx, rx) = oneshot::channel();
+            if worker.send(Msg::Flush(tx)).await.is_ok() {
+                waits.push(rx);
+            }
+        }
+        for wait in waits {
+            // A worker that ended has nothing left to flush.
+            let _ = wait.await;
+        }
+        Ok(())
+    }
+
+    /// Flushes, then stops every worker; later `send`s fail with `Error::Closed`.
+    pub async fn close(&self) -> Result<(), Error> {
+        self.flush().await?;
+        self.inner.closed.store(true, Ordering::Release);
+        self.inner
+            .workers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        Ok(())
+    }
+}
+
+/// Milliseconds since the Unix epoch by the local clock.
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}

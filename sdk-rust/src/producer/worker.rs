@@ -1,0 +1,459 @@
+//! One partition's sender: gathers records into a batch (linger, batch_bytes), encodes and
+//! compresses it, pipelines up to `max_in_flight` batches on one ProduceStream, and settles
+//! every record's delivery (acknowledged, retried with backoff, or failed).
+//!
+//! Owns the batch lifecycle of one partition: open → ready → in flight → settled. Must not
+//! choose partitions or block on anything but its own queue, stream and timers; it never
+//! panics on a misbehaving server (an out-of-order or missing response breaks the stream and
+//! its batches are retried).
+
+use std::collections::VecDeque;
+use std::future::pending;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot};
+use tokio::time::{Instant, sleep_until};
+use tokio_stream::wrappers::ReceiverStream;
+use weir_proto::ErrorCode;
+use weir_proto::batch::{BatchOptions, Record, encode};
+use weir_proto::v1::produce_request::Payload;
+use weir_proto::v1::{ProduceRequest, ProduceResponse};
+
+use super::metadata::Metadata;
+use super::{ProducerConfig, RETRY_BACKOFF_MAX, RecordMetadata};
+use crate::Error;
+use crate::connection::Connection;
+
+/// The delivery end of one record.
+type DeliverySender = oneshot::Sender<Result<RecordMetadata, Error>>;
+
+/// A record on its way to its partition's worker.
+#[derive(Debug)]
+pub(crate) struct Pending {
+    pub(crate) record: Record,
+    pub(crate) size: usize,
+    pub(crate) delivery: DeliverySender,
+    /// Buffer space, given back when the record is settled.
+    pub(crate) _permit: OwnedSemaphorePermit,
+}
+
+/// What a worker is asked to do.
+#[derive(Debug)]
+pub(crate) enum Msg {
+    /// Add a record to the open batch.
+    Record(Pending),
+    /// Send the open batch now; answer once every earlier record is settled.
+    Flush(oneshot::Sender<()>),
+}
+
+/// A record's delivery, waiting for its batch's outcome.
+#[derive(Debug)]
+struct Waiter {
+    delivery: DeliverySender,
+    timestamp: i64,
+    _permit: OwnedSemaphorePermit,
+}
+
+/// The batch being filled.
+#[derive(Debug, Default)]
+struct Open {
+    records: Vec<Record>,
+    waiters: Vec<Waiter>,
+    bytes: usize,
+    started: Option<Instant>,
+}
+
+/// An encoded batch.
+#[derive(Debug)]
+struct Batch {
+    id: u64,
+    bytes: Bytes,
+    waiters: Vec<Waiter>,
+    deadline: Instant,
+    attempts: u32,
+    sent_at: Instant,
+}
+
+/// An open ProduceStream.
+#[derive(Debug)]
+struct Stream {
+    requests: mpsc::Sender<ProduceRequest>,
+    responses: tonic::Streaming<ProduceResponse>,
+}
+
+/// What woke the worker.
+#[derive(Debug)]
+enum Event {
+    Msg(Option<Msg>),
+    Response(Result<Option<ProduceResponse>, tonic::Status>),
+    ResponseOverdue,
+    Timer,
+}
+
+/// The sender of one (topic, partition).
+#[derive(Debug)]
+pub(crate) struct Worker {
+    conn: Connection,
+    config: Arc<ProducerConfig>,
+    metadata: Arc<Metadata>,
+    topic: String,
+    partition: u32,
+    rx: mpsc::Receiver<Msg>,
+    rx_open: bool,
+    next_id: u64,
+    open: Open,
+    ready: VecDeque<Batch>,
+    inflight: VecDeque<Batch>,
+    stream: Option<Stream>,
+    retry_at: Option<Instant>,
+    flushes: Vec<(u64, oneshot::Sender<()>)>,
+}
+
+impl Worker {
+    pub(crate) fn new(
+        conn: Connection,
+        config: Arc<ProducerConfig>,
+        metadata: Arc<Metadata>,
+        topic: String,
+        partition: u32,
+        rx: mpsc::Receiver<Msg>,
+    ) -> Self {
+        Worker {
+            conn,
+            config,
+            metadata,
+            topic,
+            partition,
+            rx,
+            rx_open: true,
+            next_id: 1,
+            open: Open::default(),
+            ready: VecDeque::new(),
+            inflight: VecDeque::new(),
+            stream: None,
+            retry_at: None,
+            flushes: Vec::new(),
+        }
+    }
+
+    /// Runs until the producer is gone (or closed) and every record is settled.
+    pub(crate) async fn run(mut self) {
+        loop {
+            self.ship().await;
+            self.finish_flushes();
+            if !self.rx_open && self.idle() {
+                return;
+            }
+            match self.next_event().await {
+                Event::Msg(Some(Msg::Record(p))) => self.add(p),
+                Event::Msg(Some(Msg::Flush(done))) => self.flush(done),
+                Event::Msg(None) => self.rx_open = false,
+                Event::Response(r) => self.on_response(r),
+                Event::ResponseOverdue => {
+                    let after = self.conn.request_timeout();
+                    self.break_stream(Error::Timeout {
+                        what: "produce response",
+                        after,
+                    });
+                }
+                Event::Timer => {}
+            }
+        }
+    }
+
+    fn idle(&self) -> bool {
+        self.open.records.is_empty() && self.ready.is_empty() && self.inflight.is_empty()
+    }
+
+    async fn next_event(&mut self) -> Event {
+        let now = Instant::now();
+        let linger = self.linger_deadline().filter(|d| *d > now);
+        let timer = match (linger, self.retry_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let overdue = self
+            .inflight
+            .front()
+            .map(|b| b.sent_at + self.conn.request_timeout());
+        let rx = self.rx_open.then_some(&mut self.rx);
+        let responses = match self.inflight.is_empty() {
+            true => None,
+            false => self.stream.as_mut().map(|s| &mut s.responses),
+        };
+        tokio::select! {
+            msg = recv(rx) => Event::Msg(msg),
+            r = message(responses) => Event::Response(r),
+            () = sleep_opt(overdue) => Event::ResponseOverdue,
+            () = sleep_opt(timer) => Event::Timer,
+        }
+    }
+
+    fn linger_deadline(&self) -> Option<Instant> {
+        self.open.started.map(|s| s + self.config.linger)
+    }
+
+    fn add(&mut self, p: Pending) {
+        let open = &self.open;
+        if !open.records.is_empty() && open.bytes + p.size > self.config.batch_bytes {
+            self.close_open();
+        }
+        let open = &mut self.open;
+        open.started.get_or_insert_with(Instant::now);
+        open.bytes += p.size;
+        open.waiters.push(Waiter {
+            delivery: p.delivery,
+            timestamp: p.record.timestamp,
+            _permit: p._permit,
+        });
+        open.records.push(p.record);
+        if open.bytes >= self.config.batch_bytes {
+            self.close_open();
+        }
+    }
+
+    fn flush(&mut self, done: oneshot::Sender<()>) {
+        self.close_open();
+        self.flushes.push((self.next_id - 1, done));
+    }
+
+    /// Answers flushes whose batches are all settled.
+    fn finish_flushes(&mut self) {
+        let oldest = self
+            .ready
+            .iter()
+            .chain(&self.inflight)
+            .map(|b| b.id)
+            .min()
+            .unwrap_or(u64::MAX);
+        let (done, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.flushes)
+            .into_iter()
+            .partition(|(id, _)| *id < oldest);
+        self.flushes = waiting;
+        for (_, tx) in done {
+            let _ = tx.send(());
+        }
+    }
+
+    /// Encodes the open batch and queues it for sending.
+    fn close_open(&mut self) {
+        let open = std::mem::take(&mut self.open);
+        let Some(started) = open.started else {
+            return;
+        };
+        let options = BatchOptions {
+            compression: self.config.compression,
+            ..BatchOptions::default()
+        };
+        let bytes = match encode(&open.records, &options) {
+            Ok(bytes) => Bytes::from(bytes),
+            Err(e) => {
+                let error = Error::InvalidArgument(format!("cannot encode batch: {e}"));
+                return settle_all(open.waiters, &error);
+            }
+        };
+        let id = self.next_id;
+        self.next_id += 1;
+        self.ready.push_back(Batch {
+            id,
+            bytes,
+            waiters: open.waiters,
+            deadline: started + self.config.delivery_timeout,
+            attempts: 0,
+            sent_at: started,
+        });
+    }
+
+    /// Closes the open batch when it is due and sends ready batches while slots are free.
+    async fn ship(&mut self) {
+        let now = Instant::now();
+        let lingered = self.linger_deadline().is_some_and(|d| d <= now);
+        let slot = self.ready.is_empty() && self.inflight.len() < self.config.max_in_flight;
+        if (lingered || !self.rx_open) && slot && self.retry_at.is_none() {
+            self.close_open();
+        }
+        if self.retry_at.is_some_and(|t| t <= now) {
+            self.retry_at = None;
+        }
+        while self.retry_at.is_none() && self.inflight.len() < self.config.max_in_flight {
+            let Some(batch) = self.ready.pop_front() else {
+                return;
+            };
+            if now >= batch.deadline {
+                let after = self.config.delivery_timeout;
+                settle_all(
+                    batch.waiters,
+                    &Error::Timeout {
+                        what: "delivery",
+                        after,
+                    },
+                );
+                continue;
+            }
+            self.send(batch).await;
+        }
+    }
+
+    async fn send(&mut self, mut batch: Batch) {
+        if self.stream.is_none() {
+            match self.open_stream().await {
+                Ok(stream) => self.stream = Some(stream),
+                Err(e) => return self.on_failure(batch, e),
+            }
+        }
+        let request = ProduceRequest {
+            tenant: self.conn.tenant().to_owned(),
+            topic: self.topic.clone(),
+            partition: i32::try_from(self.partition).unwrap_or(i32::MAX),
+            acks: self.config.acks.wire().into(),
+            payload: Some(Payload::Batch(batch.bytes.clone())),
+            sequence: batch.id,
+        };
+        batch.sent_at = Instant::now();
+        let sent = match &self.stream {
+            Some(s) => s.requests.try_send(request).is_ok(),
+            None => false,
+        };
+        self.inflight.push_back(batch);
+        if !sent {
+            self.break_stream(Error::Closed("produce stream"));
+        }
+    }
+
+    async fn open_stream(&self) -> Result<Stream, Error> {
+        let (tx, rx) = mpsc::channel(self.config.max_in_flight);
+        let mut client = self.conn.produce();
+        let responses = self
+            .conn
+            .call(
+                "open produce stream",
+                client.produce_stream(ReceiverStream::new(rx)),
+            )
+            .await?;
+        Ok(Stream {
+            requests: tx,
+            responses,
+        })
+    }
+
+    fn on_response(&mut self, r: Result<Option<ProduceResponse>, tonic::Status>) {
+        let response = match r {
+            Ok(Some(response)) => response,
+            Ok(None) => return self.break_stream(Error::Closed("produce stream")),
+            Err(status) => return self.break_stream(self.conn.error(&status)),
+        };
+        let Some(batch) = self.inflight.pop_front() else {
+            return self.break_stream(Error::Corrupt("unexpected produce response".into()));
+        };
+        if response.sequence != batch.id {
+            self.inflight.push_front(batch);
+            let e = format!("produce response {} out of order", response.sequence);
+            return self.break_stream(Error::Corrupt(e));
+        }
+        match response.error {
+            Some(detail) => self.on_failure(batch, Error::from_detail(&detail)),
+            None => self.complete(batch, response.base_offset),
+        }
+    }
+
+    fn complete(&self, batch: Batch, base_offset: i64) {
+        for (i, w) in batch.waiters.into_iter().enumerate() {
+            let offset = match base_offset {
+                b if b >= 0 => b + i as i64,
+                _ => -1,
+            };
+            let _ = w.delivery.send(Ok(RecordMetadata {
+                topic: self.topic.clone(),
+                partition: self.partition,
+                offset,
+                timestamp: w.timestamp,
+            }));
+        }
+    }
+
+    /// Retries a failed batch (first in line, after a backoff) or fails its records.
+    fn on_failure(&mut self, mut batch: Batch, error: Error) {
+        if matches!(
+            error.code(),
+            Some(ErrorCode::PartitionNotFound | ErrorCode::TopicNotFound)
+        ) {
+            self.metadata.invalidate(&self.topic);
+        }
+        let now = Instant::now();
+        if !error.is_retryable() || now >= batch.deadline {
+            return settle_all(batch.waiters, &error);
+        }
+        batch.attempts += 1;
+        let wait = backoff(
+            self.config.retry_backoff,
+            batch.attempts,
+            error.retry_after(),
+        );
+        let at = (now + wait).min(batch.deadline);
+        self.retry_at = Some(self.retry_at.map_or(at, |t| t.max(at)));
+        tracing::debug!(topic = %self.topic, partition = self.partition, %error, "retrying a batch");
+        self.ready.push_front(batch);
+    }
+
+    /// Drops the stream; its unanswered batches are retried in order (or failed).
+    fn break_stream(&mut self, error: Error) {
+        self.stream = None;
+        let unanswered: Vec<Batch> = self.inflight.drain(..).collect();
+        for batch in unanswered.into_iter().rev() {
+            self.on_failure(batch, error.clone());
+        }
+    }
+}
+
+fn settle_all(waiters: Vec<Waiter>, error: &Error) {
+    for w in waiters {
+        let _ = w.delivery.send(Err(error.clone()));
+    }
+}
+
+/// `base` doubled per earlier attempt, capped at `RETRY_BACKOFF_MAX`, never below what the
+/// server asked for.
+fn backoff(base: Duration, attempts: u32, server: Option<Duration>) -> Duration {
+    let exp = base.saturating_mul(1 << attempts.saturating_sub(1).min(16));
+    exp.min(RETRY_BACKOFF_MAX).max(server.unwrap_or_default())
+}
+
+async fn recv(rx: Option<&mut mpsc::Receiver<Msg>>) -> Option<Msg> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => pending().await,
+    }
+}
+
+async fn message(
+    s: Option<&mut tonic::Streaming<ProduceResponse>>,
+) -> Result<Option<ProduceResponse>, tonic::Status> {
+    match s {
+        Some(s) => s.message().await,
+        None => pending().await,
+    }
+}
+
+async fn sleep_opt(at: Option<Instant>) {
+    match at {
+        Some(at) => sleep_until(at).await,
+        None => pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_and_honors_the_server() {
+        let base = Duration::from_millis(100);
+        assert_eq!(backoff(base, 1, None), base);
+        assert_eq!(backoff(base, 3, None), Duration::from_millis(400));
+        assert_eq!(backoff(base, 30, None), RETRY_BACKOFF_MAX);
+        let asked = Duration::from_secs(5);
+        assert_eq!(backoff(base, 1, Some(asked)), asked);
+    }
+}
