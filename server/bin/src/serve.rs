@@ -9,6 +9,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::serve::ListenerExt;
+use futures_util::TryStreamExt;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -135,6 +137,11 @@ async fn stopped(mut stop: watch::Receiver<bool>) {
 async fn serve_rest(listener: TcpListener, state: Arc<ApiState>, stop: watch::Receiver<bool>) {
     // With connect info, handlers can see the caller's address (a group member's host).
     let router = weir_api::rest::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let listener = listener.tap_io(|stream| {
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::warn!(error = %e, "cannot set TCP_NODELAY on an HTTP connection");
+        }
+    });
     if let Err(e) = axum::serve(listener, router)
         .with_graceful_shutdown(stopped(stop))
         .await
@@ -145,7 +152,14 @@ async fn serve_rest(listener: TcpListener, state: Arc<ApiState>, stop: watch::Re
 
 async fn serve_grpc(listener: TcpListener, state: Arc<ApiState>, stop: watch::Receiver<bool>) {
     let routes = weir_api::grpc::routes(state);
-    let incoming = TcpListenerStream::new(listener);
+    // The builder's tcp_nodelay only reaches connections tonic accepts itself; these come
+    // from our listener. Without it, Nagle and delayed ACKs hold small answers for ~40 ms.
+    let incoming = TcpListenerStream::new(listener).map_ok(|stream| {
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::warn!(error = %e, "cannot set TCP_NODELAY on a gRPC connection");
+        }
+        stream
+    });
     if let Err(e) = tonic::transport::Server::builder()
         .tcp_nodelay(true)
         .initial_stream_window_size(GRPC_STREAM_WINDOW_BYTES)
