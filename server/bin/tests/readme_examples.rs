@@ -41,7 +41,10 @@ fn readme_curl_examples_run_as_written() {
     assert!(stdout.contains(r#""key":"user-1""#), "{stdout}");
     assert!(stdout.contains(r#""high_watermark":"#), "{stdout}");
     assert!(stdout.contains(r#""member_id":"#), "{stdout}");
-    assert!(stdout.contains(r#""value":{"item":"book","qty":2}"#), "{stdout}");
+    assert!(
+        stdout.contains(r#""value":{"item":"book","qty":2}"#),
+        "{stdout}"
+    );
     assert!(stdout.contains(r#""group":"billing""#), "{stdout}");
     assert!(stdout.contains(r#""code":"TOPIC_NOT_FOUND""#), "{stdout}");
 }

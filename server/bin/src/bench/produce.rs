@@ -10,7 +10,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use hdrhistogram::Histogram;
@@ -90,6 +90,11 @@ pub struct ProduceArgs {
     /// Requests each producer keeps unanswered on its stream.
     #[arg(long, default_value_t = 4)]
     max_in_flight: usize,
+    /// Cap on the total send rate in MB/s (record value bytes), spread evenly over the
+    /// producers, as kafka-producer-perf-test's --throughput. Requires --max-in-flight 1, so
+    /// that waiting for a send slot never delays reading an answer (latency stays honest).
+    #[arg(long, value_name = "MB_PER_SEC")]
+    throughput: Option<f64>,
 }
 
 fn parse_compression(text: &str) -> Result<Compression, String> {
@@ -109,6 +114,8 @@ struct Plan {
     records_per_batch: u64,
     /// Record value bytes per batch.
     payload_bytes: u64,
+    /// Time between two sends of one producer, when the rate is capped.
+    send_interval: Option<Duration>,
 }
 
 /// When producers stop sending.
@@ -159,6 +166,10 @@ pub async fn run(args: ProduceArgs) -> Result<(), CliError> {
         payloads,
         records_per_batch: args.records_per_batch as u64,
         payload_bytes,
+        send_interval: args.throughput.map(|mb| {
+            let per_producer = mb * 1e6 / args.producers as f64;
+            Duration::from_secs_f64(payload_bytes as f64 / per_producer)
+        }),
     });
     let (budget, goal) = budget(&args.common, payload_bytes);
     let counters = Arc::new(Counters::default());
@@ -185,6 +196,18 @@ pub async fn run(args: ProduceArgs) -> Result<(), CliError> {
 }
 
 fn check(args: &ProduceArgs) -> Result<(), CliError> {
+    if let Some(rate) = args.throughput {
+        if !(rate.is_finite() && rate > 0.0) {
+            return Err(CliError::Usage(format!(
+                "--throughput must be a positive number of MB/s, got {rate}"
+            )));
+        }
+        if args.max_in_flight != 1 {
+            return Err(CliError::Usage(
+                "--throughput needs --max-in-flight 1".into(),
+            ));
+        }
+    }
     let positive = [
         ("--producers", args.producers),
         ("--record-size", args.record_size),
@@ -345,8 +368,10 @@ impl Producer {
         let (tx, rx) = mpsc::channel(self.plan.max_in_flight);
         let mut in_flight = InFlight::with_capacity(self.plan.max_in_flight);
         let mut sequence = 0;
+        let mut next_send = Instant::now();
         // Queue the first requests before opening the stream, so they leave with it.
-        self.fill(&tx, &mut in_flight, &mut sequence).await;
+        self.fill(&tx, &mut in_flight, &mut sequence, &mut next_send)
+            .await;
         if in_flight.is_empty() {
             return Ok(latencies);
         }
@@ -363,20 +388,27 @@ impl Producer {
             check_response(response, expected)?;
             self.counters
                 .add(self.plan.records_per_batch, self.plan.payload_bytes);
-            self.fill(&tx, &mut in_flight, &mut sequence).await;
+            self.fill(&tx, &mut in_flight, &mut sequence, &mut next_send)
+                .await;
         }
         Ok(latencies)
     }
 
-    /// Sends requests until `max_in_flight` are unanswered or the budget is spent.
+    /// Sends requests until `max_in_flight` are unanswered or the budget is spent; with a
+    /// capped rate, each send first waits for its slot (`next_send`).
     async fn fill(
         &self,
         tx: &mpsc::Sender<ProduceRequest>,
         in_flight: &mut InFlight,
         sequence: &mut u64,
+        next_send: &mut Instant,
     ) {
         let plan = &self.plan;
         while in_flight.len() < plan.max_in_flight && self.budget.take() {
+            if let Some(interval) = plan.send_interval {
+                tokio::time::sleep_until((*next_send).into()).await;
+                *next_send = (*next_send + interval).max(Instant::now());
+            }
             *sequence += 1;
             let n = self.id as u64 + *sequence;
             let request = ProduceRequest {
