@@ -63,11 +63,14 @@ pub enum ErrorCode {
     PartitionNotAssigned,
     /// The group has `group_members_max` members already.
     GroupMaxSizeReached,
+    /// An idempotent batch does not continue its producer's sequence in the partition (a gap,
+    /// a reordered batch, or an epoch older than the partition has seen); it was not written.
+    OutOfOrderSequence,
 }
 
 impl ErrorCode {
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 27] = [
+    pub const ALL: [ErrorCode; 28] = [
         ErrorCode::InvalidRequest,
         ErrorCode::InvalidConfig,
         ErrorCode::InvalidBatch,
@@ -95,6 +98,7 @@ impl ErrorCode {
         ErrorCode::StaleMemberEpoch,
         ErrorCode::PartitionNotAssigned,
         ErrorCode::GroupMaxSizeReached,
+        ErrorCode::OutOfOrderSequence,
     ];
 
     /// The stable wire name, e.g. `TOPIC_NOT_FOUND`.
@@ -127,6 +131,7 @@ impl ErrorCode {
             ErrorCode::StaleMemberEpoch => "STALE_MEMBER_EPOCH",
             ErrorCode::PartitionNotAssigned => "PARTITION_NOT_ASSIGNED",
             ErrorCode::GroupMaxSizeReached => "GROUP_MAX_SIZE_REACHED",
+            ErrorCode::OutOfOrderSequence => "OUT_OF_ORDER_SEQUENCE",
         }
     }
 

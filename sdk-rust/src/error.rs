@@ -171,7 +171,12 @@ fn metadata_code(status: &tonic::Status) -> Option<ErrorCode> {
 fn is_transport_failure(status: &tonic::Status) -> bool {
     match status.code() {
         tonic::Code::Unavailable | tonic::Code::Cancelled => true,
-        tonic::Code::Unknown => status.message().to_ascii_lowercase().contains("not ready"),
+        // "not ready": the channel is reconnecting; "h2 protocol error": the connection broke
+        // under an open stream (reset, cut by a proxy).
+        tonic::Code::Unknown => {
+            let message = status.message().to_ascii_lowercase();
+            message.contains("not ready") || message.contains("h2 protocol error")
+        }
         _ => false,
     }
 }

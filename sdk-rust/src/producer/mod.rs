@@ -5,14 +5,17 @@
 //! batch, compress, send and retry. Must not decode anything it sends or reorder records of a
 //! partition before they reach the wire.
 //!
-//! Ordering: each partition has one worker with one ProduceStream, on which up to
-//! `max_in_flight` batches are pipelined; the server appends a stream's requests in order, so
-//! records of a partition land in `send` order. A batch that fails with a retryable error is
-//! sent again, and batches sent after it may already have been appended: with
-//! `max_in_flight > 1` a retry can reorder (or, after a lost response, duplicate) records, as
-//! with Kafka's producer without idempotence. Use `max_in_flight(1)` for strict order under
-//! retries. Idempotence (producer ids and sequence numbers) is not implemented yet.
+//! Ordering and idempotence: each partition has one worker with one ProduceStream, on which
+//! up to `max_in_flight` batches are pipelined; the server appends a stream's requests in
+//! order, so records of a partition land in `send` order. With idempotence (the default) the
+//! producer gets a producer id at build and numbers each partition's batches; a retried batch
+//! is resent with the same bytes and sequence, so the server writes it once (a resend of a
+//! stored batch is answered with its original offsets) and refuses a batch that would land
+//! out of order; `max_in_flight` is then at most `IDEMPOTENT_IN_FLIGHT_MAX`, as in Kafka.
+//! Without idempotence a retry after a lost response may duplicate records and, with
+//! `max_in_flight > 1`, reorder them.
 
+mod idempotence;
 mod metadata;
 mod partitioner;
 mod worker;
@@ -29,11 +32,13 @@ use bytes::Bytes;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use weir_proto::batch::{Compression, Header, Record};
 
+pub use idempotence::IDEMPOTENT_IN_FLIGHT_MAX;
 pub use metadata::METADATA_MAX_AGE;
 pub use partitioner::{DefaultPartitioner, Partitioner};
 
 use crate::connection::{ClientConfig, Connection};
 use crate::{Admin, Error};
+use idempotence::Identity;
 use metadata::Metadata;
 use worker::{Msg, Pending, Worker};
 
@@ -117,6 +122,9 @@ pub struct ProducerConfig {
     pub delivery_timeout: Duration,
     /// First wait before a retry (doubling per attempt up to `RETRY_BACKOFF_MAX`).
     pub retry_backoff: Duration,
+    /// Number batches with a producer id and sequences so that retries never duplicate or
+    /// reorder records (needs acks `Leader` or `All` and `max_in_flight` up to 5).
+    pub idempotence: bool,
 }
 
 impl Default for ProducerConfig {
@@ -133,6 +141,7 @@ impl Default for ProducerConfig {
             acks: Acks::Leader,
             delivery_timeout: DELIVERY_TIMEOUT_DEFAULT,
             retry_backoff: RETRY_BACKOFF_DEFAULT,
+            idempotence: true,
         }
     }
 }
@@ -154,6 +163,12 @@ impl ProducerConfig {
         }
         if self.delivery_timeout.is_zero() {
             return bad("delivery_timeout must be above 0");
+        }
+        if self.idempotence && self.max_in_flight > IDEMPOTENT_IN_FLIGHT_MAX {
+            return bad("max_in_flight must be at most 5 with idempotence");
+        }
+        if self.idempotence && self.acks == Acks::None {
+            return bad("idempotence needs acks leader or all");
         }
         Ok(())
     }
@@ -331,6 +346,11 @@ impl ProducerBuilder {
         self.config.retry_backoff = backoff;
         self
     }
+    /// Idempotence (default on): retried batches are written once and in order.
+    pub fn idempotence(mut self, on: bool) -> Self {
+        self.config.idempotence = on;
+        self
+    }
     /// A custom partitioner for records without an explicit partition.
     pub fn partitioner(mut self, partitioner: impl Partitioner + 'static) -> Self {
         self.partitioner = Some(Arc::new(partitioner));
@@ -346,6 +366,10 @@ impl ProducerBuilder {
     pub async fn build(self) -> Result<Producer, Error> {
         self.config.check()?;
         let conn = Connection::open(self.config.client.clone()).await?;
+        let identity = match self.config.idempotence {
+            true => Some(Identity::init(&conn).await?),
+            false => None,
+        };
         let partitioner = self
             .partitioner
             .unwrap_or_else(|| Arc::new(DefaultPartitioner::new(self.config.batch_bytes)));
@@ -353,6 +377,7 @@ impl ProducerBuilder {
             buffer: Arc::new(Semaphore::new(self.config.buffer_bytes)),
             metadata: Arc::new(Metadata::new(Admin::from_connection(conn.clone()))),
             conn,
+            identity,
             config: Arc::new(self.config),
             partitioner,
             workers: Mutex::new(HashMap::new()),
@@ -367,6 +392,8 @@ impl ProducerBuilder {
 #[derive(Debug)]
 struct Inner {
     conn: Connection,
+    /// Producer id and epoch shared by every partition (each numbers its own sequences).
+    identity: Option<Identity>,
     config: Arc<ProducerConfig>,
     partitioner: Arc<dyn Partitioner>,
     buffer: Arc<Semaphore>,
@@ -486,6 +513,7 @@ impl Producer {
             Arc::clone(&inner.metadata),
             topic.to_owned(),
             partition,
+            inner.identity,
             rx,
         );
         tokio::spawn(worker.run());

@@ -2,6 +2,10 @@
 //! compresses it, pipelines up to `max_in_flight` batches on one ProduceStream, and settles
 //! every record's delivery (acknowledged, retried with backoff, or failed).
 //!
+//! With idempotence, every batch carries the producer id, epoch and the partition's next
+//! sequence; a retry resends the same bytes. When a batch fails for good its sequence may be
+//! missing on the server, so the worker takes a new producer id before it encodes another.
+//!
 //! Owns the batch lifecycle of one partition: open → ready → in flight → settled. Must not
 //! choose partitions or block on anything but its own queue, stream and timers; it never
 //! panics on a misbehaving server (an out-of-order or missing response breaks the stream and
@@ -21,6 +25,7 @@ use weir_proto::batch::{BatchOptions, Record, encode};
 use weir_proto::v1::produce_request::Payload;
 use weir_proto::v1::{ProduceRequest, ProduceResponse};
 
+use super::idempotence::Identity;
 use super::metadata::Metadata;
 use super::{ProducerConfig, RETRY_BACKOFF_MAX, RecordMetadata};
 use crate::Error;
@@ -100,6 +105,10 @@ pub(crate) struct Worker {
     metadata: Arc<Metadata>,
     topic: String,
     partition: u32,
+    /// Producer id, epoch and next sequence; `None` without idempotence.
+    identity: Option<Identity>,
+    /// A batch failed for good: take a new producer id before encoding the next batch.
+    identity_stale: bool,
     rx: mpsc::Receiver<Msg>,
     rx_open: bool,
     next_id: u64,
@@ -118,6 +127,7 @@ impl Worker {
         metadata: Arc<Metadata>,
         topic: String,
         partition: u32,
+        identity: Option<Identity>,
         rx: mpsc::Receiver<Msg>,
     ) -> Self {
         Worker {
@@ -126,6 +136,8 @@ impl Worker {
             metadata,
             topic,
             partition,
+            identity,
+            identity_stale: false,
             rx,
             rx_open: true,
             next_id: 1,
@@ -141,6 +153,9 @@ impl Worker {
     /// Runs until the producer is gone (or closed) and every record is settled.
     pub(crate) async fn run(mut self) {
         loop {
+            if self.identity_stale {
+                self.renew_identity().await;
+            }
             self.ship().await;
             self.finish_flushes();
             if !self.rx_open && self.idle() {
@@ -159,6 +174,22 @@ impl Worker {
                     });
                 }
                 Event::Timer => {}
+            }
+        }
+    }
+
+    /// Takes a new producer id (sequences restart at 0). If the server cannot give one, the
+    /// open batch fails: it could not be numbered.
+    async fn renew_identity(&mut self) {
+        match Identity::init(&self.conn).await {
+            Ok(identity) => {
+                self.identity = Some(identity);
+                self.identity_stale = false;
+            }
+            Err(e) => {
+                tracing::debug!(topic = %self.topic, partition = self.partition, error = %e, "cannot renew the producer id");
+                let open = std::mem::take(&mut self.open);
+                settle_all(open.waiters, &e);
             }
         }
     }
@@ -221,11 +252,14 @@ impl Worker {
 
     /// Answers flushes whose batches are all settled.
     fn finish_flushes(&mut self) {
+        // An open batch still held back (see `close_open`) will get `next_id`.
+        let held = (!self.open.records.is_empty()).then_some(self.next_id);
         let oldest = self
             .ready
             .iter()
             .chain(&self.inflight)
             .map(|b| b.id)
+            .chain(held)
             .min()
             .unwrap_or(u64::MAX);
         let (done, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.flushes)
@@ -237,16 +271,25 @@ impl Worker {
         }
     }
 
-    /// Encodes the open batch and queues it for sending.
+    /// Encodes the open batch and queues it for sending. Held back while the producer id is
+    /// stale: `run` renews it first.
     fn close_open(&mut self) {
+        if self.identity_stale {
+            return;
+        }
         let open = std::mem::take(&mut self.open);
         let Some(started) = open.started else {
             return;
         };
-        let options = BatchOptions {
+        let mut options = BatchOptions {
             compression: self.config.compression,
             ..BatchOptions::default()
         };
+        if let Some(identity) = &mut self.identity {
+            options.producer_id = identity.producer_id;
+            options.producer_epoch = identity.epoch;
+            options.base_sequence = identity.take(open.records.len());
+        }
         let bytes = match encode(&open.records, &options) {
             Ok(bytes) => Bytes::from(bytes),
             Err(e) => {
@@ -282,6 +325,7 @@ impl Worker {
                 return;
             };
             if now >= batch.deadline {
+                self.identity_stale = self.identity.is_some();
                 let after = self.config.delivery_timeout;
                 settle_all(
                     batch.waiters,
@@ -382,7 +426,9 @@ impl Worker {
             self.metadata.invalidate(&self.topic);
         }
         let now = Instant::now();
-        if !error.is_retryable() || now >= batch.deadline {
+        if !self.worth_retrying(&batch, &error) || now >= batch.deadline {
+            // Its sequence may now be missing on the server: later batches need a new id.
+            self.identity_stale = self.identity.is_some();
             return settle_all(batch.waiters, &error);
         }
         batch.attempts += 1;
@@ -394,7 +440,26 @@ impl Worker {
         let at = (now + wait).min(batch.deadline);
         self.retry_at = Some(self.retry_at.map_or(at, |t| t.max(at)));
         tracing::debug!(topic = %self.topic, partition = self.partition, %error, "retrying a batch");
-        self.ready.push_front(batch);
+        self.requeue(batch);
+    }
+
+    /// Retryable errors, and with idempotence an out-of-order refusal of a batch sent after
+    /// one that is waiting for its retry (it failed only because that one is missing).
+    fn worth_retrying(&self, batch: &Batch, error: &Error) -> bool {
+        let behind_a_retry = self.identity.is_some()
+            && error.code() == Some(ErrorCode::OutOfOrderSequence)
+            && self.ready.front().is_some_and(|b| b.id < batch.id);
+        error.is_retryable() || behind_a_retry
+    }
+
+    /// Puts a batch back in the ready queue in id (send) order.
+    fn requeue(&mut self, batch: Batch) {
+        let at = self
+            .ready
+            .iter()
+            .position(|b| b.id > batch.id)
+            .unwrap_or(self.ready.len());
+        self.ready.insert(at, batch);
     }
 
     /// Drops the stream; its unanswered batches are retried in order (or failed).

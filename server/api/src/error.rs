@@ -104,7 +104,8 @@ pub fn http_status(code: ErrorCode) -> StatusCode {
         | ErrorCode::UnknownMember
         | ErrorCode::StaleMemberEpoch
         | ErrorCode::PartitionNotAssigned
-        | ErrorCode::GroupMaxSizeReached => StatusCode::CONFLICT,
+        | ErrorCode::GroupMaxSizeReached
+        | ErrorCode::OutOfOrderSequence => StatusCode::CONFLICT,
         ErrorCode::TopicAlreadyExists | ErrorCode::TenantAlreadyExists => StatusCode::CONFLICT,
         ErrorCode::OffsetOutOfRange => StatusCode::RANGE_NOT_SATISFIABLE,
         ErrorCode::RecordTooLarge | ErrorCode::BatchTooLarge | ErrorCode::RequestTooLarge => {
@@ -137,7 +138,8 @@ pub fn grpc_code(code: ErrorCode) -> tonic::Code {
         ErrorCode::GroupNotEmpty
         | ErrorCode::UnknownMember
         | ErrorCode::StaleMemberEpoch
-        | ErrorCode::PartitionNotAssigned => tonic::Code::FailedPrecondition,
+        | ErrorCode::PartitionNotAssigned
+        | ErrorCode::OutOfOrderSequence => tonic::Code::FailedPrecondition,
         ErrorCode::GroupMaxSizeReached => tonic::Code::ResourceExhausted,
         ErrorCode::TopicAlreadyExists | ErrorCode::TenantAlreadyExists => {
             tonic::Code::AlreadyExists

@@ -111,6 +111,29 @@ pub enum BrokerError {
     /// The group is full.
     #[error("the group already has group_members_max {0} members")]
     GroupMaxSizeReached(usize),
+    /// An idempotent batch does not continue its producer's sequence in the partition.
+    #[error(
+        "out of order sequence for producer {producer_id}: batch starts at {given}, the partition expects {expected}"
+    )]
+    OutOfOrderSequence {
+        /// Producer id of the batch.
+        producer_id: i64,
+        /// Its base sequence.
+        given: i32,
+        /// The sequence the partition expects next.
+        expected: i32,
+    },
+    /// An idempotent batch carries an older epoch than the partition has seen for its producer
+    /// (reported as `OUT_OF_ORDER_SEQUENCE`: the batch was not written and never will be).
+    #[error("producer {producer_id} sent epoch {given} but the partition has seen epoch {current}")]
+    StaleProducerEpoch {
+        /// Producer id of the batch.
+        producer_id: i64,
+        /// Epoch of the batch.
+        given: i16,
+        /// Newest epoch seen.
+        current: i16,
+    },
     /// A count or rate quota was reached.
     #[error("quota exceeded: {0}")]
     QuotaExceeded(String),
@@ -146,6 +169,9 @@ impl BrokerError {
             BrokerError::StaleMemberEpoch { .. } => ErrorCode::StaleMemberEpoch,
             BrokerError::PartitionNotAssigned { .. } => ErrorCode::PartitionNotAssigned,
             BrokerError::GroupMaxSizeReached(_) => ErrorCode::GroupMaxSizeReached,
+            BrokerError::OutOfOrderSequence { .. } | BrokerError::StaleProducerEpoch { .. } => {
+                ErrorCode::OutOfOrderSequence
+            }
             BrokerError::QuotaExceeded(_) => ErrorCode::QuotaExceeded,
             BrokerError::ShuttingDown => ErrorCode::Unavailable,
             BrokerError::Internal(_) => ErrorCode::Internal,

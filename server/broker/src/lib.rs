@@ -10,6 +10,7 @@ pub mod groups;
 mod metadata;
 mod names;
 mod produce;
+mod producers;
 mod topic;
 
 use std::collections::BTreeMap;
@@ -26,6 +27,7 @@ pub use groups::{
 };
 pub use names::{TENANT_NAME_BYTES_MAX, TOPIC_NAME_BYTES_MAX, TenantId, TopicName};
 pub use produce::{NewRecord, RecordPosition, check_record};
+pub use producers::{NO_PRODUCER_ID, PRODUCER_BATCHES_RETAINED, PRODUCERS_PER_PARTITION_MAX};
 pub use topic::{Fetched, Partition, PartitionOffsets, RETENTION_MS_DEFAULT, Topic, TopicConfig};
 pub use weir_log::AppendInfo;
 
@@ -86,10 +88,17 @@ pub struct TopicChange {
     pub partitions: Option<u32>,
 }
 
+/// Producer ids reserved by one metadata command: one fsync per this many `init_producer`
+/// calls, and at most this many ids skipped by a restart.
+pub const PRODUCER_ID_BLOCK: i64 = 1_000;
+
 #[derive(Debug, Default)]
 struct State {
     tenants: BTreeMap<TenantId, BTreeMap<TopicName, Arc<Topic>>>,
     next_topic_id: u64,
+    /// Next idempotent producer id to hand out; ids up to `producer_ids_end` are reserved.
+    next_producer_id: i64,
+    producer_ids_end: i64,
 }
 
 /// The broker of one node.
@@ -122,6 +131,11 @@ impl Broker {
         };
         for command in commands {
             broker.apply(command)?;
+        }
+        {
+            // Ids of the last reserved block may have been handed out before the restart.
+            let mut state = broker.state_mut();
+            state.next_producer_id = state.producer_ids_end;
         }
         broker.remove_orphan_topic_dirs()?;
         if fresh {
@@ -199,6 +213,10 @@ impl Broker {
                 {
                     topics.remove(topic.name());
                 }
+            }
+            Command::ReserveProducerIds { start, end } => {
+                state.next_producer_id = start;
+                state.producer_ids_end = end;
             }
         }
         Ok(())
@@ -371,6 +389,33 @@ impl Broker {
         self.forget_topic_offsets(tenant, name)?;
         remove_dir(topic.dir());
         Ok(())
+    }
+
+    /// A new idempotent producer id and its epoch (always 0: there are no transactional ids to
+    /// fence yet). Ids are unique on this node across restarts: they are reserved in blocks of
+    /// `PRODUCER_ID_BLOCK` by a durable metadata command before any of them is handed out.
+    pub fn init_producer(&self, tenant: &TenantId) -> Result<(i64, i16), BrokerError> {
+        self.check_running()?;
+        if !self.tenant_exists(tenant) {
+            return Err(BrokerError::TenantNotFound(tenant.to_string()));
+        }
+        loop {
+            {
+                let mut state = self.state_mut();
+                if state.next_producer_id < state.producer_ids_end {
+                    let id = state.next_producer_id;
+                    state.next_producer_id += 1;
+                    return Ok((id, 0));
+                }
+            }
+            self.commit(|state| {
+                let start = state.producer_ids_end;
+                Ok(Command::ReserveProducerIds {
+                    start,
+                    end: start + PRODUCER_ID_BLOCK,
+                })
+            })?;
+        }
     }
 
     /// Appends a producer's RecordBatch to one partition, storing it as it came.

@@ -40,6 +40,12 @@ pub(crate) enum Command {
     DeleteTopic {
         id: u64,
     },
+    /// Idempotent producer ids `start..end` are handed out from now on; at replay, every id
+    /// below `end` counts as used, so ids stay unique across restarts.
+    ReserveProducerIds {
+        start: i64,
+        end: i64,
+    },
 }
 
 /// `TopicConfig` as stored in the metadata log.

@@ -12,6 +12,7 @@ use tokio::sync::watch;
 use weir_log::{AppendInfo, FlushPolicy, Log, LogConfig};
 use weir_proto::batch::BatchHeader;
 
+use crate::producers::{Check, Producers};
 use crate::{BrokerError, TenantId, TopicName};
 
 /// Default retention by age: 7 days, as Kafka.
@@ -83,11 +84,19 @@ impl TopicConfig {
     }
 }
 
+/// A partition's log and the idempotent producer state derived from it, behind one lock so
+/// that a batch's sequence check, its append and its record are one step.
+#[derive(Debug)]
+struct Locked {
+    log: Log,
+    producers: Producers,
+}
+
 /// One partition: its log and a signal that wakes fetches waiting for new records.
 #[derive(Debug)]
 pub struct Partition {
     index: u32,
-    log: Mutex<Log>,
+    log: Mutex<Locked>,
     end: watch::Sender<i64>,
     /// tenant, topic, partition: the labels of this partition's metrics.
     labels: [(&'static str, String); 3],
@@ -126,6 +135,14 @@ impl Partition {
         if let Some(cut) = &log.recovery_report().truncated {
             tracing::warn!(partition = index, dir = %log.dir().display(), %cut, "recovery cut a torn tail");
         }
+        let producers = Producers::rebuild(&log)?;
+        if producers.len() > 0 {
+            tracing::debug!(
+                partition = index,
+                producers = producers.len(),
+                "producer state rebuilt"
+            );
+        }
         let (end, _) = watch::channel(log.log_end_offset());
         let labels = [
             ("tenant", owner.0.to_string()),
@@ -134,7 +151,7 @@ impl Partition {
         ];
         Ok(Partition {
             index,
-            log: Mutex::new(log),
+            log: Mutex::new(Locked { log, producers }),
             end,
             labels,
         })
@@ -145,18 +162,29 @@ impl Partition {
         self.index
     }
 
-    fn lock(&self) -> MutexGuard<'_, Log> {
+    fn lock(&self) -> MutexGuard<'_, Locked> {
         // A panic while holding the lock cannot leave the log half-updated in memory in a way
         // reads would trust less than the file itself, so a poisoned mutex is still usable.
         self.log.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Appends one validated batch, assigning its offsets, and wakes waiting fetches.
+    /// Appends one validated batch, assigning its offsets, and wakes waiting fetches. A batch
+    /// with a producer id is checked against the producer's sequence first: a duplicate of a
+    /// recent batch is answered with that batch's offsets and not written again.
     pub fn append(&self, batch: &[u8]) -> Result<AppendInfo, BrokerError> {
-        let mut log = self.lock();
-        let info = log.append(batch)?;
-        self.end.send_replace(log.log_end_offset());
-        drop(log);
+        let header = BatchHeader::parse(batch)?;
+        let mut locked = self.lock();
+        if let Check::Duplicate(info) = locked.producers.check(&header)? {
+            return Ok(info);
+        }
+        let info = locked.log.append(batch)?;
+        let stored = BatchHeader {
+            base_offset: info.base_offset,
+            ..header
+        };
+        locked.producers.record(&stored, info);
+        self.end.send_replace(locked.log.log_end_offset());
+        drop(locked);
         let records = (info.last_offset - info.base_offset + 1) as u64;
         metrics::counter!("weir_records_in_total", &self.labels).increment(records);
         metrics::counter!("weir_bytes_in_total", &self.labels).increment(batch.len() as u64);
@@ -171,7 +199,7 @@ impl Partition {
 
     /// Current offsets.
     pub fn offsets(&self) -> PartitionOffsets {
-        let log = self.lock();
+        let log = &self.lock().log;
         PartitionOffsets {
             log_start_offset: log.log_start_offset(),
             high_watermark: log.log_end_offset(),
@@ -181,7 +209,7 @@ impl Partition {
 
     /// The first offset whose record is at or after `timestamp`, `None` if none is.
     pub fn offset_for_timestamp(&self, timestamp: i64) -> Result<Option<i64>, BrokerError> {
-        Ok(self.lock().offset_for_timestamp(timestamp)?)
+        Ok(self.lock().log.offset_for_timestamp(timestamp)?)
     }
 
     /// Reads whole batches from `offset`, up to `max_bytes` (always at least one batch when
@@ -208,7 +236,8 @@ impl Partition {
         let mut next = offset;
         let offsets = loop {
             let (slice, offsets) = {
-                let log = self.lock();
+                let locked = self.lock();
+                let log = &locked.log;
                 let offsets = PartitionOffsets {
                     log_start_offset: log.log_start_offset(),
                     high_watermark: log.log_end_offset(),
@@ -243,19 +272,19 @@ impl Partition {
     }
 
     fn set_config(&self, config: LogConfig) -> Result<(), BrokerError> {
-        Ok(self.lock().set_config(config)?)
+        Ok(self.lock().log.set_config(config)?)
     }
 
     /// Runs retention and a due flush. Returns the number of segments deleted.
     pub fn maintain(&self) -> Result<usize, BrokerError> {
-        let mut log = self.lock();
+        let log = &mut self.lock().log;
         log.flush_if_due()?;
         Ok(log.apply_retention()?.segments_deleted)
     }
 
     /// Flushes and writes the clean-shutdown marker; later writes are refused.
     pub fn shutdown(&self) -> Result<(), BrokerError> {
-        Ok(self.lock().shutdown()?)
+        Ok(self.lock().log.shutdown()?)
     }
 }
 

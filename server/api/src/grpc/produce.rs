@@ -1,5 +1,6 @@
 //! gRPC Produce: unary and bidirectional-stream appends of RecordBatch v2 bytes or plain
-//! records, with the acks each request asks for.
+//! records, with the acks each request asks for, and idempotent producer ids (InitProducer;
+//! the sequence checks themselves are the broker's, per partition).
 //!
 //! Owns turning `ProduceRequest`s into broker calls and `ProduceResponse`s, and the stream's
 //! in-flight bound. Must not validate batches, check record limits or choose partitions: the
@@ -22,7 +23,10 @@ use weir_broker::{Broker, BrokerError, NewRecord, TenantId};
 use weir_proto::batch::Header;
 use weir_proto::v1::produce_request::Payload;
 use weir_proto::v1::produce_server::Produce;
-use weir_proto::v1::{Acks, PlainRecord, ProduceRequest, ProduceResponse, RecordPosition};
+use weir_proto::v1::{
+    Acks, InitProducerRequest, InitProducerResponse, PlainRecord, ProduceRequest, ProduceResponse,
+    RecordPosition,
+};
 
 use super::unary;
 use crate::metrics::track_grpc;
@@ -40,6 +44,7 @@ pub const OFFSET_UNKNOWN: i64 = -1;
 
 const METHOD_PRODUCE: &str = "/weir.v1.Produce/Produce";
 const METHOD_PRODUCE_STREAM: &str = "/weir.v1.Produce/ProduceStream";
+const METHOD_INIT_PRODUCER: &str = "/weir.v1.Produce/InitProducer";
 
 /// The Produce service.
 #[derive(Debug)]
@@ -199,6 +204,19 @@ async fn produce_unary(
     Ok(response)
 }
 
+/// A new idempotent producer id for the request's tenant.
+async fn init_producer(
+    state: Arc<ApiState>,
+    request: InitProducerRequest,
+) -> Result<InitProducerResponse, ApiError> {
+    let tenant = tenant_of(&state, &request.tenant)?;
+    let (producer_id, epoch) = state.broker.init_producer(&tenant)?;
+    Ok(InitProducerResponse {
+        producer_id,
+        producer_epoch: epoch.into(),
+    })
+}
+
 type ResponseSender = mpsc::Sender<Result<ProduceResponse, tonic::Status>>;
 
 /// Serves one ProduceStream: requests in order, one response each, until the client stops
@@ -264,6 +282,18 @@ impl Produce for ProduceService {
     ) -> Result<tonic::Response<ProduceResponse>, tonic::Status> {
         let state = Arc::clone(&self.state);
         unary(METHOD_PRODUCE, produce_unary(state, request.into_inner())).await
+    }
+
+    async fn init_producer(
+        &self,
+        request: tonic::Request<InitProducerRequest>,
+    ) -> Result<tonic::Response<InitProducerResponse>, tonic::Status> {
+        let state = Arc::clone(&self.state);
+        unary(
+            METHOD_INIT_PRODUCER,
+            init_producer(state, request.into_inner()),
+        )
+        .await
     }
 
     type ProduceStreamStream = ReceiverStream<Result<ProduceResponse, tonic::Status>>;

@@ -384,6 +384,17 @@ impl Segment {
         })
     }
 
+    /// Calls `f` with the header of every batch, in order: one 61-byte read per batch.
+    pub(crate) fn for_each_header(&self, f: &mut dyn FnMut(&BatchHeader)) -> Result<(), LogError> {
+        let mut pos = 0;
+        while pos < self.size {
+            let h = self.header_at(pos)?;
+            f(&h);
+            pos += h.total_len() as u64;
+        }
+        Ok(())
+    }
+
     /// The first batch whose records reach `offset`, with its position.
     pub(crate) fn locate(&self, offset: i64) -> Result<Option<(u64, BatchHeader)>, LogError> {
         let rel = (offset - self.base_offset).clamp(0, i64::from(u32::MAX)) as u32;
