@@ -149,6 +149,15 @@ impl Connection {
             .max_encoding_message_size(MESSAGE_BYTES_MAX)
     }
 
+    /// A stream on this connection ended before answering everything: a transport failure,
+    /// worth a retry (unlike `Error::Closed`, which means the client itself was closed).
+    pub(crate) fn stream_ended(&self, what: &str) -> Error {
+        Error::Transport {
+            url: self.config.url.clone(),
+            reason: format!("{what} ended before every request was answered"),
+        }
+    }
+
     /// The error for a failed call on this connection.
     pub(crate) fn error(&self, status: &tonic::Status) -> Error {
         Error::from_status(status, &self.config.url)

@@ -362,7 +362,8 @@ impl Worker {
         };
         self.inflight.push_back(batch);
         if !sent {
-            self.break_stream(Error::Closed("produce stream"));
+            let e = self.conn.stream_ended("the produce stream");
+            self.break_stream(e);
         }
     }
 
@@ -385,7 +386,10 @@ impl Worker {
     fn on_response(&mut self, r: Result<Option<ProduceResponse>, tonic::Status>) {
         let response = match r {
             Ok(Some(response)) => response,
-            Ok(None) => return self.break_stream(Error::Closed("produce stream")),
+            Ok(None) => {
+                let e = self.conn.stream_ended("the produce stream");
+                return self.break_stream(e);
+            }
             Err(status) => return self.break_stream(self.conn.error(&status)),
         };
         let Some(batch) = self.inflight.pop_front() else {
