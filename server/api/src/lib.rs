@@ -19,6 +19,17 @@ pub use error::{ApiError, GRPC_ERROR_CODE_KEY, Problem, grpc_code, http_status};
 pub use metrics::install_recorder;
 pub use rest::openapi;
 
+/// Runs a call that may block on disk (an append, and with it the kernel's dirty-page
+/// throttling or an fsync) without stalling the other tasks of this runtime worker: on a
+/// multi-threaded runtime the worker hands its queue to another thread first.
+pub(crate) fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
 /// Limits of the gateway itself (the broker enforces its own).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GatewayLimits {

@@ -197,7 +197,7 @@ async fn produce_unary(
 ) -> Result<ProduceResponse, ApiError> {
     let append = prepare(&state, request)?;
     if append.acks != Acks::None {
-        return append.run(&state.broker);
+        return crate::blocking(|| append.run(&state.broker));
     }
     let response = append.unacked_response();
     tokio::task::spawn_blocking(move || append.run_unacked(&state.broker));
@@ -253,7 +253,7 @@ async fn answer_in_stream(
     let sequence = request.sequence;
     let (outcome, unacked) = match prepare(state, request) {
         Ok(append) if append.acks == Acks::None => (Ok(append.unacked_response()), Some(append)),
-        Ok(append) => (append.run(&state.broker), None),
+        Ok(append) => (crate::blocking(|| append.run(&state.broker)), None),
         Err(e) => (Err(e), None),
     };
     let code = outcome
