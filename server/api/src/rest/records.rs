@@ -259,9 +259,7 @@ pub(crate) async fn produce(
         }
         records.push(record);
     }
-    let results = state
-        .broker
-        .produce_records(&tenant, &path.topic, records)?;
+    let results = crate::blocking(|| state.broker.produce_records(&tenant, &path.topic, records))?;
     let results = results
         .into_iter()
         .map(|r| match r {
