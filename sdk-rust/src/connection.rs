@@ -61,7 +61,7 @@ impl Default for ClientConfig {
 
 /// Adds `authorization: Bearer <token>` to every request when a token was given.
 #[derive(Debug, Clone)]
-pub(crate) struct Bearer(Option<MetadataValue<Ascii>>);
+pub struct Bearer(Option<MetadataValue<Ascii>>);
 
 impl Interceptor for Bearer {
     fn call(
@@ -78,12 +78,14 @@ impl Interceptor for Bearer {
 }
 
 /// A channel with the bearer token attached.
-pub(crate) type AuthChannel = InterceptedService<Channel, Bearer>;
+pub type AuthChannel = InterceptedService<Channel, Bearer>;
 
 /// One HTTP/2 connection to a node (reconnected by tonic when it drops), with the tenant and
-/// credentials every request carries. Cheap to clone.
+/// credentials every request carries. Cheap to clone. Public for tools that speak the
+/// `weir.v1` services directly (the `weir` CLI and `weir bench`), so they connect and read
+/// errors exactly as the SDK does.
 #[derive(Debug, Clone)]
-pub(crate) struct Connection {
+pub struct Connection {
     channel: Channel,
     bearer: Bearer,
     config: ClientConfig,
@@ -91,7 +93,7 @@ pub(crate) struct Connection {
 
 impl Connection {
     /// Connects now, so an unreachable server is reported before any work starts.
-    pub(crate) async fn open(config: ClientConfig) -> Result<Connection, Error> {
+    pub async fn open(config: ClientConfig) -> Result<Connection, Error> {
         if config.request_timeout.is_zero() {
             return Err(Error::InvalidArgument(
                 "request_timeout must be above 0".into(),
@@ -116,7 +118,7 @@ impl Connection {
     }
 
     /// The tenant requests name.
-    pub(crate) fn tenant(&self) -> &str {
+    pub fn tenant(&self) -> &str {
         &self.config.tenant
     }
 
@@ -125,25 +127,25 @@ impl Connection {
         self.config.request_timeout
     }
 
-    pub(crate) fn admin(&self) -> AdminClient<AuthChannel> {
+    pub fn admin(&self) -> AdminClient<AuthChannel> {
         AdminClient::with_interceptor(self.channel.clone(), self.bearer.clone())
             .max_decoding_message_size(MESSAGE_BYTES_MAX)
             .max_encoding_message_size(MESSAGE_BYTES_MAX)
     }
 
-    pub(crate) fn produce(&self) -> ProduceClient<AuthChannel> {
+    pub fn produce(&self) -> ProduceClient<AuthChannel> {
         ProduceClient::with_interceptor(self.channel.clone(), self.bearer.clone())
             .max_decoding_message_size(MESSAGE_BYTES_MAX)
             .max_encoding_message_size(MESSAGE_BYTES_MAX)
     }
 
-    pub(crate) fn fetch(&self) -> FetchClient<AuthChannel> {
+    pub fn fetch(&self) -> FetchClient<AuthChannel> {
         FetchClient::with_interceptor(self.channel.clone(), self.bearer.clone())
             .max_decoding_message_size(MESSAGE_BYTES_MAX)
             .max_encoding_message_size(MESSAGE_BYTES_MAX)
     }
 
-    pub(crate) fn groups(&self) -> GroupsClient<AuthChannel> {
+    pub fn groups(&self) -> GroupsClient<AuthChannel> {
         GroupsClient::with_interceptor(self.channel.clone(), self.bearer.clone())
             .max_decoding_message_size(MESSAGE_BYTES_MAX)
             .max_encoding_message_size(MESSAGE_BYTES_MAX)
@@ -159,7 +161,7 @@ impl Connection {
     }
 
     /// The error for a failed call on this connection.
-    pub(crate) fn error(&self, status: &tonic::Status) -> Error {
+    pub fn error(&self, status: &tonic::Status) -> Error {
         Error::from_status(status, &self.config.url)
     }
 

@@ -45,8 +45,8 @@ pub mod producer;
 
 pub use admin::Admin;
 pub use connection::{
-    CONNECT_TIMEOUT, ClientConfig, MESSAGE_BYTES_MAX, REQUEST_TIMEOUT_DEFAULT, TENANT_DEFAULT,
-    URL_DEFAULT,
+    AuthChannel, Bearer, CONNECT_TIMEOUT, ClientConfig, Connection, MESSAGE_BYTES_MAX,
+    REQUEST_TIMEOUT_DEFAULT, TENANT_DEFAULT, URL_DEFAULT,
 };
 pub use consumer::{
     AutoOffsetReset, CommitMode, Consumer, ConsumerBuilder, ConsumerConfig, ConsumerRecord,

@@ -1,11 +1,8 @@
 //! `CliError`: why a client command failed, worded for the person at the terminal.
 //!
-//! Owns turning a gRPC `Status` into a message that names Weir's stable `ErrorCode` (from the
-//! `weir.v1.ErrorDetail` in the status details) or says the server is unreachable. Must not
-//! print anything: `main` prints the error once and exits with code 1.
-
-use prost::Message;
-use weir_proto::v1::ErrorDetail;
+//! Owns wording failures for a person: Weir's stable `ErrorCode` and message, or that the
+//! server is unreachable. Reading a gRPC status is the SDK's job (`weir::Error::from_status`).
+//! Must not print anything: `main` prints the error once and exits with code 1.
 
 /// A failed client command.
 #[derive(Debug, thiserror::Error)]
@@ -44,36 +41,6 @@ pub enum CliError {
 }
 
 impl CliError {
-    /// The error for a non-OK `status` from the server at `url`.
-    pub fn from_status(status: &tonic::Status, url: &str) -> Self {
-        if let Ok(detail) = ErrorDetail::decode(status.details())
-            && !detail.code.is_empty()
-        {
-            return CliError::Server {
-                code: detail.code,
-                message: detail.message,
-            };
-        }
-        if is_transport_failure(status) {
-            return CliError::Unreachable {
-                url: url.to_owned(),
-                reason: status_reason(status),
-            };
-        }
-        CliError::Server {
-            code: format!("GRPC_{}", grpc_code_name(status.code())),
-            message: status.message().to_owned(),
-        }
-    }
-
-    /// The error for a failed connection attempt to `url`.
-    pub fn unreachable(url: &str, error: &tonic::transport::Error) -> Self {
-        CliError::Unreachable {
-            url: url.to_owned(),
-            reason: innermost(error),
-        }
-    }
-
     /// Weir's error code when the server sent one.
     pub fn code(&self) -> Option<&str> {
         match self {
@@ -83,32 +50,23 @@ impl CliError {
     }
 }
 
-/// tonic reports a refused connection as UNAVAILABLE, one closed under a call (the server
-/// stopped) as CANCELLED, and a channel that could not get ready as UNKNOWN "service was not
-/// ready"; none of them carries a Weir error detail.
-fn is_transport_failure(status: &tonic::Status) -> bool {
-    match status.code() {
-        tonic::Code::Unavailable | tonic::Code::Cancelled => true,
-        tonic::Code::Unknown => status.message().to_ascii_lowercase().contains("not ready"),
-        _ => false,
-    }
-}
-
-/// The deepest message in an error's source chain: "connection refused" says more than
-/// "transport error".
-fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut deepest = error;
-    while let Some(next) = deepest.source() {
-        deepest = next;
-    }
-    deepest.to_string()
-}
-
-/// What went wrong under a status: its transport cause when tonic kept one, else its message.
-fn status_reason(status: &tonic::Status) -> String {
-    match std::error::Error::source(status) {
-        Some(cause) => innermost(cause),
-        None => status.message().to_owned(),
+/// The SDK reads statuses (ErrorDetail, metadata code, transport failures); this only words
+/// the result for the terminal.
+impl From<weir_sdk::Error> for CliError {
+    fn from(e: weir_sdk::Error) -> Self {
+        match e {
+            weir_sdk::Error::Server { code, message, .. } => CliError::Server {
+                code: code.as_str().to_owned(),
+                message,
+            },
+            weir_sdk::Error::Transport { url, reason } => CliError::Unreachable { url, reason },
+            weir_sdk::Error::Grpc { code, message } => CliError::Server {
+                code: format!("GRPC_{}", grpc_code_name(code)),
+                message,
+            },
+            weir_sdk::Error::InvalidArgument(message) => CliError::Usage(message),
+            other => CliError::Incomplete(other.to_string()),
+        }
     }
 }
 
@@ -138,9 +96,16 @@ fn grpc_code_name(code: tonic::Code) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    use prost::Message;
+    use weir_proto::v1::ErrorDetail;
+
     use super::*;
 
     const URL: &str = "http://127.0.0.1:8781";
+
+    fn from_status(status: &tonic::Status) -> CliError {
+        weir_sdk::Error::from_status(status, URL).into()
+    }
 
     #[test]
     fn weir_error_detail_wins_over_the_grpc_code() {
@@ -154,19 +119,19 @@ mod tests {
             "ignored",
             detail.encode_to_vec().into(),
         );
-        let e = CliError::from_status(&status, URL);
+        let e = from_status(&status);
         assert_eq!(e.code(), Some("TOPIC_NOT_FOUND"));
         assert_eq!(e.to_string(), "TOPIC_NOT_FOUND: topic \"t\" not found");
     }
 
     #[test]
     fn bare_statuses_name_the_grpc_code_or_the_unreachable_url() {
-        let gone = CliError::from_status(&tonic::Status::unavailable("connection refused"), URL);
+        let gone = from_status(&tonic::Status::unavailable("connection refused"));
         assert_eq!(
             gone.to_string(),
             format!("cannot reach weir at {URL}: connection refused (is `weir serve` running?)")
         );
-        let missing = CliError::from_status(&tonic::Status::unimplemented("no such method"), URL);
+        let missing = from_status(&tonic::Status::unimplemented("no such method"));
         assert_eq!(missing.code(), Some("GRPC_UNIMPLEMENTED"));
     }
 }
