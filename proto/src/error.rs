@@ -66,11 +66,20 @@ pub enum ErrorCode {
     /// An idempotent batch does not continue its producer's sequence in the partition (a gap,
     /// a reordered batch, or an epoch older than the partition has seen); it was not written.
     OutOfOrderSequence,
+    /// The write would take the tenant past its `storage_bytes` quota; retention or deleting
+    /// topics frees space.
+    StorageQuotaExceeded,
+    /// The tenant has as many topics, partitions, groups or keys as its quota allows.
+    CountQuotaExceeded,
+    /// The tenant still holds topics or consumer groups.
+    TenantNotEmpty,
+    /// No such API key in this tenant.
+    KeyNotFound,
 }
 
 impl ErrorCode {
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 28] = [
+    pub const ALL: [ErrorCode; 32] = [
         ErrorCode::InvalidRequest,
         ErrorCode::InvalidConfig,
         ErrorCode::InvalidBatch,
@@ -99,6 +108,10 @@ impl ErrorCode {
         ErrorCode::PartitionNotAssigned,
         ErrorCode::GroupMaxSizeReached,
         ErrorCode::OutOfOrderSequence,
+        ErrorCode::StorageQuotaExceeded,
+        ErrorCode::CountQuotaExceeded,
+        ErrorCode::TenantNotEmpty,
+        ErrorCode::KeyNotFound,
     ];
 
     /// The stable wire name, e.g. `TOPIC_NOT_FOUND`.
@@ -132,6 +145,10 @@ impl ErrorCode {
             ErrorCode::PartitionNotAssigned => "PARTITION_NOT_ASSIGNED",
             ErrorCode::GroupMaxSizeReached => "GROUP_MAX_SIZE_REACHED",
             ErrorCode::OutOfOrderSequence => "OUT_OF_ORDER_SEQUENCE",
+            ErrorCode::StorageQuotaExceeded => "STORAGE_QUOTA_EXCEEDED",
+            ErrorCode::CountQuotaExceeded => "COUNT_QUOTA_EXCEEDED",
+            ErrorCode::TenantNotEmpty => "TENANT_NOT_EMPTY",
+            ErrorCode::KeyNotFound => "KEY_NOT_FOUND",
         }
     }
 

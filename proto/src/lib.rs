@@ -15,4 +15,8 @@ pub use error::ErrorCode;
 #[allow(missing_docs, clippy::all, clippy::pedantic)]
 pub mod v1 {
     tonic::include_proto!("weir.v1");
+
+    /// The encoded `FileDescriptorSet` of every weir.v1 file: services, methods, messages.
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        include_bytes!(concat!(env!("OUT_DIR"), "/weir_v1_descriptor.bin"));
 }

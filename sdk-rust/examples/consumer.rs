@@ -1,6 +1,8 @@
 //! A small consumer: joins a group on a topic and prints records until none arrive for five
 //! seconds, committing automatically, then leaves the group.
 //!
+//! Run `weir serve` and `export WEIR_TOKEN=$(cat weir-data/bootstrap-admin.token)` (an API
+//! key; the example sends it as its credential), then
 //! `cargo run -p weir --example consumer -- http://127.0.0.1:8781 orders billing`.
 
 use std::time::Duration;
@@ -13,13 +15,15 @@ async fn main() -> Result<(), weir::Error> {
     let url = args.next().unwrap_or_else(|| weir::URL_DEFAULT.to_owned());
     let topic = args.next().unwrap_or_else(|| "orders".to_owned());
     let group = args.next().unwrap_or_else(|| "example".to_owned());
-    let mut consumer = Consumer::builder()
+    let mut builder = Consumer::builder()
         .url(url)
         .group(group)
         .subscribe([topic])
-        .auto_offset_reset(AutoOffsetReset::Earliest)
-        .build()
-        .await?;
+        .auto_offset_reset(AutoOffsetReset::Earliest);
+    if let Ok(token) = std::env::var("WEIR_TOKEN") {
+        builder = builder.token(token);
+    }
+    let mut consumer = builder.build().await?;
     loop {
         let records = consumer.poll(Duration::from_secs(5)).await?;
         if records.is_empty() {

@@ -78,7 +78,7 @@ pub struct PartitionOffset {
 /// Administration of one tenant's topics and groups.
 #[derive(Debug, Clone)]
 pub struct Admin {
-    conn: Connection,
+    pub(crate) conn: Connection,
 }
 
 impl Admin {
@@ -93,7 +93,7 @@ impl Admin {
         Admin { conn }
     }
 
-    fn tenant(&self) -> String {
+    pub(crate) fn tenant(&self) -> String {
         self.conn.tenant().to_owned()
     }
 

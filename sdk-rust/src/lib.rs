@@ -6,29 +6,42 @@
 //! not re-implement the wire contract: batches, codecs, the partitioner and `ErrorCode` come
 //! from `weir-proto`, exactly as the server uses them.
 //!
-//! - [`Admin`]: topics, offsets, consumer groups.
+//! - [`Admin`]: topics, offsets, consumer groups; tenants, API keys, quotas and usage
+//!   ([`tenancy`]) where the credential allows.
 //! - [`Producer`]: `send` returns a [`Delivery`] future per record; `flush`, `close`.
 //! - [`Consumer`]: `subscribe` as a group member or `assign` partitions; `poll` or `stream`;
 //!   auto or manual commits; `seek`, `seek_to_timestamp`, `pause`/`resume`; `close`.
 //! - [`Error`]: one error type carrying the server's [`ErrorCode`] when it sent one.
 //!
-//! Delivery is at-least-once. Not implemented yet: idempotent producing (producer id and
-//! sequence numbers with broker-side de-duplication), so a retried batch whose first attempt
-//! was stored after all is stored twice, and with `max_in_flight > 1` a retry can reorder a
-//! partition's records (see [`producer`]); transactions; talking to several brokers (every
-//! request goes to the one URL given).
+//! Producing is idempotent by default: the producer takes a producer id from the server and
+//! numbers its batches, so a retried batch is stored once and in order (see [`producer`]).
+//! Credentials (an API key or a JWT) go in `token`, sent as `authorization: Bearer`. A tenant
+//! over a rate quota is slowed down by the server holding its answers; a refusal
+//! (`QUOTA_EXCEEDED`, with a retry delay) is retried within the delivery timeout. Not
+//! implemented: transactions; talking to several brokers (every request goes to the one URL
+//! given).
 //!
 //! ```no_run
 //! use std::time::Duration;
 //! use weir::{Consumer, Producer, ProducerRecord};
 //!
 //! # async fn run() -> Result<(), weir::Error> {
-//! let producer = Producer::builder().url("http://127.0.0.1:8781").build().await?;
+//! let token = std::env::var("WEIR_TOKEN").unwrap_or_default(); // an API key or a JWT
+//! let producer = Producer::builder()
+//!     .url("http://127.0.0.1:8781")
+//!     .token(token.clone())
+//!     .build()
+//!     .await?;
 //! let delivery = producer.send(ProducerRecord::new("orders", "hello").key("k1")).await?;
 //! let stored = delivery.await?;
 //! println!("stored at {}/{}", stored.partition, stored.offset);
 //!
-//! let mut consumer = Consumer::builder().group("billing").subscribe(["orders"]).build().await?;
+//! let mut consumer = Consumer::builder()
+//!     .token(token)
+//!     .group("billing")
+//!     .subscribe(["orders"])
+//!     .build()
+//!     .await?;
 //! for record in consumer.poll(Duration::from_secs(1)).await? {
 //!     println!("{} {:?}", record.offset, record.value);
 //! }
@@ -42,6 +55,7 @@ mod connection;
 pub mod consumer;
 mod error;
 pub mod producer;
+pub mod tenancy;
 
 pub use admin::Admin;
 pub use connection::{

@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::Server;
 use support::{client, drain, topic, within};
 use weir::admin::ResetTo;
 use weir::{
@@ -16,9 +17,9 @@ use weir::{
     RebalanceListener, TopicPartition,
 };
 
-fn member(url: &str, group: &str, topic: &str, commit: CommitMode) -> ConsumerConfig {
+fn member(server: &Server, group: &str, topic: &str, commit: CommitMode) -> ConsumerConfig {
     ConsumerConfig {
-        client: client(url),
+        client: client(server),
         group: Some(group.to_owned()),
         topics: vec![topic.to_owned()],
         auto_offset_reset: AutoOffsetReset::Earliest,
@@ -34,9 +35,10 @@ const AUTO: CommitMode = CommitMode::Auto {
     interval: Duration::from_millis(100),
 };
 
-async fn produce(url: &str, topic: &str, values: std::ops::Range<usize>) {
+async fn produce(server: &Server, topic: &str, values: std::ops::Range<usize>) {
     let p = Producer::builder()
-        .url(url)
+        .url(&server.grpc)
+        .token(server.admin_token())
         .build()
         .await
         .expect("producer");
@@ -93,19 +95,19 @@ fn spawn_member(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_members_join_and_leave_mid_stream_without_losing_records() {
     let server = common::Server::start();
-    topic(&server.grpc, "stream", 6).await;
+    topic(&server, "stream", 6).await;
     let seen = Arc::new(Mutex::new(BTreeSet::new()));
     let listener = Counting::default();
-    let config = member(&server.grpc, "trio", "stream", AUTO);
+    let config = member(&server, "trio", "stream", AUTO);
     let (stop1, m1) = spawn_member(config.clone(), Arc::clone(&seen), listener.clone());
-    produce(&server.grpc, "stream", 0..200).await;
+    produce(&server, "stream", 0..200).await;
     let (stop2, m2) = spawn_member(config.clone(), Arc::clone(&seen), listener.clone());
-    produce(&server.grpc, "stream", 200..400).await;
+    produce(&server, "stream", 200..400).await;
     let (stop3, m3) = spawn_member(config.clone(), Arc::clone(&seen), listener.clone());
     tokio::time::sleep(Duration::from_millis(500)).await;
     stop1.send(()).unwrap();
     within("first member leaves", m1).await.unwrap();
-    produce(&server.grpc, "stream", 400..600).await;
+    produce(&server, "stream", 400..600).await;
     within("every record seen", async {
         while seen.lock().unwrap().len() < 600 {
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -127,10 +129,10 @@ async fn three_members_join_and_leave_mid_stream_without_losing_records() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn manual_commit_persists_across_a_consumer_restart() {
     let server = common::Server::start();
-    topic(&server.grpc, "manual", 1).await;
-    produce(&server.grpc, "manual", 0..20).await;
+    topic(&server, "manual", 1).await;
+    produce(&server, "manual", 0..20).await;
     let tp = TopicPartition::new("manual", 0);
-    let mut config = member(&server.grpc, "m", "manual", CommitMode::Manual);
+    let mut config = member(&server, "m", "manual", CommitMode::Manual);
     config.max_poll_records = 5;
     let mut c = Consumer::builder()
         .config(config.clone())
@@ -161,9 +163,9 @@ async fn manual_commit_persists_across_a_consumer_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auto_commit_persists_and_groups_can_be_administered() {
     let server = common::Server::start();
-    let admin = topic(&server.grpc, "auto", 2).await;
-    produce(&server.grpc, "auto", 0..20).await;
-    let config = member(&server.grpc, "a", "auto", AUTO);
+    let admin = topic(&server, "auto", 2).await;
+    produce(&server, "auto", 0..20).await;
+    let config = member(&server, "a", "auto", AUTO);
     let mut c = Consumer::builder()
         .config(config.clone())
         .build()
@@ -194,7 +196,7 @@ async fn auto_commit_persists_and_groups_can_be_administered() {
             .expect("poll")
             .is_empty()
     );
-    produce(&server.grpc, "auto", 20..25).await;
+    produce(&server, "auto", 20..25).await;
     let more = drain(&mut again, 5).await;
     let values: BTreeSet<String> = more
         .iter()

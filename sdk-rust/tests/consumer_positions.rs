@@ -14,9 +14,10 @@ const BASE: i64 = 1_700_000_000_000;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seek_by_offset_and_timestamp_pause_and_resume() {
     let server = common::Server::start();
-    topic(&server.grpc, "timed", 1).await;
+    topic(&server, "timed", 1).await;
     let p = Producer::builder()
         .url(&server.grpc)
+        .token(server.admin_token())
         .build()
         .await
         .expect("producer");
@@ -27,7 +28,7 @@ async fn seek_by_offset_and_timestamp_pause_and_resume() {
     }
     let tp = TopicPartition::new("timed", 0);
     let config = ConsumerConfig {
-        client: client(&server.grpc),
+        client: client(&server),
         auto_offset_reset: AutoOffsetReset::Latest,
         fetch_wait: Duration::from_millis(100),
         ..ConsumerConfig::default()
@@ -69,6 +70,13 @@ async fn seek_by_offset_and_timestamp_pause_and_resume() {
         records.iter().map(|r| r.offset).collect::<Vec<_>>(),
         (2..10).collect::<Vec<_>>()
     );
+    // One record at a time: only what was handed out moves the position.
+    c.seek(&tp, 0).expect("seek");
+    let one = within("poll_up_to", c.poll_up_to(Duration::from_secs(5), 1))
+        .await
+        .expect("poll_up_to");
+    assert_eq!(one.iter().map(|r| r.offset).collect::<Vec<_>>(), [0]);
+    assert_eq!(c.position(&tp), Some(1));
     let missing = TopicPartition::new("timed", 3);
     assert!(c.seek(&missing, 0).is_err());
     within("close", c.close()).await.expect("close");

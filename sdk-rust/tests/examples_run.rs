@@ -1,6 +1,7 @@
 //! The examples in `sdk-rust/examples` run as written against a real server: the producer
 //! sends its ten keyed records, and the consumer prints exactly those ten and exits after five
-//! idle seconds. They are started with `cargo run --example`, as their doc comments say.
+//! idle seconds. They are started with `cargo run --example`, as their doc comments say, with
+//! the server's bootstrap admin key in `WEIR_TOKEN`.
 
 mod common;
 mod support;
@@ -11,12 +12,14 @@ use std::time::{Duration, Instant};
 /// Longest one example may take, compile included.
 const EXAMPLE_TIMEOUT: Duration = Duration::from_secs(600);
 
-/// `cargo run -q -p weir --example NAME -- ARGS`, bounded by `EXAMPLE_TIMEOUT`.
-fn run_example(name: &str, args: &[&str]) -> Output {
+/// `WEIR_TOKEN=TOKEN cargo run -q -p weir --example NAME -- ARGS`, bounded by
+/// `EXAMPLE_TIMEOUT`.
+fn run_example(name: &str, token: &str, args: &[&str]) -> Output {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut child = Command::new(cargo)
         .args(["run", "-q", "-p", "weir", "--example", name, "--"])
         .args(args)
+        .env("WEIR_TOKEN", token)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -36,12 +39,13 @@ fn run_example(name: &str, args: &[&str]) -> Output {
 #[tokio::test(flavor = "multi_thread")]
 async fn producer_and_consumer_examples_run_as_written() {
     let server = common::Server::start();
-    support::topic(&server.grpc, "orders", 3).await;
+    support::topic(&server, "orders", 3).await;
     let url = server.grpc.clone();
+    let token = server.admin_token().to_owned();
 
     let produced = tokio::task::spawn_blocking({
-        let url = url.clone();
-        move || run_example("producer", &[&url, "orders"])
+        let (url, token) = (url.clone(), token.clone());
+        move || run_example("producer", &token, &[&url, "orders"])
     })
     .await
     .unwrap();
@@ -57,10 +61,11 @@ async fn producer_and_consumer_examples_run_as_written() {
         "{stdout}"
     );
 
-    let consumed =
-        tokio::task::spawn_blocking(move || run_example("consumer", &[&url, "orders", "billing"]))
-            .await
-            .unwrap();
+    let consumed = tokio::task::spawn_blocking(move || {
+        run_example("consumer", &token, &[&url, "orders", "billing"])
+    })
+    .await
+    .unwrap();
     let stdout = String::from_utf8_lossy(&consumed.stdout);
     assert!(
         consumed.status.success(),

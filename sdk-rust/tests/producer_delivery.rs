@@ -8,6 +8,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use common::Server;
 use support::{client, drain, topic, within};
 use weir::admin::TopicChange;
 use weir::{
@@ -15,9 +16,10 @@ use weir::{
 };
 use weir_proto::partitioner::partition_for_key;
 
-async fn producer(url: &str) -> weir::ProducerBuilder {
+async fn producer(server: &Server) -> weir::ProducerBuilder {
     Producer::builder()
-        .url(url)
+        .url(&server.grpc)
+        .token(server.admin_token())
         .request_timeout(Duration::from_secs(10))
         .linger(Duration::from_millis(2))
 }
@@ -27,10 +29,10 @@ async fn deliver(p: &Producer, record: ProducerRecord) -> RecordMetadata {
     within("delivery", delivery).await.expect("delivered")
 }
 
-async fn reader(url: &str, partitions: &[TopicPartition]) -> Consumer {
+async fn reader(server: &Server, partitions: &[TopicPartition]) -> Consumer {
     let mut c = Consumer::builder()
         .config(weir::ConsumerConfig {
-            client: client(url),
+            client: client(server),
             auto_offset_reset: weir::AutoOffsetReset::Earliest,
             ..weir::ConsumerConfig::default()
         })
@@ -46,8 +48,8 @@ async fn round_trip_with_every_codec() {
     let server = common::Server::start();
     for codec in Compression::ALL {
         let name = format!("codec-{}", codec.name());
-        topic(&server.grpc, &name, 1).await;
-        let p = producer(&server.grpc)
+        topic(&server, &name, 1).await;
+        let p = producer(&server)
             .await
             .compression(codec)
             .build()
@@ -67,7 +69,7 @@ async fn round_trip_with_every_codec() {
                 i as i64
             );
         }
-        let mut c = reader(&server.grpc, &[TopicPartition::new(&name, 0)]).await;
+        let mut c = reader(&server, &[TopicPartition::new(&name, 0)]).await;
         let records = drain(&mut c, 50).await;
         for (i, r) in records.iter().enumerate() {
             assert_eq!(r.offset, i as i64, "{codec:?}");
@@ -87,13 +89,9 @@ async fn round_trip_with_every_codec() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn same_key_lands_where_murmur2_and_rest_put_it() {
     let server = common::Server::start();
-    topic(&server.grpc, "keyed", 6).await;
-    let p = producer(&server.grpc)
-        .await
-        .build()
-        .await
-        .expect("producer");
-    let http = reqwest::Client::new();
+    topic(&server, "keyed", 6).await;
+    let p = producer(&server).await.build().await.expect("producer");
+    let http = server.client(Duration::from_secs(10));
     for i in 0..20 {
         let key = format!("customer-{i}");
         let sdk = deliver(&p, ProducerRecord::new("keyed", "v").key(key.clone())).await;
@@ -111,12 +109,8 @@ async fn same_key_lands_where_murmur2_and_rest_put_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn explicit_partition_wins_over_the_key() {
     let server = common::Server::start();
-    topic(&server.grpc, "explicit", 3).await;
-    let p = producer(&server.grpc)
-        .await
-        .build()
-        .await
-        .expect("producer");
+    topic(&server, "explicit", 3).await;
+    let p = producer(&server).await.build().await.expect("producer");
     let hashed = partition_for_key(b"alice", 3).unwrap();
     let forced = (hashed + 1) % 3;
     let meta = deliver(
@@ -141,9 +135,9 @@ async fn deliver_err(p: &Producer, record: ProducerRecord) -> weir::Error {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sticky_partitioner_fills_a_batch_before_moving_on() {
     let server = common::Server::start();
-    topic(&server.grpc, "sticky", 4).await;
+    topic(&server, "sticky", 4).await;
     // 100-byte values plus 21 bytes of overhead: 8 records fit 1000 bytes, the 9th does not.
-    let p = producer(&server.grpc)
+    let p = producer(&server)
         .await
         .batch_bytes(1000)
         .build()
@@ -176,8 +170,8 @@ async fn sticky_partitioner_fills_a_batch_before_moving_on() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn order_per_key_holds_with_many_batches_in_flight() {
     let server = common::Server::start();
-    topic(&server.grpc, "ordered", 3).await;
-    let p = producer(&server.grpc)
+    topic(&server, "ordered", 3).await;
+    let p = producer(&server)
         .await
         .linger(Duration::ZERO)
         .batch_bytes(600)
@@ -203,7 +197,7 @@ async fn order_per_key_holds_with_many_batches_in_flight() {
         );
     }
     let tps: Vec<TopicPartition> = (0..3).map(|q| TopicPartition::new("ordered", q)).collect();
-    let mut c = reader(&server.grpc, &tps).await;
+    let mut c = reader(&server, &tps).await;
     let records = drain(&mut c, total).await;
     let mut seen: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
     for r in &records {
@@ -222,12 +216,8 @@ async fn order_per_key_holds_with_many_batches_in_flight() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_topic_fails_with_topic_not_found_not_retryable() {
     let server = common::Server::start();
-    let admin = topic(&server.grpc, "exists", 1).await;
-    let p = producer(&server.grpc)
-        .await
-        .build()
-        .await
-        .expect("producer");
+    let admin = topic(&server, "exists", 1).await;
+    let p = producer(&server).await.build().await.expect("producer");
     let e = within("send", p.send(ProducerRecord::new("nope", "v").key("k")))
         .await
         .expect_err("unknown topic");
@@ -239,6 +229,7 @@ async fn unknown_topic_fails_with_topic_not_found_not_retryable() {
     assert_eq!(e.code(), Some(ErrorCode::TopicNotFound));
     let consumer = Consumer::builder()
         .url(&server.grpc)
+        .token(server.admin_token())
         .group("g")
         .subscribe(["nope"])
         .build()
@@ -250,7 +241,7 @@ async fn unknown_topic_fails_with_topic_not_found_not_retryable() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_manages_topics() {
     let server = common::Server::start();
-    let admin = topic(&server.grpc, "managed", 2).await;
+    let admin = topic(&server, "managed", 2).await;
     let names: Vec<String> = admin
         .list_topics()
         .await

@@ -71,11 +71,12 @@ async fn pipe(client: TcpStream, upstream: TcpStream, cuts: Arc<AtomicUsize>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resent_batches_are_stored_once_and_in_order_through_a_cutting_proxy() {
     let server = common::Server::start();
-    topic(&server.grpc, "exactly-once", 2).await;
+    topic(&server, "exactly-once", 2).await;
     let upstream = server.grpc.trim_start_matches("http://").to_owned();
     let (proxy, cuts) = cutting_proxy(upstream).await;
     let p = Producer::builder()
         .url(&proxy)
+        .token(server.admin_token())
         .request_timeout(Duration::from_secs(5))
         .linger(Duration::ZERO)
         .batch_bytes(1 << 10)
@@ -103,7 +104,7 @@ async fn resent_batches_are_stored_once_and_in_order_through_a_cutting_proxy() {
     let tps: Vec<TopicPartition> = (0..2)
         .map(|q| TopicPartition::new("exactly-once", q))
         .collect();
-    let mut c = reader(&server.grpc, &tps).await;
+    let mut c = reader(&server, &tps).await;
     let records = drain(&mut c, total as usize).await;
     // Nothing beyond the records sent: wait a little for any duplicate to show up.
     let extra = c
@@ -127,10 +128,10 @@ async fn resent_batches_are_stored_once_and_in_order_through_a_cutting_proxy() {
     assert_eq!(next.len(), keys as usize);
 }
 
-async fn reader(url: &str, partitions: &[TopicPartition]) -> Consumer {
+async fn reader(server: &common::Server, partitions: &[TopicPartition]) -> Consumer {
     let mut c = Consumer::builder()
         .config(weir::ConsumerConfig {
-            client: client(url),
+            client: client(server),
             auto_offset_reset: weir::AutoOffsetReset::Earliest,
             ..weir::ConsumerConfig::default()
         })

@@ -80,6 +80,9 @@ pub struct Server {
     pub data_dir: PathBuf,
     /// Everything the server printed on stdout after its addresses, line by line.
     pub stdout: mpsc::Receiver<String>,
+    /// The bootstrap admin API key of the data directory (`bootstrap-admin.token`); `None`
+    /// when the server runs with `--auth none` or the file was removed.
+    pub token: Option<String>,
     _temp: Option<tempfile::TempDir>,
 }
 
@@ -128,14 +131,43 @@ impl Server {
                 grpc = Some(format!("http://{a}"));
             }
         }
+        // Written before the addresses are printed.
+        let token = std::fs::read_to_string(data_dir.join("bootstrap-admin.token"))
+            .ok()
+            .map(|t| t.trim().to_owned());
         Server {
             child: Some(child),
             http: http.unwrap(),
             grpc: grpc.unwrap(),
             data_dir: data_dir.to_path_buf(),
             stdout: rx,
+            token,
             _temp: None,
         }
+    }
+
+    /// The bootstrap admin key; panics when there is none.
+    pub fn admin_token(&self) -> &str {
+        self.token
+            .as_deref()
+            .expect("the server has a bootstrap admin token")
+    }
+
+    /// `Bearer <bootstrap admin key>`, for an `Authorization` header.
+    pub fn bearer(&self) -> String {
+        format!("Bearer {}", self.admin_token())
+    }
+
+    /// An HTTP client that sends the bootstrap admin key with every request, with `timeout`.
+    pub fn client(&self, timeout: Duration) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        let value = reqwest::header::HeaderValue::from_str(&self.bearer()).expect("header value");
+        headers.insert(reqwest::header::AUTHORIZATION, value);
+        reqwest::Client::builder()
+            .default_headers(headers)
+            .timeout(timeout)
+            .build()
+            .expect("http client")
     }
 
     /// `http://127.0.0.1:PORT/<path>`

@@ -417,6 +417,20 @@ impl Consumer {
     /// `max_poll_records`); an empty list when none came in time. In auto mode, commits the
     /// positions of earlier handed-out records when the commit interval has passed.
     pub async fn poll(&mut self, timeout: Duration) -> Result<Vec<ConsumerRecord>, Error> {
+        let max = self.shared.config.max_poll_records;
+        self.poll_up_to(timeout, max).await
+    }
+
+    /// `poll` handing out at most `max_records` records (at least 1, at most
+    /// `max_poll_records`). For callers that pass records on one at a time (iterators in
+    /// other languages): a record counts as handed out, and so as committable, once a poll
+    /// returned it, so they should not take more than they pass on.
+    pub async fn poll_up_to(
+        &mut self,
+        timeout: Duration,
+        max_records: usize,
+    ) -> Result<Vec<ConsumerRecord>, Error> {
+        let max = max_records.clamp(1, self.shared.config.max_poll_records);
         let deadline = Instant::now() + timeout;
         self.auto_commit().await?;
         loop {
@@ -426,7 +440,7 @@ impl Consumer {
                 if let Some(e) = state.error.take() {
                     return Err(e);
                 }
-                let records = state.take(self.shared.config.max_poll_records);
+                let records = state.take(max);
                 if !records.is_empty() {
                     drop(state);
                     self.shared.room.notify_waiters();

@@ -1,5 +1,6 @@
-//! SDK side of the tests: an `Admin` on a test server, a bound around every await (a test
-//! fails, never hangs), topic creation and draining a consumer.
+//! SDK side of the tests: client settings for a test server (its gRPC address and bootstrap
+//! admin key), an `Admin` on it, a bound around every await (a test fails, never hangs), topic
+//! creation and draining a consumer.
 //!
 //! Must not start or stop servers (that is `common`) and must not assert on a scenario.
 #![allow(dead_code)]
@@ -9,14 +10,16 @@ use std::time::Duration;
 
 use weir::admin::TopicConfig;
 use weir::{Admin, ClientConfig, Consumer, ConsumerRecord};
+use weir_testkit::Server;
 
 /// Longest any one awaited step may take.
 pub const STEP_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// Client settings for a test server.
-pub fn client(url: &str) -> ClientConfig {
+/// Client settings for a test server, as its bootstrap admin.
+pub fn client(server: &Server) -> ClientConfig {
     ClientConfig {
-        url: url.to_owned(),
+        url: server.grpc.clone(),
+        token: Some(server.admin_token().to_owned()),
         request_timeout: Duration::from_secs(10),
         ..ClientConfig::default()
     }
@@ -30,8 +33,8 @@ pub async fn within<F: Future>(what: &str, f: F) -> F::Output {
 }
 
 /// An admin client, and a topic with `partitions` partitions.
-pub async fn topic(url: &str, name: &str, partitions: u32) -> Admin {
-    let admin = within("connect", Admin::connect(client(url)))
+pub async fn topic(server: &Server, name: &str, partitions: u32) -> Admin {
+    let admin = within("connect", Admin::connect(client(server)))
         .await
         .expect("connect admin");
     within(

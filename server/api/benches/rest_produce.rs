@@ -1,15 +1,19 @@
 //! REST produce throughput: batched JSON records (1 KiB string values, 500 per request) POSTed
 //! over loopback HTTP to the real axum router backed by a real broker on a temp directory.
 //! Measures the whole REST path: HTTP, JSON parsing, partitioning, batch encoding, append.
-//! Client and server share the machine's cores.
+//! Client and server share the machine's cores. Requests carry an admin API key, as every
+//! request to a server with authentication on does.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::{Value, json};
-use weir_api::{ApiState, GatewayLimits, NodeInfo};
-use weir_broker::{Broker, BrokerConfig, DEFAULT_TENANT, Limits, TenantId, TopicConfig, TopicName};
+use weir_api::{ApiState, AuthConfig, Authenticator, GatewayLimits, NodeInfo};
+use weir_broker::tenancy::parse_scopes;
+use weir_broker::{
+    Broker, BrokerConfig, DEFAULT_TENANT, Principal, TenantId, TopicConfig, TopicName,
+};
 
 const RECORDS_PER_REQUEST: usize = 500;
 const VALUE_BYTES: usize = 1024;
@@ -17,25 +21,31 @@ const VALUE_BYTES: usize = 1024;
 fn bench_rest_produce(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let broker = Arc::new(
-        Broker::open(BrokerConfig {
-            data_dir: dir.path().to_path_buf(),
-            limits: Limits::default(),
-            topic_defaults: TopicConfig::default(),
-            group_limits: weir_broker::GroupLimits::default(),
-        })
-        .unwrap(),
-    );
+    let broker = Arc::new(Broker::open(BrokerConfig::new(dir.path())).unwrap());
     let tenant = TenantId::parse(DEFAULT_TENANT).unwrap();
+    let admin = Principal::anonymous(tenant.clone());
     broker
         .create_topic(
+            &admin,
             &tenant,
             TopicName::parse("bench").unwrap(),
             8,
             TopicConfig::default(),
         )
         .unwrap();
-    let state = ApiState::new(broker, GatewayLimits::default(), NodeInfo::default(), None);
+    let scopes = parse_scopes(["admin"]).unwrap();
+    let key = broker
+        .create_key(&admin, &tenant, "bench", scopes, None)
+        .unwrap();
+    let bearer = format!("Bearer {}", key.secret);
+    let auth = Authenticator::open(AuthConfig::default(), dir.path()).unwrap();
+    let state = ApiState::new(
+        broker,
+        GatewayLimits::default(),
+        NodeInfo::default(),
+        None,
+        auth,
+    );
     let listener = rt
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
@@ -61,6 +71,7 @@ fn bench_rest_produce(c: &mut Criterion) {
                 let r = client
                     .post(&url)
                     .header("content-type", "application/json")
+                    .header("authorization", &bearer)
                     .body(body.clone())
                     .send()
                     .await

@@ -27,6 +27,8 @@ pub struct ApiError {
     pub message: String,
     /// When the caller may retry.
     pub retry_after: Option<Duration>,
+    /// The rate quota (per second) that refused the request, for `RateLimit-*` headers.
+    pub rate_limit: Option<u64>,
 }
 
 impl ApiError {
@@ -36,6 +38,7 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after: None,
+            rate_limit: None,
         }
     }
 
@@ -79,7 +82,16 @@ impl std::fmt::Display for ApiError {
 
 impl From<BrokerError> for ApiError {
     fn from(e: BrokerError) -> Self {
-        ApiError::new(e.code(), e.to_string())
+        let rate_limit = match &e {
+            BrokerError::Throttled(r) => Some(r.limit),
+            _ => None,
+        };
+        ApiError {
+            code: e.code(),
+            retry_after: e.retry_after(),
+            rate_limit,
+            message: e.to_string(),
+        }
     }
 }
 
@@ -99,12 +111,15 @@ pub fn http_status(code: ErrorCode) -> StatusCode {
         | ErrorCode::TopicNotFound
         | ErrorCode::PartitionNotFound
         | ErrorCode::GroupNotFound
+        | ErrorCode::KeyNotFound
         | ErrorCode::RouteNotFound => StatusCode::NOT_FOUND,
         ErrorCode::GroupNotEmpty
         | ErrorCode::UnknownMember
         | ErrorCode::StaleMemberEpoch
         | ErrorCode::PartitionNotAssigned
         | ErrorCode::GroupMaxSizeReached
+        | ErrorCode::TenantNotEmpty
+        | ErrorCode::CountQuotaExceeded
         | ErrorCode::OutOfOrderSequence => StatusCode::CONFLICT,
         ErrorCode::TopicAlreadyExists | ErrorCode::TenantAlreadyExists => StatusCode::CONFLICT,
         ErrorCode::OffsetOutOfRange => StatusCode::RANGE_NOT_SATISFIABLE,
@@ -114,6 +129,7 @@ pub fn http_status(code: ErrorCode) -> StatusCode {
         ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,
         ErrorCode::QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::StorageQuotaExceeded => StatusCode::INSUFFICIENT_STORAGE,
         ErrorCode::StorageUnavailable | ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::Timeout => StatusCode::GATEWAY_TIMEOUT,
         ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -134,13 +150,17 @@ pub fn grpc_code(code: ErrorCode) -> tonic::Code {
         | ErrorCode::TopicNotFound
         | ErrorCode::PartitionNotFound
         | ErrorCode::GroupNotFound
+        | ErrorCode::KeyNotFound
         | ErrorCode::RouteNotFound => tonic::Code::NotFound,
         ErrorCode::GroupNotEmpty
         | ErrorCode::UnknownMember
         | ErrorCode::StaleMemberEpoch
         | ErrorCode::PartitionNotAssigned
+        | ErrorCode::TenantNotEmpty
         | ErrorCode::OutOfOrderSequence => tonic::Code::FailedPrecondition,
-        ErrorCode::GroupMaxSizeReached => tonic::Code::ResourceExhausted,
+        ErrorCode::GroupMaxSizeReached
+        | ErrorCode::StorageQuotaExceeded
+        | ErrorCode::CountQuotaExceeded => tonic::Code::ResourceExhausted,
         ErrorCode::TopicAlreadyExists | ErrorCode::TenantAlreadyExists => {
             tonic::Code::AlreadyExists
         }
@@ -196,6 +216,12 @@ impl IntoResponse for ApiError {
         if let Some(after) = self.retry_after {
             let secs = after.as_secs_f64().ceil().max(1.0) as u64;
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            if let Some(limit) = self.rate_limit {
+                // draft-ietf-httpapi-ratelimit-headers: the quota, nothing left, when to retry.
+                headers.insert("ratelimit-limit", HeaderValue::from(limit));
+                headers.insert("ratelimit-remaining", HeaderValue::from(0));
+                headers.insert("ratelimit-reset", HeaderValue::from(secs));
+            }
         }
         response
     }

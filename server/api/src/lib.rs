@@ -4,6 +4,8 @@
 //! status codes and gRPC codes (`error.rs` maps `ErrorCode` to both). Must not hold domain
 //! rules: both transports call the same broker functions.
 
+mod access;
+pub mod auth;
 mod error;
 pub mod grpc;
 mod metrics;
@@ -15,6 +17,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use metrics_exporter_prometheus::PrometheusHandle;
 use weir_broker::Broker;
 
+pub use access::Caller;
+pub use auth::{AuthConfig, AuthMode, Authenticator};
 pub use error::{ApiError, GRPC_ERROR_CODE_KEY, Problem, grpc_code, http_status};
 pub use metrics::install_recorder;
 pub use rest::openapi;
@@ -76,6 +80,8 @@ pub struct ApiState {
     pub node: NodeInfo,
     /// Renders `/metrics`; `None` when no recorder is installed.
     pub metrics: Option<PrometheusHandle>,
+    /// Verifies credentials and issues tokens.
+    pub auth: Authenticator,
     ready: AtomicBool,
     sse_slots: Arc<tokio::sync::Semaphore>,
 }
@@ -87,6 +93,7 @@ impl ApiState {
         limits: GatewayLimits,
         node: NodeInfo,
         metrics: Option<PrometheusHandle>,
+        auth: Authenticator,
     ) -> Arc<Self> {
         let sse_slots = Arc::new(tokio::sync::Semaphore::new(limits.sse_streams_max));
         Arc::new(ApiState {
@@ -94,6 +101,7 @@ impl ApiState {
             limits,
             node,
             metrics,
+            auth,
             ready: AtomicBool::new(false),
             sse_slots,
         })

@@ -6,9 +6,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use weir_api::GatewayLimits;
+use weir_api::auth::{JwksSource, TrustedIssuer};
 use weir_api::rest::topics::TopicConfigDto;
-use weir_broker::{GroupLimits, Limits, TopicConfig};
+use weir_api::{AuthConfig, AuthMode, GatewayLimits};
+use weir_broker::{GroupLimits, Limits, Quotas, Throttling, TopicConfig};
 
 /// Data directory when none is given.
 pub const DATA_DIR_DEFAULT: &str = "./weir-data";
@@ -45,6 +46,66 @@ pub struct FileConfig {
     /// for the retention settings).
     #[serde(default)]
     pub topic_defaults: TopicConfigDto,
+    /// Authentication.
+    #[serde(default)]
+    pub auth: FileAuth,
+    /// Quotas of tenants created without their own (0 = unlimited). The bootstrap tenant
+    /// `default` starts unlimited whatever this says.
+    #[serde(default)]
+    pub quota_defaults: Quotas,
+    /// How rate quotas absorb bursts and overage.
+    #[serde(default)]
+    pub throttling: FileThrottling,
+}
+
+/// `[auth]` in the TOML file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileAuth {
+    /// `required` (default) or `none`.
+    pub mode: Option<String>,
+    /// `iss` of tokens this server issues (default `weir`).
+    pub issuer: Option<String>,
+    /// `aud` of tokens this server issues (default `weir`).
+    pub audience: Option<String>,
+    /// Lifetime of issued tokens, seconds (default 900).
+    pub token_ttl_secs: Option<u64>,
+    /// Clock skew allowed on `exp`/`nbf`, seconds (default 5).
+    pub leeway_secs: Option<u64>,
+    /// Whether `/metrics` answers without a credential (default false).
+    pub metrics_public: Option<bool>,
+    /// How often trusted issuers' JWKS are reloaded, ms (default 300000).
+    pub jwks_refresh_ms: Option<u64>,
+    /// Least time between reloads for an unknown `kid`, ms (default 10000).
+    pub jwks_refetch_ms_min: Option<u64>,
+    /// External issuers trusted in addition to this server.
+    #[serde(default)]
+    pub trusted: Vec<FileIssuer>,
+}
+
+/// `[[auth.trusted]]` in the TOML file: one of `jwks_file` or `jwks_url`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileIssuer {
+    /// Expected `iss`.
+    pub issuer: String,
+    /// Expected `aud`.
+    pub audience: String,
+    /// JWKS file.
+    pub jwks_file: Option<PathBuf>,
+    /// JWKS `http://` URL.
+    pub jwks_url: Option<String>,
+}
+
+/// `[throttling]` in the TOML file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileThrottling {
+    /// Burst a rate bucket holds, in ms of its rate (default 500).
+    pub burst_ms: Option<u64>,
+    /// Debt, in ms of the rate, past which requests are refused instead of delayed
+    /// (default 1000).
+    pub delay_ms_max: Option<u64>,
 }
 
 /// `[limits]` in the TOML file.
@@ -112,6 +173,12 @@ pub struct ServeConfig {
     pub topic_defaults: TopicConfig,
     /// Consumer group limits.
     pub groups: GroupLimits,
+    /// Authentication.
+    pub auth: AuthConfig,
+    /// Quotas of new tenants.
+    pub quota_defaults: Quotas,
+    /// Rate quota behaviour.
+    pub throttling: Throttling,
 }
 
 /// Values given as flags or environment variables (clap merges those two).
@@ -123,6 +190,8 @@ pub struct Overrides {
     pub http_addr: Option<SocketAddr>,
     /// `--grpc-addr` / `WEIR_GRPC_ADDR`.
     pub grpc_addr: Option<SocketAddr>,
+    /// `--auth none` (true) / `--auth required` (false) / `WEIR_AUTH`.
+    pub auth_off: Option<bool>,
 }
 
 /// Reads `file` (if any) and applies `overrides` on top.
@@ -162,7 +231,72 @@ pub fn resolve(file: Option<&Path>, overrides: Overrides) -> Result<ServeConfig,
         gateway,
         topic_defaults,
         groups: merge_groups(&f.groups),
+        auth: merge_auth(&f.auth, overrides.auth_off)?,
+        quota_defaults: f.quota_defaults,
+        throttling: merge_throttling(&f.throttling),
     })
+}
+
+fn merge_auth(f: &FileAuth, off: Option<bool>) -> Result<AuthConfig, String> {
+    let d = AuthConfig::default();
+    let off = match (off, f.mode.as_deref()) {
+        (Some(off), _) => off,
+        (None, None | Some("required")) => false,
+        (None, Some("none")) => true,
+        (None, Some(other)) => {
+            return Err(format!("auth.mode must be required or none, got {other:?}"));
+        }
+    };
+    let trusted = f
+        .trusted
+        .iter()
+        .map(|t| {
+            let jwks = match (&t.jwks_file, &t.jwks_url) {
+                (Some(file), None) => JwksSource::File(file.clone()),
+                (None, Some(url)) if url.starts_with("http://") => JwksSource::Url(url.clone()),
+                (None, Some(url)) => {
+                    return Err(format!(
+                        "auth.trusted {:?}: jwks_url must be http:// (serve https JWKS through a file), got {url:?}",
+                        t.issuer
+                    ));
+                }
+                _ => {
+                    return Err(format!(
+                        "auth.trusted {:?}: give exactly one of jwks_file and jwks_url",
+                        t.issuer
+                    ));
+                }
+            };
+            Ok(TrustedIssuer {
+                issuer: t.issuer.clone(),
+                audience: t.audience.clone(),
+                jwks,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(AuthConfig {
+        mode: if off {
+            AuthMode::Off
+        } else {
+            AuthMode::Required
+        },
+        issuer: f.issuer.clone().unwrap_or(d.issuer),
+        audience: f.audience.clone().unwrap_or(d.audience),
+        token_ttl_secs: f.token_ttl_secs.unwrap_or(d.token_ttl_secs),
+        leeway_secs: f.leeway_secs.unwrap_or(d.leeway_secs),
+        metrics_public: f.metrics_public.unwrap_or(d.metrics_public),
+        trusted,
+        jwks_refresh_ms: f.jwks_refresh_ms.unwrap_or(d.jwks_refresh_ms).max(1),
+        jwks_refetch_ms_min: f.jwks_refetch_ms_min.unwrap_or(d.jwks_refetch_ms_min),
+    })
+}
+
+fn merge_throttling(f: &FileThrottling) -> Throttling {
+    let d = Throttling::default();
+    Throttling {
+        burst_ms: f.burst_ms.unwrap_or(d.burst_ms),
+        delay_ms_max: f.delay_ms_max.unwrap_or(d.delay_ms_max),
+    }
 }
 
 fn merge_limits(f: &FileLimits) -> Limits {

@@ -52,6 +52,10 @@ struct ServeArgs {
     /// TOML config file; flags and WEIR_* variables override it.
     #[arg(long, env = "WEIR_CONFIG")]
     config: Option<PathBuf>,
+    /// `required` (default): every request needs a credential. `none`: anyone may do
+    /// anything — for local experiments only.
+    #[arg(long, env = "WEIR_AUTH", value_parser = ["required", "none"])]
+    auth: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -79,6 +83,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         data_dir: args.data_dir,
         http_addr: args.http_addr,
         grpc_addr: args.grpc_addr,
+        auth_off: args.auth.as_deref().map(|a| a == "none"),
     };
     let config = config::resolve(args.config.as_deref(), overrides)?;
     let runtime = tokio::runtime::Runtime::new()

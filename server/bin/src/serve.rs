@@ -6,6 +6,7 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,8 +15,10 @@ use futures_util::TryStreamExt;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_stream::wrappers::TcpListenerStream;
-use weir_api::{ApiState, NodeInfo};
-use weir_broker::{Broker, BrokerConfig};
+use weir_api::auth::bootstrap_token_path;
+use weir_api::{ApiState, AuthMode, Authenticator, NodeInfo};
+use weir_broker::tenancy::parse_scopes;
+use weir_broker::{Broker, BrokerConfig, DEFAULT_TENANT, Principal, TenantId};
 
 use crate::config::ServeConfig;
 
@@ -37,6 +40,8 @@ pub async fn run(config: ServeConfig) -> Result<(), String> {
         limits: config.limits.clone(),
         topic_defaults: config.topic_defaults.clone(),
         group_limits: config.groups.clone(),
+        quota_defaults: config.quota_defaults,
+        throttling: config.throttling,
     };
     let broker = tokio::task::spawn_blocking(move || Broker::open(broker_config))
         .await
@@ -48,6 +53,9 @@ pub async fn run(config: ServeConfig) -> Result<(), String> {
             )
         })?;
     let broker = Arc::new(broker);
+    let auth = Authenticator::open(config.auth.clone(), &config.data_dir)?;
+    auth.start().await;
+    let bootstrap = bootstrap_admin(&broker, &config)?;
     let http = bind(config.http_addr, "REST").await?;
     let grpc = bind(config.grpc_addr, "gRPC").await?;
     let (http_addr, grpc_addr) = (local(&http)?, local(&grpc)?);
@@ -61,8 +69,15 @@ pub async fn run(config: ServeConfig) -> Result<(), String> {
         config.gateway.clone(),
         node,
         Some(metrics),
+        auth,
     );
-    announce(&config, http_addr, grpc_addr, started.elapsed());
+    announce(
+        &config,
+        http_addr,
+        grpc_addr,
+        started.elapsed(),
+        bootstrap.as_deref(),
+    );
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let rest = tokio::spawn(serve_rest(http, Arc::clone(&state), stop_rx.clone()));
@@ -114,8 +129,49 @@ fn local(listener: &TcpListener) -> Result<SocketAddr, String> {
         .map_err(|e| format!("cannot read the bound address: {e}"))
 }
 
+/// Writes `<data-dir>/bootstrap-admin.token` (mode 0600) with a new admin API key of the
+/// `default` tenant, once: when the data directory has no key yet. Returns the file's path
+/// when it exists. The secret is never printed.
+fn bootstrap_admin(broker: &Broker, config: &ServeConfig) -> Result<Option<PathBuf>, String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if config.auth.mode == AuthMode::Off {
+        return Ok(None);
+    }
+    let path = bootstrap_token_path(&config.data_dir);
+    let default = TenantId::parse(DEFAULT_TENANT).map_err(|e| e.to_string())?;
+    let mut system = Principal::anonymous(default.clone());
+    system.subject = "system:bootstrap".into();
+    let has_keys = broker
+        .list_keys(&system, &default)
+        .map(|k| !k.is_empty())
+        .unwrap_or(true);
+    if has_keys || path.exists() {
+        return Ok(path.exists().then_some(path));
+    }
+    let scopes = parse_scopes(["admin"]).map_err(|e| e.to_string())?;
+    let key = broker
+        .create_key(&system, &default, "bootstrap-admin", scopes, None)
+        .map_err(|e| format!("cannot create the bootstrap admin key: {e}"))?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    file.write_all(format!("{}\n", key.secret).as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(Some(path))
+}
+
 /// Prints the addresses (tests and people read these lines).
-fn announce(config: &ServeConfig, http: SocketAddr, grpc: SocketAddr, took: Duration) {
+fn announce(
+    config: &ServeConfig,
+    http: SocketAddr,
+    grpc: SocketAddr,
+    took: Duration,
+    bootstrap: Option<&Path>,
+) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
@@ -127,6 +183,20 @@ fn announce(config: &ServeConfig, http: SocketAddr, grpc: SocketAddr, took: Dura
     let _ = writeln!(out, "weir: grpc listening on {grpc}");
     let _ = writeln!(out, "  API docs:  http://{http}/docs");
     let _ = writeln!(out, "  metrics:   http://{http}/metrics");
+    match (config.auth.mode, bootstrap) {
+        (AuthMode::Off, _) => {
+            let _ = writeln!(
+                out,
+                "  WARNING:   authentication is OFF (--auth none): anyone who can reach these ports can read, write and delete everything. Never run like this outside a local experiment."
+            );
+        }
+        (AuthMode::Required, Some(path)) => {
+            let _ = writeln!(out, "  admin key: {} (keep it secret)", path.display());
+        }
+        (AuthMode::Required, None) => {
+            let _ = writeln!(out, "  auth:      required (bootstrap key already removed)");
+        }
+    }
     let _ = out.flush();
 }
 

@@ -4,7 +4,7 @@
 mod cli_support;
 mod common;
 
-use cli_support::ok;
+use cli_support::Cli;
 use serde_json::Value;
 
 const FIELDS: [&str; 9] = [
@@ -36,10 +36,11 @@ fn report(stdout: &str) -> Value {
 #[test]
 fn bench_produce_then_consume_report_json() {
     let server = common::Server::start();
+    let cli = Cli::with_token(server.admin_token());
     let url = server.grpc.as_str();
 
     let produced = report(
-        &ok(
+        &cli.ok(
             &[
                 "bench",
                 "produce",
@@ -58,7 +59,9 @@ fn bench_produce_then_consume_report_json() {
     assert_eq!(produced["bytes"], 5_000_000);
     assert!(produced["max_ms"].as_f64() > Some(0.0));
 
-    let described = ok(&["topic", "describe", "bench", "--url", url, "--json"], "").json();
+    let described = cli
+        .ok(&["topic", "describe", "bench", "--url", url, "--json"], "")
+        .json();
     let stored: i64 = described["partitions"]
         .as_array()
         .expect("partitions")
@@ -68,7 +71,10 @@ fn bench_produce_then_consume_report_json() {
     assert_eq!(stored, 5_000);
     assert_eq!(described["partitions"].as_array().map(Vec::len), Some(8));
 
-    let consumed = report(&ok(&["bench", "consume", "--url", url, "--json"], "").stdout);
+    let consumed = report(
+        &cli.ok(&["bench", "consume", "--url", url, "--json"], "")
+            .stdout,
+    );
     assert_eq!(consumed["records"], 5_000);
     assert!(consumed["bytes"].as_u64() > Some(5_000_000));
 }
@@ -76,6 +82,7 @@ fn bench_produce_then_consume_report_json() {
 #[test]
 fn bench_produce_compressed_for_a_duration() {
     let server = common::Server::start();
+    let cli = Cli::with_token(server.admin_token());
     let url = server.grpc.as_str();
     let args = [
         "bench",
@@ -98,10 +105,10 @@ fn bench_produce_compressed_for_a_duration() {
         "1s",
         "--json",
     ];
-    let produced = report(&ok(&args, "").stdout);
+    let produced = report(&cli.ok(&args, "").stdout);
     assert!(produced["records"].as_u64() > Some(0));
     let consumed = report(
-        &ok(
+        &cli.ok(
             &[
                 "bench",
                 "consume",

@@ -4,7 +4,7 @@
 mod cli_support;
 mod common;
 
-use cli_support::{Running, ok};
+use cli_support::Cli;
 
 fn value_of(line: &str) -> serde_json::Value {
     let record: serde_json::Value =
@@ -15,17 +15,18 @@ fn value_of(line: &str) -> serde_json::Value {
 #[test]
 fn follow_prints_a_record_produced_later() {
     let server = common::Server::start();
+    let cli = Cli::with_token(server.admin_token());
     let url = server.grpc.as_str();
-    ok(
+    cli.ok(
         &["topic", "create", "live", "--partitions", "2", "--url", url],
         "",
     );
-    ok(
+    cli.ok(
         &["produce", "live", "--partition", "0", "--url", url],
         "first\n",
     );
 
-    let consumer = Running::start(&[
+    let consumer = cli.start(&[
         "consume",
         "live",
         "--from-beginning",
@@ -36,12 +37,12 @@ fn follow_prints_a_record_produced_later() {
     // The first record proves the consumer is past its start offsets before the next is written.
     assert_eq!(value_of(&consumer.next_line()), "first");
 
-    ok(
+    cli.ok(
         &["produce", "live", "--partition", "1", "--url", url],
         "second\n",
     );
     assert_eq!(value_of(&consumer.next_line()), "second");
-    ok(&["produce", "live", "--url", url], "{\"third\":3}\n");
+    cli.ok(&["produce", "live", "--url", url], "{\"third\":3}\n");
     assert_eq!(
         value_of(&consumer.next_line()),
         serde_json::json!({"third": 3})

@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use cli_support::{fails, ok};
+use cli_support::Cli;
 use serde_json::{Value, json};
 use weir_proto::partitioner::partition_for_key;
 
@@ -31,8 +31,9 @@ fn expected() -> Vec<(&'static str, Value)> {
 #[test]
 fn keyed_lines_come_back_on_their_partitions_in_order() {
     let server = common::Server::start();
+    let cli = Cli::with_token(server.admin_token());
     let url = server.grpc.as_str();
-    ok(
+    cli.ok(
         &[
             "topic",
             "create",
@@ -45,7 +46,7 @@ fn keyed_lines_come_back_on_their_partitions_in_order() {
         "",
     );
 
-    let produced = ok(
+    let produced = cli.ok(
         &["produce", "orders", "--key-separator", ":", "--url", url],
         INPUT,
     );
@@ -55,7 +56,9 @@ fn keyed_lines_come_back_on_their_partitions_in_order() {
         produced.stderr
     );
 
-    let records = ok(&["consume", "orders", "--from-beginning", "--url", url], "").json_lines();
+    let records = cli
+        .ok(&["consume", "orders", "--from-beginning", "--url", url], "")
+        .json_lines();
     assert_eq!(records.len(), 7);
     let mut by_partition: BTreeMap<u64, Vec<&Value>> = BTreeMap::new();
     for r in &records {
@@ -101,8 +104,9 @@ fn keyed_lines_come_back_on_their_partitions_in_order() {
 #[test]
 fn start_and_stop_flags_select_records() {
     let server = common::Server::start();
+    let cli = Cli::with_token(server.admin_token());
     let url = server.grpc.as_str();
-    ok(
+    cli.ok(
         &[
             "topic",
             "create",
@@ -114,21 +118,21 @@ fn start_and_stop_flags_select_records() {
         ],
         "",
     );
-    ok(
+    cli.ok(
         &["produce", "orders", "--key-separator", ":", "--url", url],
         INPUT,
     );
 
     // Latest by default: without --follow there is nothing after the end.
-    let latest = ok(&["consume", "orders", "--url", url], "");
+    let latest = cli.ok(&["consume", "orders", "--url", url], "");
     assert!(latest.lines().is_empty(), "{}", latest.stdout);
 
-    let all_by_time = ok(&["consume", "orders", "--timestamp", "0", "--url", url], "");
+    let all_by_time = cli.ok(&["consume", "orders", "--timestamp", "0", "--url", url], "");
     assert_eq!(all_by_time.lines().len(), 7);
 
     let alice_partition = partition_for_key(b"alice", PARTITIONS).expect("partitions");
     let alice = alice_partition.to_string();
-    let one = ok(
+    let one = cli.ok(
         &[
             "consume",
             "orders",
@@ -146,7 +150,7 @@ fn start_and_stop_flags_select_records() {
     assert!(from_one.iter().all(|r| r["offset"].as_i64() >= Some(1)));
     assert!(from_one.iter().all(|r| r["partition"] == alice_partition));
 
-    let capped = ok(
+    let capped = cli.ok(
         &[
             "consume",
             "orders",
@@ -160,13 +164,13 @@ fn start_and_stop_flags_select_records() {
     );
     assert_eq!(capped.lines().len(), 2);
 
-    let missing = fails(&["consume", "orders", "--partition", "7", "--url", url], "");
+    let missing = cli.fails(&["consume", "orders", "--partition", "7", "--url", url], "");
     assert!(
         missing.stderr.contains("has no partition 7"),
         "{}",
         missing.stderr
     );
-    let no_topic = fails(&["consume", "nope", "--url", url], "");
+    let no_topic = cli.fails(&["consume", "nope", "--url", url], "");
     assert!(
         no_topic.stderr.contains("TOPIC_NOT_FOUND"),
         "{}",
@@ -177,22 +181,25 @@ fn start_and_stop_flags_select_records() {
 #[test]
 fn json_format_stops_at_the_first_line_that_is_not_json() {
     let server = common::Server::start();
+    let cli = Cli::with_token(server.admin_token());
     let url = server.grpc.as_str();
-    ok(&["topic", "create", "events", "--url", url], "");
+    cli.ok(&["topic", "create", "events", "--url", url], "");
 
     let input = "{\"a\":1}\nnot json\n{\"b\":2}\n";
-    let out = fails(
+    let out = cli.fails(
         &["produce", "events", "--format", "json", "--url", url],
         input,
     );
     assert!(out.stderr.contains("line 2 is not json"), "{}", out.stderr);
 
-    let records = ok(&["consume", "events", "--from-beginning", "--url", url], "").json_lines();
+    let records = cli
+        .ok(&["consume", "events", "--from-beginning", "--url", url], "")
+        .json_lines();
     let values: Vec<&Value> = records.iter().map(|r| &r["value"]).collect();
     assert_eq!(values, [&json!({"a": 1})]);
     assert_eq!(records[0]["key"], Value::Null);
 
-    let no_separator = fails(
+    let no_separator = cli.fails(
         &["produce", "events", "--key-separator", "=", "--url", url],
         "k=v\nplain\n",
     );
@@ -206,8 +213,9 @@ fn json_format_stops_at_the_first_line_that_is_not_json() {
 #[test]
 fn explicit_partition_wins_over_the_key() {
     let server = common::Server::start();
+    let cli = Cli::with_token(server.admin_token());
     let url = server.grpc.as_str();
-    ok(
+    cli.ok(
         &[
             "topic",
             "create",
@@ -219,7 +227,7 @@ fn explicit_partition_wins_over_the_key() {
         ],
         "",
     );
-    let out = ok(
+    let out = cli.ok(
         &[
             "produce",
             "pinned",
@@ -233,7 +241,9 @@ fn explicit_partition_wins_over_the_key() {
         "a,1\nb,2\nc,3\n",
     );
     assert!(out.stderr.contains("(partitions 2)"), "{}", out.stderr);
-    let records = ok(&["consume", "pinned", "--from-beginning", "--url", url], "").json_lines();
+    let records = cli
+        .ok(&["consume", "pinned", "--from-beginning", "--url", url], "")
+        .json_lines();
     assert_eq!(records.len(), 3);
     assert!(records.iter().all(|r| r["partition"] == 2));
 }

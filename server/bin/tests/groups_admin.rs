@@ -52,7 +52,7 @@ fn offsets(p0: i64, p1: i64) -> Offsets {
 #[tokio::test]
 async fn reset_every_mode_dry_run_then_apply() {
     let server = common::Server::start();
-    let (c, base) = (client(), server.http.as_str());
+    let (c, base) = (client(&server), server.http.as_str());
     create_topic(&c, base, TOPIC, 2).await;
     for p in 0..2 {
         produce(&c, base, TOPIC, p, 10, "m").await; // timestamps TIMESTAMP_BASE + offset
@@ -108,10 +108,10 @@ async fn reset_every_mode_dry_run_then_apply() {
 #[tokio::test]
 async fn live_groups_refuse_reset_and_delete() {
     let server = common::Server::start();
-    let (c, base) = (client(), server.http.as_str());
+    let (c, base) = (client(&server), server.http.as_str());
     create_topic(&c, base, TOPIC, 2).await;
     produce(&c, base, TOPIC, 0, 3, "m").await;
-    let mut member = Member::new(base, GROUP, &[TOPIC], json!({"client_id": "dashboard"}));
+    let mut member = Member::new(&server, GROUP, &[TOPIC], json!({"client_id": "dashboard"}));
     member.fetch(0, 1).await;
     let r = commit(&c, base, GROUP, Some(member.ident()), &[(TOPIC, 0, 1)]).await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
@@ -173,7 +173,7 @@ async fn live_groups_refuse_reset_and_delete() {
 #[tokio::test]
 async fn invalid_group_requests_are_problem_json() {
     let server = common::Server::start();
-    let (c, base) = (client(), server.http.as_str());
+    let (c, base) = (client(&server), server.http.as_str());
     create_topic(&c, base, TOPIC, 1).await;
     let fetch =
         |group: &str, body: Value| c.post(group_url(base, group, "/fetch")).json(&body).send();

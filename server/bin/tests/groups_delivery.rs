@@ -36,7 +36,7 @@ async fn drain(base: &str, group: &str, members: &mut [Member], want: usize) -> 
 #[tokio::test]
 async fn two_groups_each_see_every_record() {
     let server = common::Server::start();
-    let (c, base) = (client(), server.http.as_str());
+    let (c, base) = (client(&server), server.http.as_str());
     create_topic(&c, base, "orders", 3).await;
     let mut want = BTreeSet::new();
     for p in 0..3 {
@@ -47,8 +47,8 @@ async fn two_groups_each_see_every_record() {
     let settings = json!({"auto_offset_reset": "earliest", "session_timeout_ms": 10_000});
     for group in ["billing", "shipping"] {
         let mut members = vec![
-            Member::new(base, group, &["orders"], settings.clone()),
-            Member::new(base, group, &["orders"], settings.clone()),
+            Member::new(&server, group, &["orders"], settings.clone()),
+            Member::new(&server, group, &["orders"], settings.clone()),
         ];
         let got = drain(base, group, &mut members, want.len()).await;
         let seen: BTreeSet<(u32, i64)> = got.iter().map(|r| (r.partition, r.offset)).collect();
@@ -67,7 +67,7 @@ async fn two_groups_each_see_every_record() {
 #[tokio::test]
 async fn a_replacement_resumes_at_the_committed_offset() {
     let server = common::Server::start();
-    let (c, base) = (client(), server.http.as_str());
+    let (c, base) = (client(&server), server.http.as_str());
     create_topic(&c, base, "jobs", 1).await;
     produce(&c, base, "jobs", 0, 20, "job").await;
     let settings =
@@ -75,7 +75,7 @@ async fn a_replacement_resumes_at_the_committed_offset() {
 
     // The first worker processes and commits 0..5, then processes 5..10 and dies before
     // committing them.
-    let mut first = Member::new(base, "workers", &["jobs"], settings(1_000));
+    let mut first = Member::new(&server, "workers", &["jobs"], settings(1_000));
     let done = first.fetch(0, 5).await;
     assert_eq!(
         done.iter().map(|r| r.offset).collect::<Vec<_>>(),
@@ -87,7 +87,7 @@ async fn a_replacement_resumes_at_the_committed_offset() {
 
     // Its replacement gets the partition once the first one's session ran out, and starts at
     // the committed offset: 5..10 are processed again, nothing is skipped.
-    let mut second = Member::new(base, "workers", &["jobs"], settings(10_000));
+    let mut second = Member::new(&server, "workers", &["jobs"], settings(10_000));
     let mut got = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(10);
     while got.len() < 15 {
@@ -116,7 +116,7 @@ async fn a_member_left_behind_by_retention_restarts_at_the_log_start() {
         &dir.path().join("data"),
         &["--config", config.to_str().unwrap()],
     );
-    let (c, base) = (client(), server.http.as_str());
+    let (c, base) = (client(&server), server.http.as_str());
     let topic = json!({"name": "tiny", "config": {"segment_bytes": 1024, "retention_bytes": 1024}});
     let r = c
         .post(format!("{base}/v1/tenants/default/topics"))
@@ -127,7 +127,7 @@ async fn a_member_left_behind_by_retention_restarts_at_the_log_start() {
     assert_eq!(r.status(), reqwest::StatusCode::CREATED);
     produce(&c, base, "tiny", 0, 2, "early").await;
     let mut member = Member::new(
-        base,
+        &server,
         "slow",
         &["tiny"],
         json!({"auto_offset_reset": "earliest"}),

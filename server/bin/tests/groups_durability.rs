@@ -49,15 +49,16 @@ async fn drain(base: &str, member: &mut Member, n: usize) -> Vec<i64> {
 #[tokio::test]
 async fn offsets_and_lag_survive_sigterm_and_sigkill() {
     let dir = tempfile::tempdir().unwrap();
-    let c = client();
     let server = common::Server::start_in(dir.path(), &[]);
+    // The bootstrap admin key is the data directory's: the same after every restart.
+    let c = client(&server);
     let base = server.http.clone();
     create_topic(&c, &base, TOPIC, 2).await;
     for p in 0..2 {
         produce(&c, &base, TOPIC, p, 10, "first").await;
     }
     let settings = json!({"auto_offset_reset": "earliest"});
-    let mut member = Member::new(&base, GROUP, &[TOPIC], settings);
+    let mut member = Member::new(&server, GROUP, &[TOPIC], settings);
     drain(&base, &mut member, 20).await;
     let d = describe(&c, &base, GROUP).await;
     assert_eq!(d["total_lag"], 0, "{d}");
@@ -94,7 +95,7 @@ async fn offsets_and_lag_survive_sigterm_and_sigkill() {
 
     // A new member resumes at the commits (not at `latest`) and drains the lag.
     let mut member = Member::new(
-        &base,
+        &server,
         GROUP,
         &[TOPIC],
         json!({"auto_offset_reset": "latest"}),

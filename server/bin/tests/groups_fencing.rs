@@ -15,13 +15,13 @@ const GROUP: &str = "fenced";
 #[tokio::test]
 async fn stale_foreign_and_unknown_commits_are_refused() {
     let server = common::Server::start();
-    let (c, base) = (client(), server.http.as_str());
+    let (c, base) = (client(&server), server.http.as_str());
     create_topic(&c, base, "t", 2).await;
     for p in 0..2 {
         produce(&c, base, "t", p, 5, "r").await;
     }
     let settings = json!({"auto_offset_reset": "earliest", "session_timeout_ms": 30_000});
-    let mut a = Member::new(base, GROUP, &["t"], settings.clone());
+    let mut a = Member::new(&server, GROUP, &["t"], settings.clone());
     a.fetch(0, 1).await;
     assert_eq!(a.assignment.len(), 2, "alone, a owns both partitions");
     let r = commit(
@@ -36,7 +36,7 @@ async fn stale_foreign_and_unknown_commits_are_refused() {
     let before = committed(&c, base, GROUP).await;
 
     // b joins; a's next heartbeat gives one partition up and bumps a's epoch.
-    let mut b = Member::new(base, GROUP, &["t"], settings.clone());
+    let mut b = Member::new(&server, GROUP, &["t"], settings.clone());
     b.fetch(0, 1).await;
     let old_epoch = a.epoch.unwrap();
     a.fetch(0, 1).await;
@@ -80,16 +80,16 @@ async fn stale_foreign_and_unknown_commits_are_refused() {
 #[tokio::test]
 async fn a_restarted_static_member_fences_its_old_process() {
     let server = common::Server::start();
-    let (c, base) = (client(), server.http.as_str());
+    let (c, base) = (client(&server), server.http.as_str());
     create_topic(&c, base, "t", 1).await;
     produce(&c, base, "t", 0, 3, "r").await;
     let settings = json!({"instance_id": "worker-1", "auto_offset_reset": "earliest"});
-    let mut old = Member::new(base, "static", &["t"], settings.clone());
+    let mut old = Member::new(&server, "static", &["t"], settings.clone());
     let records = old.fetch(0, 2).await;
     old.commit_after(base, "static", &records).await;
 
     // The same instance restarts: same member id, same partition, a new epoch.
-    let mut new = Member::new(base, "static", &["t"], settings);
+    let mut new = Member::new(&server, "static", &["t"], settings);
     let again = new.fetch(0, 10).await;
     assert_eq!(new.id, old.id);
     assert!(new.epoch > old.epoch);

@@ -7,10 +7,9 @@ mod common;
 mod grpc_client;
 
 use grpc_client::{
-    Clients, TENANT, TIMESTAMP_BASE, batch, connect, create_topic, decode_batches, expect_code,
-    fetch, fetch_request, produce_batch, records, within,
+    AuthChannel, Clients, TENANT, TIMESTAMP_BASE, batch, connect, create_topic, decode_batches,
+    expect_code, fetch, fetch_request, produce_batch, records, within,
 };
-use tonic::transport::Channel;
 use weir_proto::batch::Compression;
 use weir_proto::v1::groups_client::GroupsClient;
 use weir_proto::v1::{
@@ -22,7 +21,7 @@ use weir_proto::v1::{
 const GROUP: &str = "sdk";
 const TOPIC: &str = "orders";
 
-type Groups = GroupsClient<Channel>;
+type Groups = GroupsClient<AuthChannel>;
 
 fn join(client_id: &str) -> HeartbeatRequest {
     HeartbeatRequest {
@@ -122,10 +121,8 @@ fn owned(r: &HeartbeatResponse) -> Vec<i32> {
 #[tokio::test]
 async fn an_sdk_consumer_round_trip_over_grpc() {
     let server = common::Server::start();
-    let mut c = connect(&server.grpc).await;
-    let mut g = GroupsClient::connect(server.grpc.clone())
-        .await
-        .expect("connect");
+    let mut c = connect(&server).await;
+    let mut g = grpc_client::groups(&server).await;
     create_topic(&mut c, TOPIC, 2, None).await;
     for p in 0..2 {
         let sent = records(5, &format!("p{p}"), TIMESTAMP_BASE);

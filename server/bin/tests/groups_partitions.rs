@@ -41,11 +41,11 @@ async fn settle(a: &mut Member, b: &mut Member, each: usize) -> BTreeSet<u32> {
 #[tokio::test]
 async fn added_partitions_are_assigned_to_the_members() {
     let server = common::Server::start();
-    let (c, base) = (client(), server.http.as_str());
+    let (c, base) = (client(&server), server.http.as_str());
     create_topic(&c, base, "grow", 2).await;
     let settings = json!({"session_timeout_ms": 10000});
-    let mut a = Member::new(base, "g", &["grow"], settings.clone());
-    let mut b = Member::new(base, "g", &["grow"], settings);
+    let mut a = Member::new(&server, "g", &["grow"], settings.clone());
+    let mut b = Member::new(&server, "g", &["grow"], settings);
     assert_eq!(settle(&mut a, &mut b, 1).await, (0..2).collect());
 
     let r = c

@@ -105,9 +105,9 @@ impl Running {
     }
 }
 
-fn spawn_member(base: &str, who: usize, tracker: Shared) -> Running {
+fn spawn_member(server: &common::Server, who: usize, tracker: Shared) -> Running {
     let settings = json!({"auto_offset_reset": "earliest"});
-    let mut member = Member::new(base, GROUP, &[TOPIC], settings);
+    let mut member = Member::new(server, GROUP, &[TOPIC], settings);
     let stop = Arc::new(AtomicBool::new(false));
     let stopped = Arc::clone(&stop);
     let task = tokio::spawn(async move {
@@ -137,12 +137,12 @@ fn spawn_member(base: &str, who: usize, tracker: Shared) -> Running {
 /// Waits until the members in `live` hold a settled assignment and the server agrees the
 /// group is stable with exactly them; returns each member's partitions.
 async fn settle(
-    base: &str,
+    server: &common::Server,
     tracker: &Shared,
     live: &BTreeSet<usize>,
     limit: Duration,
 ) -> BTreeMap<usize, BTreeSet<u32>> {
-    let c = client();
+    let (c, base) = (client(server), server.http.as_str());
     eventually(&format!("members {live:?} settle"), limit, || async {
         if !lock(tracker).settled(live) {
             return None;
@@ -154,9 +154,9 @@ async fn settle(
     .await
 }
 
-/// Produces one record to every partition each `PRODUCE_INTERVAL` until `on` is cleared.
-async fn produce_steadily(base: String, on: Arc<AtomicBool>) {
-    let c = client();
+/// Produces one record to every partition each `PRODUCE_INTERVAL` with `c` until `on` is
+/// cleared.
+async fn produce_steadily(c: reqwest::Client, base: String, on: Arc<AtomicBool>) {
     let records: Vec<_> = (0..PARTITIONS)
         .map(|p| json!({"value": p, "partition": p}))
         .collect();
@@ -187,25 +187,29 @@ async fn members_join_leave_and_die_without_sharing_a_partition() {
     let data = dir.path().join("data");
     let server = common::Server::start_in(&data, &["--config", config.to_str().unwrap()]);
     let base = server.http.clone();
-    groups_support::create_topic(&client(), &base, TOPIC, PARTITIONS).await;
+    groups_support::create_topic(&client(&server), &base, TOPIC, PARTITIONS).await;
     let tracker = Shared::default();
 
     let producing = Arc::new(AtomicBool::new(true));
-    let producer = tokio::spawn(produce_steadily(base.clone(), Arc::clone(&producing)));
+    let producer = tokio::spawn(produce_steadily(
+        client(&server),
+        base.clone(),
+        Arc::clone(&producing),
+    ));
     let mut running = BTreeMap::new();
     let mut live = BTreeSet::new();
     for who in 0..MEMBERS {
-        running.insert(who, spawn_member(&base, who, Arc::clone(&tracker)));
+        running.insert(who, spawn_member(&server, who, Arc::clone(&tracker)));
         live.insert(who);
-        settle(&base, &tracker, &live, SETTLE_LIMIT).await;
+        settle(&server, &tracker, &live, SETTLE_LIMIT).await;
         no_violations(&tracker);
     }
-    let owned = settle(&base, &tracker, &live, SETTLE_LIMIT).await;
+    let owned = settle(&server, &tracker, &live, SETTLE_LIMIT).await;
     for who in 0..MEMBERS - 1 {
         assert_eq!(owned[&who].len(), 1, "member {who}: {owned:?}");
     }
     assert!(owned[&(MEMBERS - 1)].is_empty(), "the 7th member idles");
-    let d = describe(&client(), &base, GROUP).await;
+    let d = describe(&client(&server), &base, GROUP).await;
     let first = &d["members"][0];
     assert_eq!(first["host"], "127.0.0.1", "{d}");
     assert_eq!(first["client_id"], USER_AGENT, "{d}");
@@ -215,10 +219,16 @@ async fn members_join_leave_and_die_without_sharing_a_partition() {
     let gone = owned[&0].clone();
     let member = running.remove(&0).unwrap().halt(0, &tracker).await;
     live.remove(&0);
-    let r = leave(&client(), &base, GROUP, member.id.as_deref().unwrap()).await;
+    let r = leave(
+        &client(&server),
+        &base,
+        GROUP,
+        member.id.as_deref().unwrap(),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let left = Instant::now();
-    let owned = settle(&base, &tracker, &live, SETTLE_LIMIT).await;
+    let owned = settle(&server, &tracker, &live, SETTLE_LIMIT).await;
     assert!(left.elapsed() < SESSION_TIMEOUT);
     assert_eq!(owned[&(MEMBERS - 1)], gone, "the idle member took over");
     assert!(live.iter().all(|w| owned[w].len() == 1), "{owned:?}");
@@ -227,7 +237,7 @@ async fn members_join_leave_and_die_without_sharing_a_partition() {
     let gone = owned[&1].clone();
     let mut zombie = running.remove(&1).unwrap().halt(1, &tracker).await;
     live.remove(&1);
-    let owned = settle(&base, &tracker, &live, EXPIRY_LIMIT).await;
+    let owned = settle(&server, &tracker, &live, EXPIRY_LIMIT).await;
     let heir: Vec<_> = owned.values().filter(|p| p.is_superset(&gone)).collect();
     assert_eq!(heir.len(), 1, "{owned:?}");
     let mut counts: Vec<usize> = owned.values().map(BTreeSet::len).collect();

@@ -39,7 +39,7 @@ async fn list_names(c: &mut Clients) -> Vec<String> {
 #[tokio::test]
 async fn topic_crud_over_grpc() {
     let server = common::Server::start();
-    let mut c = connect(&server.grpc).await;
+    let mut c = connect(&server).await;
     let config = TopicConfig {
         retention_ms: Some(-1),
         segment_bytes: Some(1 << 20),
@@ -99,7 +99,7 @@ async fn topic_crud_over_grpc() {
 #[tokio::test]
 async fn unset_partition_count_creates_one_partition() {
     let server = common::Server::start();
-    let mut c = connect(&server.grpc).await;
+    let mut c = connect(&server).await;
     let created = create_topic(&mut c, "single", 0, None).await;
     assert_eq!(created.partitions.len(), 1);
 }
@@ -107,7 +107,7 @@ async fn unset_partition_count_creates_one_partition() {
 #[tokio::test]
 async fn admin_refusals_carry_their_error_code() {
     let server = common::Server::start();
-    let mut c = connect(&server.grpc).await;
+    let mut c = connect(&server).await;
     create_topic(&mut c, "taken", 2, None).await;
     let create = |tenant: &str, name: &str, partitions: u32| CreateTopicRequest {
         tenant: tenant.into(),
@@ -161,7 +161,7 @@ async fn admin_refusals_carry_their_error_code() {
 #[tokio::test]
 async fn metadata_names_this_node_and_the_tenants_topics() {
     let server = common::Server::start();
-    let mut c = connect(&server.grpc).await;
+    let mut c = connect(&server).await;
     create_topic(&mut c, "a", 1, None).await;
     create_topic(&mut c, "b", 2, None).await;
     let metadata = |topics: &[&str]| MetadataRequest {
@@ -215,7 +215,7 @@ async fn offsets(c: &mut Clients, request: ListOffsetsRequest) -> Vec<(i32, i64)
 #[tokio::test]
 async fn list_offsets_by_position_and_timestamp() {
     let server = common::Server::start();
-    let mut c = connect(&server.grpc).await;
+    let mut c = connect(&server).await;
     create_topic(&mut c, "events", 2, None).await;
     // Partition 0: two batches of five records, timestamps TIMESTAMP_BASE + 0..5 and + 100..105.
     for (i, base) in [0, 100].into_iter().enumerate() {

@@ -22,7 +22,7 @@ const RECORDS_PER_BATCH: usize = 6;
 #[tokio::test]
 async fn batches_round_trip_with_every_codec() {
     let server = common::Server::start();
-    let mut c = connect(&server.grpc).await;
+    let mut c = connect(&server).await;
     create_topic(&mut c, "codecs", 1, None).await;
     let mut sent = Vec::new();
     for (i, codec) in Compression::ALL.into_iter().enumerate() {
@@ -97,7 +97,7 @@ fn records_request(topic: &str, records: Vec<PlainRecord>, acks: Acks) -> Produc
 #[tokio::test]
 async fn plain_records_get_a_position_or_an_error_each() {
     let server = common::Server::start();
-    let mut c = connect(&server.grpc).await;
+    let mut c = connect(&server).await;
     create_topic(&mut c, "plain", 3, None).await;
     let keyed = partition_for_key(b"user-1", 3).unwrap() as i32;
     let other = (keyed + 1) % 3;
@@ -142,7 +142,7 @@ async fn plain_records_get_a_position_or_an_error_each() {
 #[tokio::test]
 async fn acks_none_answers_at_once_and_still_appends() {
     let server = common::Server::start();
-    let mut c = connect(&server.grpc).await;
+    let mut c = connect(&server).await;
     create_topic(&mut c, "fire", 1, None).await;
     let mut request = batch_request(
         "fire",
@@ -172,7 +172,7 @@ async fn acks_none_answers_at_once_and_still_appends() {
 #[tokio::test]
 async fn a_long_poll_returns_when_records_arrive() {
     let server = common::Server::start();
-    let mut c = connect(&server.grpc).await;
+    let mut c = connect(&server).await;
     create_topic(&mut c, "poll", 1, None).await;
     let mut reader = c.clone();
     let poll = tokio::spawn(async move {
@@ -204,7 +204,7 @@ async fn produce_code(c: &mut Clients, request: ProduceRequest) -> String {
 #[tokio::test]
 async fn produce_refusals_carry_their_error_code() {
     let server = common::Server::start();
-    let mut c = connect(&server.grpc).await;
+    let mut c = connect(&server).await;
     let small = TopicConfig {
         batch_bytes_max: Some(1024),
         ..TopicConfig::default()
@@ -257,7 +257,7 @@ async fn produce_refusals_carry_their_error_code() {
 #[tokio::test]
 async fn fetch_refusals_carry_their_error_code() {
     let server = common::Server::start();
-    let mut c = connect(&server.grpc).await;
+    let mut c = connect(&server).await;
     create_topic(&mut c, "reads", 1, None).await;
     let sent = records(3, "r", TIMESTAMP_BASE);
     produce_batch(&mut c, "reads", 0, batch(&sent, Compression::Gzip))

@@ -55,7 +55,7 @@ fn stream_request(i: usize) -> ProduceRequest {
 #[tokio::test]
 async fn produce_stream_answers_every_request_in_order() {
     let server = common::Server::start();
-    let mut c = connect(&server.grpc).await;
+    let mut c = connect(&server).await;
     create_topic(&mut c, "stream", 2, None).await;
     let (tx, rx) = mpsc::channel(STREAM_REQUESTS);
     // Every request is queued before a single answer is read: all are in flight at once.
@@ -124,7 +124,7 @@ async fn next_message(stream: &mut tonic::Streaming<FetchResponse>) -> FetchResp
 #[tokio::test]
 async fn fetch_stream_delivers_records_produced_after_it_started() {
     let server = common::Server::start();
-    let mut c = connect(&server.grpc).await;
+    let mut c = connect(&server).await;
     create_topic(&mut c, "tail", 1, None).await;
     let mut stream = within(
         "open fetch stream",
@@ -160,7 +160,7 @@ async fn fetch_stream_delivers_records_produced_after_it_started() {
 #[tokio::test]
 async fn fetch_stream_ends_with_an_error_when_its_topic_is_deleted() {
     let server = common::Server::start();
-    let mut c = connect(&server.grpc).await;
+    let mut c = connect(&server).await;
     create_topic(&mut c, "doomed", 1, None).await;
     let mut stream = within(
         "open fetch stream",
@@ -207,7 +207,7 @@ async fn open_error(c: &mut Clients, partition: i32, offset: i64) -> String {
 #[tokio::test]
 async fn fetch_stream_refusals_carry_their_error_code() {
     let server = common::Server::start();
-    let mut c = connect(&server.grpc).await;
+    let mut c = connect(&server).await;
     create_topic(&mut c, "checked", 1, None).await;
     assert_eq!(open_error(&mut c, 3, 0).await, "PARTITION_NOT_FOUND");
     assert_eq!(open_error(&mut c, 0, 50).await, "OFFSET_OUT_OF_RANGE");
@@ -220,7 +220,7 @@ async fn fetch_stream_refusals_carry_their_error_code() {
 #[tokio::test]
 async fn fetch_stream_ends_with_unavailable_when_the_server_stops() {
     let server = common::Server::start();
-    let mut c = connect(&server.grpc).await;
+    let mut c = connect(&server).await;
     create_topic(&mut c, "idle", 1, None).await;
     let mut stream = within(
         "open fetch stream",

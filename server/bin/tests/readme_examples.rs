@@ -1,6 +1,6 @@
 //! The README's REST examples run as written against a real server: the `sh` block of the
 //! "REST API by example" section is executed with bash, only the `WEIR=` address line pointed
-//! at the test server's port.
+//! at the test server's port and the `TOKEN=` line at its data directory's bootstrap key file.
 
 mod common;
 
@@ -25,7 +25,16 @@ fn readme_curl_examples_run_as_written() {
         script.contains(address_line),
         "the example sets {address_line}"
     );
-    let script = script.replace(address_line, &format!("WEIR={}", server.http));
+    let token_line = "TOKEN=$(cat weir-data/bootstrap-admin.token)";
+    assert!(script.contains(token_line), "the example sets {token_line}");
+    let token_file = server.data_dir.join("bootstrap-admin.token");
+    assert!(token_file.exists(), "{} is missing", token_file.display());
+    let script = script
+        .replace(address_line, &format!("WEIR={}", server.http))
+        .replace(
+            token_line,
+            &format!("TOKEN=$(cat '{}')", token_file.display()),
+        );
     let out = Command::new("bash")
         .args(["-euo", "pipefail", "-c", &script])
         .output()

@@ -15,8 +15,9 @@ use common::Server;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
-fn client() -> Client {
-    Client::builder().timeout(TIMEOUT).build().unwrap()
+/// A client sending the server's bootstrap admin key with every request.
+fn client(s: &Server) -> Client {
+    s.client(TIMEOUT)
 }
 
 async fn create_topic(c: &Client, s: &Server, name: &str, partitions: u32) -> Value {
@@ -64,7 +65,7 @@ async fn assert_problem(r: reqwest::Response, status: StatusCode, code: &str) {
 #[tokio::test]
 async fn topic_crud() {
     let s = Server::start();
-    let c = client();
+    let c = client(&s);
     let created = create_topic(&c, &s, "orders", 3).await;
     assert_eq!(created["partitions"].as_array().unwrap().len(), 3);
     assert_eq!(created["config"]["retention_ms"], 604_800_000);
@@ -136,7 +137,7 @@ async fn topic_crud() {
 #[tokio::test]
 async fn produce_and_fetch_round_trip_every_value_kind() {
     let s = Server::start();
-    let c = client();
+    let c = client(&s);
     create_topic(&c, &s, "events", 4).await;
     let binary = [0xffu8, 0x00, 0xfe];
     let results = produce(
@@ -197,7 +198,7 @@ async fn produce_and_fetch_round_trip_every_value_kind() {
 #[tokio::test]
 async fn unkeyed_records_spread_over_partitions() {
     let s = Server::start();
-    let c = client();
+    let c = client(&s);
     create_topic(&c, &s, "spread", 3).await;
     let records: Vec<Value> = (0..30).map(|i| json!({"value": i})).collect();
     let results = produce(&c, &s, "spread", Value::Array(records)).await;
@@ -211,7 +212,7 @@ async fn unkeyed_records_spread_over_partitions() {
 #[tokio::test]
 async fn long_poll_wakes_when_a_record_arrives() {
     let s = Server::start();
-    let c = client();
+    let c = client(&s);
     create_topic(&c, &s, "poll", 1).await;
     let url = s.url("/v1/tenants/default/topics/poll/partitions/0/records?offset=0&wait_ms=20000");
     let waiting = tokio::spawn({
@@ -270,7 +271,7 @@ async fn read_events(resp: &mut reqwest::Response, n: usize) -> Vec<(String, Val
 #[tokio::test]
 async fn sse_tail_sees_new_records_and_resumes_by_last_event_id() {
     let s = Server::start();
-    let c = client();
+    let c = client(&s);
     create_topic(&c, &s, "live", 2).await;
     produce(&c, &s, "live", json!([{"value": "before", "partition": 0}])).await;
     let url = s.url("/v1/tenants/default/topics/live/records:stream");
@@ -330,7 +331,7 @@ async fn bad_requests_get_problem_json_with_the_right_code() {
     .unwrap();
     let data = dir.path().join("data");
     let s = Server::start_in(&data, &["--config", config.to_str().unwrap()]);
-    let c = client();
+    let c = client(&s);
     create_topic(&c, &s, "t", 2).await;
     let records = s.url("/v1/tenants/default/topics/t/records");
 
@@ -502,7 +503,7 @@ async fn bad_requests_get_problem_json_with_the_right_code() {
 #[tokio::test]
 async fn health_readiness_metrics_and_docs() {
     let s = Server::start();
-    let c = client();
+    let c = client(&s);
     let health: Value = c
         .get(s.url("/healthz"))
         .send()

@@ -55,11 +55,9 @@ async fn all_values(c: &Client, s: &Server) -> Vec<i64> {
 #[tokio::test]
 async fn data_survives_sigterm_and_sigkill() {
     let dir = tempfile::tempdir().unwrap();
-    let c = Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap();
     let s = Server::start_in(dir.path(), &[]);
+    // The bootstrap admin key belongs to the data directory: it still works after restarts.
+    let c = s.client(Duration::from_secs(30));
     let r = c
         .post(s.url("/v1/tenants/default/topics"))
         .json(&json!({"name": "keep", "partitions": 3}))

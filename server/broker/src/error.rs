@@ -4,6 +4,8 @@ use weir_log::LogError;
 use weir_proto::ErrorCode;
 use weir_proto::batch::BatchError;
 
+use crate::tenancy::Refusal;
+
 /// Why a broker operation failed. Messages are shown to API callers: no paths, no internals
 /// beyond what the caller can act on.
 #[derive(Debug, thiserror::Error)]
@@ -134,9 +136,34 @@ pub enum BrokerError {
         /// Newest epoch seen.
         current: i16,
     },
-    /// A count or rate quota was reached.
-    #[error("quota exceeded: {0}")]
-    QuotaExceeded(String),
+    /// No valid credential.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The credential does not allow the operation.
+    #[error("{0}")]
+    Forbidden(String),
+    /// A rate quota is exhausted: retry after the delay.
+    #[error("{} quota of {} exceeded: retry in {} ms", .0.rate.name(), .0.limit, .0.retry_after.as_millis())]
+    Throttled(Refusal),
+    /// The tenant's storage quota would be exceeded.
+    #[error("storage_bytes quota {max} exceeded: {stored} bytes stored, {incoming} more offered")]
+    StorageQuotaExceeded {
+        /// Bytes stored now.
+        stored: u64,
+        /// Bytes of the refused write.
+        incoming: u64,
+        /// The quota.
+        max: u64,
+    },
+    /// A count quota (topics, partitions, groups, keys) would be exceeded.
+    #[error("{0}")]
+    CountQuotaExceeded(String),
+    /// The tenant still holds topics or groups.
+    #[error("{0}")]
+    TenantNotEmpty(String),
+    /// No such API key in the tenant.
+    #[error("key {0:?} not found")]
+    KeyNotFound(String),
     /// The broker is shutting down.
     #[error("the broker is shutting down")]
     ShuttingDown,
@@ -146,6 +173,14 @@ pub enum BrokerError {
 }
 
 impl BrokerError {
+    /// When a retry may succeed, if the error says.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            BrokerError::Throttled(r) => Some(r.retry_after),
+            _ => None,
+        }
+    }
+
     /// The stable code for this error.
     pub fn code(&self) -> ErrorCode {
         match self {
@@ -172,7 +207,13 @@ impl BrokerError {
             BrokerError::OutOfOrderSequence { .. } | BrokerError::StaleProducerEpoch { .. } => {
                 ErrorCode::OutOfOrderSequence
             }
-            BrokerError::QuotaExceeded(_) => ErrorCode::QuotaExceeded,
+            BrokerError::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            BrokerError::Forbidden(_) => ErrorCode::Forbidden,
+            BrokerError::Throttled(_) => ErrorCode::QuotaExceeded,
+            BrokerError::StorageQuotaExceeded { .. } => ErrorCode::StorageQuotaExceeded,
+            BrokerError::CountQuotaExceeded(_) => ErrorCode::CountQuotaExceeded,
+            BrokerError::TenantNotEmpty(_) => ErrorCode::TenantNotEmpty,
+            BrokerError::KeyNotFound(_) => ErrorCode::KeyNotFound,
             BrokerError::ShuttingDown => ErrorCode::Unavailable,
             BrokerError::Internal(_) => ErrorCode::Internal,
         }

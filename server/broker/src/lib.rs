@@ -5,19 +5,21 @@
 //! and weir-api maps it. Every lookup is keyed by (tenant, name): a topic of another tenant is
 //! indistinguishable from a missing one.
 
+mod audit;
 mod error;
 pub mod groups;
 mod metadata;
 mod names;
 mod produce;
 mod producers;
+pub mod tenancy;
 mod topic;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub use error::BrokerError;
 pub use groups::{
@@ -28,10 +30,13 @@ pub use groups::{
 pub use names::{TENANT_NAME_BYTES_MAX, TOPIC_NAME_BYTES_MAX, TenantId, TopicName};
 pub use produce::{NewRecord, RecordPosition, check_record};
 pub use producers::{NO_PRODUCER_ID, PRODUCER_BATCHES_RETAINED, PRODUCERS_PER_PARTITION_MAX};
+pub use tenancy::{Action, Principal, Quotas, Rate, Throttling};
 pub use topic::{Fetched, Partition, PartitionOffsets, RETENTION_MS_DEFAULT, Topic, TopicConfig};
 pub use weir_log::AppendInfo;
 
+use audit::Audit;
 use metadata::{Command, MetaLog, StoredConfig, now_ms};
+use tenancy::{ApiKey, Meter};
 
 /// The tenant every fresh data directory starts with.
 pub const DEFAULT_TENANT: &str = "default";
@@ -77,6 +82,24 @@ pub struct BrokerConfig {
     pub topic_defaults: TopicConfig,
     /// Consumer group limits.
     pub group_limits: GroupLimits,
+    /// Quotas of tenants that have none of their own (0 = unlimited).
+    pub quota_defaults: Quotas,
+    /// How rate quotas absorb bursts and overage.
+    pub throttling: Throttling,
+}
+
+impl BrokerConfig {
+    /// A broker on `data_dir` with every default.
+    pub fn new(data_dir: impl Into<PathBuf>) -> BrokerConfig {
+        BrokerConfig {
+            data_dir: data_dir.into(),
+            limits: Limits::default(),
+            topic_defaults: TopicConfig::default(),
+            group_limits: GroupLimits::default(),
+            quota_defaults: Quotas::default(),
+            throttling: Throttling::default(),
+        }
+    }
 }
 
 /// Changes to a topic: any subset of new settings and a larger partition count.
@@ -99,6 +122,10 @@ struct State {
     /// Next idempotent producer id to hand out; ids up to `producer_ids_end` are reserved.
     next_producer_id: i64,
     producer_ids_end: i64,
+    /// API keys by id, revoked ones included.
+    keys: BTreeMap<String, ApiKey>,
+    /// Quotas set for a tenant; absent = the configured defaults.
+    quotas: BTreeMap<TenantId, Quotas>,
 }
 
 /// The broker of one node.
@@ -109,6 +136,9 @@ pub struct Broker {
     groups: groups::Coordinator,
     state: RwLock<State>,
     shutting_down: AtomicBool,
+    audit: Audit,
+    meters: Mutex<HashMap<TenantId, Meter>>,
+    storage_cache: Mutex<HashMap<TenantId, (Instant, u64)>>,
 }
 
 impl Broker {
@@ -122,12 +152,16 @@ impl Broker {
         let (meta, commands) = MetaLog::open(&data.join("meta"))?;
         let fresh = commands.is_empty();
         let groups = groups::Coordinator::open(&data.join("groups"), config.group_limits.clone())?;
+        let audit = Audit::open(&data.join("audit.log"))?;
         let broker = Broker {
             config,
             meta: Mutex::new(meta),
             groups,
             state: RwLock::new(State::default()),
             shutting_down: AtomicBool::new(false),
+            audit,
+            meters: Mutex::new(HashMap::new()),
+            storage_cache: Mutex::new(HashMap::new()),
         };
         for command in commands {
             broker.apply(command)?;
@@ -139,7 +173,15 @@ impl Broker {
         }
         broker.remove_orphan_topic_dirs()?;
         if fresh {
-            broker.create_tenant(&TenantId::parse(DEFAULT_TENANT)?)?;
+            // The bootstrap tenant is unlimited; tenants created later get the defaults.
+            let default = TenantId::parse(DEFAULT_TENANT)?;
+            broker.create_tenant(&default)?;
+            broker.commit(|_| {
+                Ok(Command::SetQuotas {
+                    tenant: default.to_string(),
+                    quotas: Quotas::default(),
+                })
+            })?;
         }
         Ok(broker)
     }
@@ -147,6 +189,14 @@ impl Broker {
     /// The limits in force.
     pub fn limits(&self) -> &Limits {
         &self.config.limits
+    }
+
+    /// The limits in force for `tenant`: the server's, narrowed by the tenant's quotas.
+    pub fn limits_for(&self, tenant: &TenantId) -> Limits {
+        Limits {
+            record_bytes_max: self.record_bytes_max(tenant),
+            ..self.config.limits.clone()
+        }
     }
 
     /// Settings for topics created without them.
@@ -218,6 +268,10 @@ impl Broker {
                 state.next_producer_id = start;
                 state.producer_ids_end = end;
             }
+            tenancy @ (Command::DeleteTenant { .. }
+            | Command::CreateKey { .. }
+            | Command::RevokeKey { .. }
+            | Command::SetQuotas { .. }) => Broker::apply_tenancy(&mut state, tenancy)?,
         }
         Ok(())
     }
@@ -292,6 +346,7 @@ impl Broker {
     /// Creates a topic in `tenant`.
     pub fn create_topic(
         &self,
+        by: &Principal,
         tenant: &TenantId,
         name: TopicName,
         partitions: u32,
@@ -307,6 +362,7 @@ impl Broker {
             if topics.contains_key(&name) {
                 return Err(BrokerError::TopicAlreadyExists(name.to_string()));
             }
+            self.check_counts(state, tenant, 1, u64::from(partitions))?;
             Ok(Command::CreateTopic {
                 id: state.next_topic_id,
                 tenant: tenant.to_string(),
@@ -315,6 +371,8 @@ impl Broker {
                 config: StoredConfig::from(&config),
             })
         })?;
+        self.audit
+            .record(by, "topic.create", tenant.as_str(), name.as_str());
         self.topic(tenant, name.as_str())
     }
 
@@ -353,6 +411,7 @@ impl Broker {
     /// Changes settings and/or adds partitions.
     pub fn alter_topic(
         &self,
+        by: &Principal,
         tenant: &TenantId,
         name: &str,
         change: TopicChange,
@@ -370,22 +429,30 @@ impl Broker {
         config.validate()?;
         self.commit(|state| {
             still_exists(state, &topic)?;
+            self.check_counts(state, tenant, 0, u64::from(partitions - current))?;
             Ok(Command::AlterTopic {
                 id: topic.id(),
                 partitions,
                 config: StoredConfig::from(&config),
             })
         })?;
+        self.audit.record(by, "topic.alter", tenant.as_str(), name);
         Ok(topic)
     }
 
     /// Deletes a topic and its data.
-    pub fn delete_topic(&self, tenant: &TenantId, name: &str) -> Result<(), BrokerError> {
+    pub fn delete_topic(
+        &self,
+        by: &Principal,
+        tenant: &TenantId,
+        name: &str,
+    ) -> Result<(), BrokerError> {
         let topic = self.topic(tenant, name)?;
         self.commit(|state| {
             still_exists(state, &topic)?;
             Ok(Command::DeleteTopic { id: topic.id() })
         })?;
+        self.audit.record(by, "topic.delete", tenant.as_str(), name);
         self.forget_topic_offsets(tenant, name)?;
         remove_dir(topic.dir());
         Ok(())
@@ -451,7 +518,7 @@ impl Broker {
         Ok(produce::produce_records(
             &topic,
             records,
-            &self.config.limits,
+            &self.limits_for(tenant),
             now_ms(),
         ))
     }

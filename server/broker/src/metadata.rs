@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use weir_log::{FlushPolicy, Log, LogConfig};
 use weir_proto::batch::{BatchOptions, DecodeLimits, Record, batches, decode, encode};
 
+use crate::tenancy::Quotas;
 use crate::{BrokerError, TopicConfig};
 
 /// Bytes read from the metadata log at a time during replay.
@@ -45,6 +46,30 @@ pub(crate) enum Command {
     ReserveProducerIds {
         start: i64,
         end: i64,
+    },
+    /// Removes an empty tenant and revokes its keys.
+    DeleteTenant {
+        tenant: String,
+    },
+    /// An API key; `hash` is the hex SHA-256 of the key string, never the key.
+    CreateKey {
+        id: String,
+        tenant: String,
+        name: String,
+        scopes: Vec<String>,
+        hash: String,
+        created_ms: u64,
+        expires_ms: Option<u64>,
+        created_by: String,
+    },
+    RevokeKey {
+        id: String,
+        at_ms: u64,
+    },
+    /// A tenant's quotas, replacing the previous ones.
+    SetQuotas {
+        tenant: String,
+        quotas: Quotas,
     },
 }
 

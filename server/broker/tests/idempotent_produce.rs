@@ -4,19 +4,13 @@
 
 use bytes::Bytes;
 use weir_broker::{
-    Broker, BrokerConfig, BrokerError, DEFAULT_TENANT, Limits, TenantId, TopicConfig, TopicName,
+    Broker, BrokerConfig, BrokerError, DEFAULT_TENANT, TenantId, TopicConfig, TopicName,
 };
 use weir_proto::ErrorCode;
 use weir_proto::batch::{BatchOptions, Record, encode};
 
 fn open(dir: &std::path::Path) -> Broker {
-    Broker::open(BrokerConfig {
-        data_dir: dir.to_path_buf(),
-        limits: Limits::default(),
-        topic_defaults: TopicConfig::default(),
-        group_limits: weir_broker::GroupLimits::default(),
-    })
-    .unwrap()
+    Broker::open(BrokerConfig::new(dir)).unwrap()
 }
 
 /// A batch of `count` records from an idempotent producer.
@@ -51,7 +45,7 @@ fn resent_batches_are_stored_once_and_gaps_are_refused_across_restarts() {
         let broker = open(dir.path());
         let name = TopicName::parse("orders").unwrap();
         broker
-            .create_topic(&tenant, name, 1, TopicConfig::default())
+            .create_topic(&admin(), &tenant, name, 1, TopicConfig::default())
             .unwrap();
         (producer_id, _) = broker.init_producer(&tenant).unwrap();
         first = broker
@@ -106,4 +100,8 @@ fn producer_ids_are_unique_and_need_a_tenant() {
     let missing = TenantId::parse("nobody").unwrap();
     let e = broker.init_producer(&missing).unwrap_err();
     assert_eq!(e.code(), ErrorCode::TenantNotFound);
+}
+
+fn admin() -> weir_broker::Principal {
+    weir_broker::Principal::anonymous(weir_broker::TenantId::parse("default").unwrap())
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use weir_broker::{
-    Broker, BrokerConfig, BrokerError, DEFAULT_TENANT, Limits, NewRecord, TenantId, TopicChange,
+    Broker, BrokerConfig, BrokerError, DEFAULT_TENANT, NewRecord, TenantId, TopicChange,
     TopicConfig, TopicName,
 };
 use weir_proto::ErrorCode;
@@ -14,13 +14,7 @@ use weir_proto::batch::{DecodeLimits, batches, decode};
 use weir_proto::partitioner::partition_for_key;
 
 fn open(dir: &std::path::Path) -> Broker {
-    Broker::open(BrokerConfig {
-        data_dir: dir.to_path_buf(),
-        limits: Limits::default(),
-        topic_defaults: TopicConfig::default(),
-        group_limits: weir_broker::GroupLimits::default(),
-    })
-    .unwrap()
+    Broker::open(BrokerConfig::new(dir)).unwrap()
 }
 
 fn record(key: Option<&str>, value: &str) -> NewRecord {
@@ -56,10 +50,10 @@ async fn topics_survive_restart_and_stay_in_their_tenant() {
         broker.create_tenant(&other).unwrap();
         let name = TopicName::parse("orders").unwrap();
         broker
-            .create_topic(&default, name.clone(), 3, TopicConfig::default())
+            .create_topic(&admin(), &default, name.clone(), 3, TopicConfig::default())
             .unwrap();
         let err = broker
-            .create_topic(&default, name, 3, TopicConfig::default())
+            .create_topic(&admin(), &default, name, 3, TopicConfig::default())
             .unwrap_err();
         assert_eq!(err.code(), ErrorCode::TopicAlreadyExists);
 
@@ -104,6 +98,7 @@ async fn topics_survive_restart_and_stay_in_their_tenant() {
 
         broker
             .alter_topic(
+                &admin(),
                 &default,
                 "orders",
                 TopicChange {
@@ -114,6 +109,7 @@ async fn topics_survive_restart_and_stay_in_their_tenant() {
             .unwrap();
         let err = broker
             .alter_topic(
+                &admin(),
                 &default,
                 "orders",
                 TopicChange {
@@ -145,7 +141,7 @@ async fn topics_survive_restart_and_stay_in_their_tenant() {
         .await
         .unwrap();
     assert_eq!(values(&fetched), ["a", "b"]);
-    broker.delete_topic(&default, "orders").unwrap();
+    broker.delete_topic(&admin(), &default, "orders").unwrap();
     assert_eq!(
         broker.topic(&default, "orders").unwrap_err().code(),
         ErrorCode::TopicNotFound
@@ -168,6 +164,7 @@ async fn a_waiting_fetch_wakes_when_records_arrive() {
     let tenant = TenantId::parse(DEFAULT_TENANT).unwrap();
     broker
         .create_topic(
+            &admin(),
             &tenant,
             TopicName::parse("t").unwrap(),
             1,
@@ -218,4 +215,8 @@ async fn a_waiting_fetch_wakes_when_records_arrive() {
         ErrorCode::RecordTooLarge
     );
     assert_eq!(results[1].as_ref().unwrap().offset, 1);
+}
+
+fn admin() -> weir_broker::Principal {
+    weir_broker::Principal::anonymous(weir_broker::TenantId::parse("default").unwrap())
 }

@@ -16,10 +16,11 @@ use weir_proto::v1::{
     OffsetSpec, PartitionInfo, PartitionOffset, TopicConfig, TopicInfo, TopicRef,
 };
 
-use super::unary;
-use crate::rest::tenant_of;
+use super::{authed, tenancy};
+use crate::access::authorize;
 use crate::rest::topics::{TopicConfigDto, partitions_of};
 use crate::{ApiError, ApiState};
+use weir_broker::{Action, Principal};
 
 /// Partitions of a topic created with `partitions` 0 (unset in proto3), as REST's default.
 const PARTITIONS_DEFAULT: u32 = 1;
@@ -83,8 +84,12 @@ fn topic_info(topic: &Topic) -> TopicInfo {
     }
 }
 
-fn create_topic(state: &ApiState, r: CreateTopicRequest) -> Result<TopicInfo, ApiError> {
-    let tenant = tenant_of(state, &r.tenant)?;
+fn create_topic(
+    state: &ApiState,
+    caller: &Principal,
+    r: CreateTopicRequest,
+) -> Result<TopicInfo, ApiError> {
+    let tenant = authorize(state, caller, &r.tenant, Action::AdminTopic(&r.name))?;
     let name = TopicName::parse(&r.name)?;
     let config = config_dto(r.config).apply_to(state.broker.topic_defaults())?;
     let partitions = match r.partitions {
@@ -93,26 +98,42 @@ fn create_topic(state: &ApiState, r: CreateTopicRequest) -> Result<TopicInfo, Ap
     };
     let topic = state
         .broker
-        .create_topic(&tenant, name, partitions, config)?;
+        .create_topic(caller, &tenant, name, partitions, config)?;
     Ok(topic_info(&topic))
 }
 
-fn list_topics(state: &ApiState, r: ListTopicsRequest) -> Result<ListTopicsResponse, ApiError> {
-    let tenant = tenant_of(state, &r.tenant)?;
+fn list_topics(
+    state: &ApiState,
+    caller: &Principal,
+    r: ListTopicsRequest,
+) -> Result<ListTopicsResponse, ApiError> {
+    let tenant = authorize(state, caller, &r.tenant, Action::ListTopics)?;
     let topics = state.broker.list_topics(&tenant)?;
     Ok(ListTopicsResponse {
-        topics: topics.iter().map(|t| topic_info(t)).collect(),
+        topics: topics
+            .iter()
+            .filter(|t| caller.allows(Action::ReadTopic(t.name().as_str())))
+            .map(|t| topic_info(t))
+            .collect(),
     })
 }
 
-fn describe_topic(state: &ApiState, r: TopicRef) -> Result<TopicInfo, ApiError> {
-    let tenant = tenant_of(state, &r.tenant)?;
+fn describe_topic(
+    state: &ApiState,
+    caller: &Principal,
+    r: TopicRef,
+) -> Result<TopicInfo, ApiError> {
+    let tenant = authorize(state, caller, &r.tenant, Action::ReadTopic(&r.name))?;
     let topic = state.broker.topic(&tenant, &r.name)?;
     Ok(topic_info(&topic))
 }
 
-fn alter_topic(state: &ApiState, r: AlterTopicRequest) -> Result<TopicInfo, ApiError> {
-    let tenant = tenant_of(state, &r.tenant)?;
+fn alter_topic(
+    state: &ApiState,
+    caller: &Principal,
+    r: AlterTopicRequest,
+) -> Result<TopicInfo, ApiError> {
+    let tenant = authorize(state, caller, &r.tenant, Action::AdminTopic(&r.name))?;
     let current = state.broker.topic(&tenant, &r.name)?;
     let config = r
         .config
@@ -122,18 +143,26 @@ fn alter_topic(state: &ApiState, r: AlterTopicRequest) -> Result<TopicInfo, ApiE
         config,
         partitions: r.partitions,
     };
-    let topic = state.broker.alter_topic(&tenant, &r.name, change)?;
+    let topic = state.broker.alter_topic(caller, &tenant, &r.name, change)?;
     Ok(topic_info(&topic))
 }
 
-fn delete_topic(state: &ApiState, r: TopicRef) -> Result<DeleteTopicResponse, ApiError> {
-    let tenant = tenant_of(state, &r.tenant)?;
-    state.broker.delete_topic(&tenant, &r.name)?;
+fn delete_topic(
+    state: &ApiState,
+    caller: &Principal,
+    r: TopicRef,
+) -> Result<DeleteTopicResponse, ApiError> {
+    let tenant = authorize(state, caller, &r.tenant, Action::AdminTopic(&r.name))?;
+    state.broker.delete_topic(caller, &tenant, &r.name)?;
     Ok(DeleteTopicResponse {})
 }
 
-fn list_offsets(state: &ApiState, r: ListOffsetsRequest) -> Result<ListOffsetsResponse, ApiError> {
-    let tenant = tenant_of(state, &r.tenant)?;
+fn list_offsets(
+    state: &ApiState,
+    caller: &Principal,
+    r: ListOffsetsRequest,
+) -> Result<ListOffsetsResponse, ApiError> {
+    let tenant = authorize(state, caller, &r.tenant, Action::ReadTopic(&r.topic))?;
     let spec = match OffsetSpec::try_from(r.spec) {
         Ok(OffsetSpec::Unspecified) | Err(_) => {
             return Err(ApiError::invalid(
@@ -170,15 +199,32 @@ fn offset_of(p: &Partition, spec: OffsetSpec, timestamp: i64) -> Result<Partitio
     })
 }
 
-fn metadata(state: &ApiState, r: MetadataRequest) -> Result<MetadataResponse, ApiError> {
-    let tenant = tenant_of(state, &r.tenant)?;
-    let topics = if r.topics.is_empty() {
-        state.broker.list_topics(&tenant)?
+fn metadata(
+    state: &ApiState,
+    caller: &Principal,
+    r: MetadataRequest,
+) -> Result<MetadataResponse, ApiError> {
+    // Producers need partition counts too: any permission on a topic shows its metadata.
+    let tenant = authorize(state, caller, &r.tenant, Action::ReadTenant)?;
+    let visible = |name: &str| {
+        caller.allows(Action::ReadTopic(name))
+            || caller.allows(Action::WriteTopic(name))
+            || caller.allows(Action::AdminTopic(name))
+    };
+    let topics: Vec<_> = if r.topics.is_empty() {
+        let all = state.broker.list_topics(&tenant)?;
+        all.into_iter()
+            .filter(|t| visible(t.name().as_str()))
+            .collect()
     } else {
-        r.topics
-            .iter()
-            .map(|name| state.broker.topic(&tenant, name))
-            .collect::<Result<_, _>>()?
+        let mut topics = Vec::with_capacity(r.topics.len());
+        for name in &r.topics {
+            if !visible(name) {
+                caller.authorize(&tenant, Action::ReadTopic(name))?;
+            }
+            topics.push(state.broker.topic(&tenant, name)?);
+        }
+        topics
     };
     let node = &state.node;
     Ok(MetadataResponse {
@@ -197,10 +243,12 @@ impl Admin for AdminService {
         &self,
         request: tonic::Request<CreateTopicRequest>,
     ) -> Result<tonic::Response<TopicInfo>, tonic::Status> {
-        let r = request.into_inner();
-        unary("/weir.v1.Admin/CreateTopic", async {
-            create_topic(&self.state, r)
-        })
+        authed(
+            &self.state,
+            "/weir.v1.Admin/CreateTopic",
+            request,
+            |caller, r| async move { create_topic(&self.state, &caller, r) },
+        )
         .await
     }
 
@@ -208,10 +256,12 @@ impl Admin for AdminService {
         &self,
         request: tonic::Request<ListTopicsRequest>,
     ) -> Result<tonic::Response<ListTopicsResponse>, tonic::Status> {
-        let r = request.into_inner();
-        unary("/weir.v1.Admin/ListTopics", async {
-            list_topics(&self.state, r)
-        })
+        authed(
+            &self.state,
+            "/weir.v1.Admin/ListTopics",
+            request,
+            |caller, r| async move { list_topics(&self.state, &caller, r) },
+        )
         .await
     }
 
@@ -219,10 +269,12 @@ impl Admin for AdminService {
         &self,
         request: tonic::Request<TopicRef>,
     ) -> Result<tonic::Response<TopicInfo>, tonic::Status> {
-        let r = request.into_inner();
-        unary("/weir.v1.Admin/DescribeTopic", async {
-            describe_topic(&self.state, r)
-        })
+        authed(
+            &self.state,
+            "/weir.v1.Admin/DescribeTopic",
+            request,
+            |caller, r| async move { describe_topic(&self.state, &caller, r) },
+        )
         .await
     }
 
@@ -230,10 +282,12 @@ impl Admin for AdminService {
         &self,
         request: tonic::Request<AlterTopicRequest>,
     ) -> Result<tonic::Response<TopicInfo>, tonic::Status> {
-        let r = request.into_inner();
-        unary("/weir.v1.Admin/AlterTopic", async {
-            alter_topic(&self.state, r)
-        })
+        authed(
+            &self.state,
+            "/weir.v1.Admin/AlterTopic",
+            request,
+            |caller, r| async move { alter_topic(&self.state, &caller, r) },
+        )
         .await
     }
 
@@ -241,10 +295,12 @@ impl Admin for AdminService {
         &self,
         request: tonic::Request<TopicRef>,
     ) -> Result<tonic::Response<DeleteTopicResponse>, tonic::Status> {
-        let r = request.into_inner();
-        unary("/weir.v1.Admin/DeleteTopic", async {
-            delete_topic(&self.state, r)
-        })
+        authed(
+            &self.state,
+            "/weir.v1.Admin/DeleteTopic",
+            request,
+            |caller, r| async move { delete_topic(&self.state, &caller, r) },
+        )
         .await
     }
 
@@ -252,10 +308,12 @@ impl Admin for AdminService {
         &self,
         request: tonic::Request<ListOffsetsRequest>,
     ) -> Result<tonic::Response<ListOffsetsResponse>, tonic::Status> {
-        let r = request.into_inner();
-        unary("/weir.v1.Admin/ListOffsets", async {
-            list_offsets(&self.state, r)
-        })
+        authed(
+            &self.state,
+            "/weir.v1.Admin/ListOffsets",
+            request,
+            |caller, r| async move { list_offsets(&self.state, &caller, r) },
+        )
         .await
     }
 
@@ -263,10 +321,142 @@ impl Admin for AdminService {
         &self,
         request: tonic::Request<MetadataRequest>,
     ) -> Result<tonic::Response<MetadataResponse>, tonic::Status> {
-        let r = request.into_inner();
-        unary("/weir.v1.Admin/Metadata", async {
-            metadata(&self.state, r)
-        })
+        authed(
+            &self.state,
+            "/weir.v1.Admin/Metadata",
+            request,
+            |caller, r| async move { metadata(&self.state, &caller, r) },
+        )
+        .await
+    }
+
+    async fn create_tenant(
+        &self,
+        request: tonic::Request<weir_proto::v1::TenantRef>,
+    ) -> Result<tonic::Response<weir_proto::v1::TenantInfo>, tonic::Status> {
+        authed(
+            &self.state,
+            "/weir.v1.Admin/CreateTenant",
+            request,
+            |caller, r| async move { tenancy::create_tenant(&self.state, &caller, r) },
+        )
+        .await
+    }
+
+    async fn list_tenants(
+        &self,
+        request: tonic::Request<weir_proto::v1::ListTenantsRequest>,
+    ) -> Result<tonic::Response<weir_proto::v1::ListTenantsResponse>, tonic::Status> {
+        authed(
+            &self.state,
+            "/weir.v1.Admin/ListTenants",
+            request,
+            |caller, _| async move { Ok(tenancy::list_tenants(&self.state, &caller)) },
+        )
+        .await
+    }
+
+    async fn describe_tenant(
+        &self,
+        request: tonic::Request<weir_proto::v1::TenantRef>,
+    ) -> Result<tonic::Response<weir_proto::v1::TenantInfo>, tonic::Status> {
+        authed(
+            &self.state,
+            "/weir.v1.Admin/DescribeTenant",
+            request,
+            |caller, r| async move { tenancy::describe_tenant(&self.state, &caller, r) },
+        )
+        .await
+    }
+
+    async fn delete_tenant(
+        &self,
+        request: tonic::Request<weir_proto::v1::TenantRef>,
+    ) -> Result<tonic::Response<weir_proto::v1::DeleteTenantResponse>, tonic::Status> {
+        authed(
+            &self.state,
+            "/weir.v1.Admin/DeleteTenant",
+            request,
+            |caller, r| async move { tenancy::delete_tenant(&self.state, &caller, r) },
+        )
+        .await
+    }
+
+    async fn create_key(
+        &self,
+        request: tonic::Request<weir_proto::v1::CreateKeyRequest>,
+    ) -> Result<tonic::Response<weir_proto::v1::CreatedKey>, tonic::Status> {
+        authed(
+            &self.state,
+            "/weir.v1.Admin/CreateKey",
+            request,
+            |caller, r| async move { tenancy::create_key(&self.state, &caller, r) },
+        )
+        .await
+    }
+
+    async fn list_keys(
+        &self,
+        request: tonic::Request<weir_proto::v1::TenantRef>,
+    ) -> Result<tonic::Response<weir_proto::v1::ListKeysResponse>, tonic::Status> {
+        authed(
+            &self.state,
+            "/weir.v1.Admin/ListKeys",
+            request,
+            |caller, r| async move { tenancy::list_keys(&self.state, &caller, r) },
+        )
+        .await
+    }
+
+    async fn revoke_key(
+        &self,
+        request: tonic::Request<weir_proto::v1::KeyRef>,
+    ) -> Result<tonic::Response<weir_proto::v1::RevokeKeyResponse>, tonic::Status> {
+        authed(
+            &self.state,
+            "/weir.v1.Admin/RevokeKey",
+            request,
+            |caller, r| async move { tenancy::revoke_key(&self.state, &caller, r) },
+        )
+        .await
+    }
+
+    async fn get_quotas(
+        &self,
+        request: tonic::Request<weir_proto::v1::TenantRef>,
+    ) -> Result<tonic::Response<weir_proto::v1::Quotas>, tonic::Status> {
+        authed(
+            &self.state,
+            "/weir.v1.Admin/GetQuotas",
+            request,
+            |caller, r| async move { tenancy::get_quotas(&self.state, &caller, r) },
+        )
+        .await
+    }
+
+    async fn set_quotas(
+        &self,
+        request: tonic::Request<weir_proto::v1::SetQuotasRequest>,
+    ) -> Result<tonic::Response<weir_proto::v1::Quotas>, tonic::Status> {
+        authed(
+            &self.state,
+            "/weir.v1.Admin/SetQuotas",
+            request,
+            |caller, r| async move { tenancy::set_quotas(&self.state, &caller, r) },
+        )
+        .await
+    }
+
+    async fn get_usage(
+        &self,
+        request: tonic::Request<weir_proto::v1::TenantRef>,
+    ) -> Result<tonic::Response<weir_proto::v1::Usage>, tonic::Status> {
+        authed(
+            &self.state,
+            "/weir.v1.Admin/GetUsage",
+            request,
+            |caller, r| async move { tenancy::get_usage(&self.state, &caller, r) },
+        )
         .await
     }
 }

@@ -16,15 +16,15 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
-use weir_broker::{Fetched, TenantId};
+use weir_broker::{Action, Fetched, Principal, Rate, TenantId};
 use weir_proto::ErrorCode;
 use weir_proto::v1::fetch_server::Fetch;
 use weir_proto::v1::{FetchRequest, FetchResponse};
 
-use super::unary;
+use super::authed;
+use crate::access::{authorize, grpc_caller, hold};
 use crate::metrics::track_grpc;
 use crate::rest::records::FETCH_BYTES_DEFAULT;
-use crate::rest::tenant_of;
 use crate::{ApiError, ApiState};
 
 /// How long one read of a FetchStream waits for new records before it reads again. Short
@@ -76,12 +76,34 @@ fn response(fetched: Fetched) -> FetchResponse {
         next_offset: fetched.next_offset,
         high_watermark: fetched.offsets.high_watermark,
         log_start_offset: fetched.offsets.log_start_offset,
+        throttle_time_ms: 0,
     }
 }
 
+/// Counts a response's bytes against the fetch quota and holds it as long as the quota says.
+async fn throttled(
+    state: &ApiState,
+    tenant: &TenantId,
+    mut response: FetchResponse,
+) -> FetchResponse {
+    let held = hold(state, tenant, Rate::Fetch, response.batches.len() as u64).await;
+    response.throttle_time_ms = u32::try_from(held).unwrap_or(u32::MAX);
+    response
+}
+
 /// One unary fetch.
-async fn fetch_unary(state: &ApiState, request: FetchRequest) -> Result<FetchResponse, ApiError> {
-    let tenant = tenant_of(state, &request.tenant)?;
+async fn fetch_unary(
+    state: &ApiState,
+    caller: Principal,
+    request: FetchRequest,
+) -> Result<FetchResponse, ApiError> {
+    let tenant = authorize(
+        state,
+        &caller,
+        &request.tenant,
+        Action::ReadTopic(&request.topic),
+    )?;
+    state.broker.check_rate(&tenant, Rate::Fetch)?;
     let wait = Duration::from_millis(u64::from(request.wait_ms));
     let fetched = state
         .broker
@@ -94,7 +116,7 @@ async fn fetch_unary(state: &ApiState, request: FetchRequest) -> Result<FetchRes
             wait,
         )
         .await?;
-    Ok(response(fetched))
+    Ok(throttled(state, &tenant, response(fetched)).await)
 }
 
 /// Whether the node stopped being ready since the stream began: it is shutting down, and a
@@ -149,7 +171,8 @@ async fn stream_batches(
         if fetched.batches.is_empty() {
             continue;
         }
-        if responses.send(Ok(response(fetched))).await.is_err() {
+        let response = throttled(state, tenant, response(fetched)).await;
+        if responses.send(Ok(response)).await.is_err() {
             return tonic::Code::Cancelled;
         }
     }
@@ -161,7 +184,10 @@ impl Fetch for FetchService {
         &self,
         request: tonic::Request<FetchRequest>,
     ) -> Result<tonic::Response<FetchResponse>, tonic::Status> {
-        unary(METHOD_FETCH, fetch_unary(&self.state, request.into_inner())).await
+        authed(&self.state, METHOD_FETCH, request, |caller, r| {
+            fetch_unary(&self.state, caller, r)
+        })
+        .await
     }
 
     type FetchStreamStream = ReceiverStream<Result<FetchResponse, tonic::Status>>;
@@ -173,8 +199,11 @@ impl Fetch for FetchService {
         request: tonic::Request<FetchRequest>,
     ) -> Result<tonic::Response<Self::FetchStreamStream>, tonic::Status> {
         let started = Instant::now();
+        let caller = grpc_caller(&self.state, request.metadata()).await;
         let request = request.into_inner();
-        let checked = tenant_of(&self.state, &request.tenant).and_then(|tenant| {
+        let checked = caller.and_then(|caller| {
+            let action = Action::ReadTopic(&request.topic);
+            let tenant = authorize(&self.state, &caller, &request.tenant, action)?;
             let topic = self.state.broker.topic(&tenant, &request.topic)?;
             topic.partition(request.partition.into())?;
             Ok(tenant)

@@ -22,10 +22,11 @@ use weir_proto::v1::{
     ResetOffsetsResponse, ResetTarget, TopicPartitions,
 };
 
-use super::unary;
+use super::authed;
+use crate::access::authorize;
 use crate::rest::groups::{committed_of, cut_label, label, member_of};
-use crate::rest::tenant_of;
 use crate::{ApiError, ApiState};
+use weir_broker::{Action, Principal};
 
 /// The Groups service.
 #[derive(Debug)]
@@ -99,10 +100,14 @@ fn heartbeat_response(v: MemberView) -> HeartbeatResponse {
 
 fn heartbeat(
     state: &ApiState,
+    principal: &Principal,
     r: HeartbeatRequest,
     caller: Caller,
 ) -> Result<HeartbeatResponse, ApiError> {
-    let tenant = tenant_of(state, &r.tenant)?;
+    let tenant = authorize(state, principal, &r.tenant, Action::WriteGroup(&r.group))?;
+    for topic in &r.topics {
+        principal.authorize(&tenant, Action::ReadTopic(topic))?;
+    }
     member_of(r.member_id.as_deref(), r.member_epoch)?;
     let client_id = match label("client_id", Some(r.client_id))? {
         Some(id) if !id.is_empty() => id,
@@ -122,8 +127,12 @@ fn heartbeat(
     Ok(heartbeat_response(view))
 }
 
-fn commit(state: &ApiState, r: CommitRequest) -> Result<CommitResponse, ApiError> {
-    let tenant = tenant_of(state, &r.tenant)?;
+fn commit(
+    state: &ApiState,
+    caller: &Principal,
+    r: CommitRequest,
+) -> Result<CommitResponse, ApiError> {
+    let tenant = authorize(state, caller, &r.tenant, Action::WriteGroup(&r.group))?;
     let member = member_of(r.member_id.as_deref(), r.member_epoch)?;
     let offsets = r
         .offsets
@@ -145,9 +154,10 @@ fn commit(state: &ApiState, r: CommitRequest) -> Result<CommitResponse, ApiError
 
 fn fetch_committed(
     state: &ApiState,
+    caller: &Principal,
     r: FetchCommittedRequest,
 ) -> Result<FetchCommittedResponse, ApiError> {
-    let tenant = tenant_of(state, &r.tenant)?;
+    let tenant = authorize(state, caller, &r.tenant, Action::ReadGroup(&r.group))?;
     let description = state.broker.describe_group(&tenant, &r.group)?;
     let offsets = committed_of(description)
         .into_iter()
@@ -162,8 +172,8 @@ fn fetch_committed(
     Ok(FetchCommittedResponse { offsets })
 }
 
-fn leave(state: &ApiState, r: LeaveRequest) -> Result<LeaveResponse, ApiError> {
-    let tenant = tenant_of(state, &r.tenant)?;
+fn leave(state: &ApiState, caller: &Principal, r: LeaveRequest) -> Result<LeaveResponse, ApiError> {
+    let tenant = authorize(state, caller, &r.tenant, Action::WriteGroup(&r.group))?;
     state.broker.group_leave(&tenant, &r.group, &r.member_id)?;
     Ok(LeaveResponse {})
 }
@@ -204,17 +214,22 @@ fn group_info(d: GroupDescription) -> GroupInfo {
     }
 }
 
-fn describe(state: &ApiState, r: GroupRef) -> Result<GroupInfo, ApiError> {
-    let tenant = tenant_of(state, &r.tenant)?;
+fn describe(state: &ApiState, caller: &Principal, r: GroupRef) -> Result<GroupInfo, ApiError> {
+    let tenant = authorize(state, caller, &r.tenant, Action::ReadGroup(&r.group))?;
     Ok(group_info(state.broker.describe_group(&tenant, &r.group)?))
 }
 
-fn list(state: &ApiState, r: ListGroupsRequest) -> Result<ListGroupsResponse, ApiError> {
-    let tenant = tenant_of(state, &r.tenant)?;
+fn list(
+    state: &ApiState,
+    caller: &Principal,
+    r: ListGroupsRequest,
+) -> Result<ListGroupsResponse, ApiError> {
+    let tenant = authorize(state, caller, &r.tenant, Action::ListGroups)?;
     let groups = state
         .broker
         .list_groups(&tenant)?
         .iter()
+        .filter(|d| caller.allows(Action::ReadGroup(&d.group)))
         .map(|d| GroupSummary {
             group: d.group.clone(),
             state: d.state.to_owned(),
@@ -240,14 +255,15 @@ fn reset_to(to: i32, value: i64) -> Result<ResetTo, ApiError> {
 
 fn reset_offsets(
     state: &ApiState,
+    caller: &Principal,
     r: ResetOffsetsRequest,
 ) -> Result<ResetOffsetsResponse, ApiError> {
-    let tenant = tenant_of(state, &r.tenant)?;
+    let tenant = authorize(state, caller, &r.tenant, Action::WriteGroup(&r.group))?;
     let to = reset_to(r.to, r.value)?;
     let topics = (!r.topics.is_empty()).then_some(r.topics);
     let changes = state
         .broker
-        .reset_group_offsets(&tenant, &r.group, to, topics, r.dry_run)?;
+        .reset_group_offsets(caller, &tenant, &r.group, to, topics, r.dry_run)?;
     let offsets = changes
         .into_iter()
         .map(|c| OffsetChange {
@@ -263,9 +279,13 @@ fn reset_offsets(
     })
 }
 
-fn delete(state: &ApiState, r: GroupRef) -> Result<DeleteGroupResponse, ApiError> {
-    let tenant = tenant_of(state, &r.tenant)?;
-    state.broker.delete_group(&tenant, &r.group)?;
+fn delete(
+    state: &ApiState,
+    caller: &Principal,
+    r: GroupRef,
+) -> Result<DeleteGroupResponse, ApiError> {
+    let tenant = authorize(state, caller, &r.tenant, Action::WriteGroup(&r.group))?;
+    state.broker.delete_group(caller, &tenant, &r.group)?;
     Ok(DeleteGroupResponse {})
 }
 
@@ -276,10 +296,12 @@ impl Groups for GroupsService {
         request: tonic::Request<HeartbeatRequest>,
     ) -> Result<tonic::Response<HeartbeatResponse>, tonic::Status> {
         let caller = Caller::of(&request);
-        let r = request.into_inner();
-        unary("/weir.v1.Groups/Heartbeat", async {
-            heartbeat(&self.state, r, caller)
-        })
+        authed(
+            &self.state,
+            "/weir.v1.Groups/Heartbeat",
+            request,
+            |principal, r| async move { heartbeat(&self.state, &principal, r, caller) },
+        )
         .await
     }
 
@@ -287,18 +309,25 @@ impl Groups for GroupsService {
         &self,
         request: tonic::Request<CommitRequest>,
     ) -> Result<tonic::Response<CommitResponse>, tonic::Status> {
-        let r = request.into_inner();
-        unary("/weir.v1.Groups/Commit", async { commit(&self.state, r) }).await
+        authed(
+            &self.state,
+            "/weir.v1.Groups/Commit",
+            request,
+            |caller, r| async move { commit(&self.state, &caller, r) },
+        )
+        .await
     }
 
     async fn fetch_committed(
         &self,
         request: tonic::Request<FetchCommittedRequest>,
     ) -> Result<tonic::Response<FetchCommittedResponse>, tonic::Status> {
-        let r = request.into_inner();
-        unary("/weir.v1.Groups/FetchCommitted", async {
-            fetch_committed(&self.state, r)
-        })
+        authed(
+            &self.state,
+            "/weir.v1.Groups/FetchCommitted",
+            request,
+            |caller, r| async move { fetch_committed(&self.state, &caller, r) },
+        )
         .await
     }
 
@@ -306,18 +335,25 @@ impl Groups for GroupsService {
         &self,
         request: tonic::Request<LeaveRequest>,
     ) -> Result<tonic::Response<LeaveResponse>, tonic::Status> {
-        let r = request.into_inner();
-        unary("/weir.v1.Groups/Leave", async { leave(&self.state, r) }).await
+        authed(
+            &self.state,
+            "/weir.v1.Groups/Leave",
+            request,
+            |caller, r| async move { leave(&self.state, &caller, r) },
+        )
+        .await
     }
 
     async fn describe(
         &self,
         request: tonic::Request<GroupRef>,
     ) -> Result<tonic::Response<GroupInfo>, tonic::Status> {
-        let r = request.into_inner();
-        unary("/weir.v1.Groups/Describe", async {
-            describe(&self.state, r)
-        })
+        authed(
+            &self.state,
+            "/weir.v1.Groups/Describe",
+            request,
+            |caller, r| async move { describe(&self.state, &caller, r) },
+        )
         .await
     }
 
@@ -325,18 +361,25 @@ impl Groups for GroupsService {
         &self,
         request: tonic::Request<ListGroupsRequest>,
     ) -> Result<tonic::Response<ListGroupsResponse>, tonic::Status> {
-        let r = request.into_inner();
-        unary("/weir.v1.Groups/List", async { list(&self.state, r) }).await
+        authed(
+            &self.state,
+            "/weir.v1.Groups/List",
+            request,
+            |caller, r| async move { list(&self.state, &caller, r) },
+        )
+        .await
     }
 
     async fn reset_offsets(
         &self,
         request: tonic::Request<ResetOffsetsRequest>,
     ) -> Result<tonic::Response<ResetOffsetsResponse>, tonic::Status> {
-        let r = request.into_inner();
-        unary("/weir.v1.Groups/ResetOffsets", async {
-            reset_offsets(&self.state, r)
-        })
+        authed(
+            &self.state,
+            "/weir.v1.Groups/ResetOffsets",
+            request,
+            |caller, r| async move { reset_offsets(&self.state, &caller, r) },
+        )
         .await
     }
 
@@ -344,7 +387,12 @@ impl Groups for GroupsService {
         &self,
         request: tonic::Request<GroupRef>,
     ) -> Result<tonic::Response<DeleteGroupResponse>, tonic::Status> {
-        let r = request.into_inner();
-        unary("/weir.v1.Groups/Delete", async { delete(&self.state, r) }).await
+        authed(
+            &self.state,
+            "/weir.v1.Groups/Delete",
+            request,
+            |caller, r| async move { delete(&self.state, &caller, r) },
+        )
+        .await
     }
 }

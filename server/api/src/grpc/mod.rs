@@ -9,6 +9,7 @@ mod admin;
 mod fetch;
 mod groups;
 mod produce;
+mod tenancy;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -60,6 +61,25 @@ async fn unary<T>(
         .map_err(ApiError::into_status);
     track_grpc(method, started, code_of(&result));
     result
+}
+
+/// Runs one unary call as `unary` does, after authenticating its caller from the request's
+/// `authorization` metadata.
+async fn authed<R, T, Fut>(
+    state: &ApiState,
+    method: &'static str,
+    request: tonic::Request<R>,
+    handler: impl FnOnce(weir_broker::Principal, R) -> Fut,
+) -> Result<tonic::Response<T>, tonic::Status>
+where
+    Fut: Future<Output = Result<T, ApiError>>,
+{
+    let (metadata, _, message) = request.into_parts();
+    unary(method, async move {
+        let caller = crate::access::grpc_caller(state, &metadata).await?;
+        handler(caller, message).await
+    })
+    .await
 }
 
 /// The gRPC code of an outcome.

@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
-use weir_broker::{Broker, BrokerError, NewRecord, TenantId};
+use weir_broker::{Action, Broker, BrokerError, NewRecord, Principal, Rate, TenantId};
 use weir_proto::batch::Header;
 use weir_proto::v1::produce_request::Payload;
 use weir_proto::v1::produce_server::Produce;
@@ -28,9 +28,9 @@ use weir_proto::v1::{
     RecordPosition,
 };
 
-use super::unary;
+use super::{authed, unary};
+use crate::access::{admit, admit_produce, authorize, grpc_caller, hold};
 use crate::metrics::track_grpc;
-use crate::rest::tenant_of;
 use crate::{ApiError, ApiState, grpc_code};
 
 /// Responses a ProduceStream may hold computed but not yet written to the client. When they
@@ -66,6 +66,8 @@ struct Append {
     sequence: u64,
     acks: Acks,
     body: Body,
+    /// Payload bytes, as counted against the produce quota.
+    bytes: u64,
 }
 
 /// What to append.
@@ -78,8 +80,19 @@ enum Body {
 }
 
 /// Checks a request's tenant, acks and payload, and converts it.
-fn prepare(state: &ApiState, request: ProduceRequest) -> Result<Append, ApiError> {
-    let tenant = tenant_of(state, &request.tenant)?;
+fn prepare(
+    state: &ApiState,
+    caller: &Principal,
+    request: ProduceRequest,
+) -> Result<Append, ApiError> {
+    let tenant = authorize(
+        state,
+        caller,
+        &request.tenant,
+        Action::WriteTopic(&request.topic),
+    )?;
+    let bytes = payload_bytes(&request);
+    admit_produce(state, &tenant, bytes, state.limits.grpc_message_bytes_max)?;
     let acks = Acks::try_from(request.acks)
         .map_err(|_| ApiError::invalid(format!("unknown acks value {}", request.acks)))?;
     let body = match request.payload {
@@ -101,7 +114,30 @@ fn prepare(state: &ApiState, request: ProduceRequest) -> Result<Append, ApiError
         sequence: request.sequence,
         acks,
         body,
+        bytes: bytes as u64,
     })
+}
+
+/// Bytes of a request's payload: the batch, or keys, values and headers of plain records.
+fn payload_bytes(request: &ProduceRequest) -> usize {
+    match &request.payload {
+        None => 0,
+        Some(Payload::Batch(bytes)) => bytes.len(),
+        Some(Payload::Records(list)) => list
+            .records
+            .iter()
+            .map(|r| {
+                let headers: usize = r
+                    .headers
+                    .iter()
+                    .map(|h| h.key.len() + h.value.as_ref().map_or(0, |v| v.len()))
+                    .sum();
+                r.key.as_ref().map_or(0, |k| k.len())
+                    + r.value.as_ref().map_or(0, |v| v.len())
+                    + headers
+            })
+            .sum(),
+    }
 }
 
 fn new_record(r: PlainRecord) -> NewRecord {
@@ -193,23 +229,34 @@ fn position(result: Result<weir_broker::RecordPosition, BrokerError>) -> RecordP
 /// One unary produce.
 async fn produce_unary(
     state: Arc<ApiState>,
+    caller: Principal,
     request: ProduceRequest,
 ) -> Result<ProduceResponse, ApiError> {
-    let append = prepare(&state, request)?;
-    if append.acks != Acks::None {
-        return crate::blocking(|| append.run(&state.broker));
-    }
-    let response = append.unacked_response();
-    tokio::task::spawn_blocking(move || append.run_unacked(&state.broker));
+    let append = prepare(&state, &caller, request)?;
+    let (tenant, bytes) = (append.tenant.clone(), append.bytes);
+    let mut response = if append.acks != Acks::None {
+        crate::blocking(|| append.run(&state.broker))?
+    } else {
+        let response = append.unacked_response();
+        let broker = Arc::clone(&state.broker);
+        tokio::task::spawn_blocking(move || append.run_unacked(&broker));
+        response
+    };
+    response.throttle_time_ms = throttle_ms(hold(&state, &tenant, Rate::Produce, bytes).await);
     Ok(response)
+}
+
+fn throttle_ms(ms: u64) -> u32 {
+    u32::try_from(ms).unwrap_or(u32::MAX)
 }
 
 /// A new idempotent producer id for the request's tenant.
 async fn init_producer(
     state: Arc<ApiState>,
+    caller: Principal,
     request: InitProducerRequest,
 ) -> Result<InitProducerResponse, ApiError> {
-    let tenant = tenant_of(&state, &request.tenant)?;
+    let tenant = authorize(&state, &caller, &request.tenant, Action::ReadTenant)?;
     let (producer_id, epoch) = state.broker.init_producer(&tenant)?;
     Ok(InitProducerResponse {
         producer_id,
@@ -223,6 +270,7 @@ type ResponseSender = mpsc::Sender<Result<ProduceResponse, tonic::Status>>;
 /// sending or goes away.
 async fn serve_stream(
     state: Arc<ApiState>,
+    caller: Principal,
     mut requests: tonic::Streaming<ProduceRequest>,
     responses: ResponseSender,
 ) {
@@ -236,7 +284,7 @@ async fn serve_stream(
                 return;
             }
         };
-        if !answer_in_stream(&state, request, &responses).await {
+        if !answer_in_stream(&state, &caller, request, &responses).await {
             return;
         }
     }
@@ -246,16 +294,24 @@ async fn serve_stream(
 /// gone.
 async fn answer_in_stream(
     state: &ApiState,
+    caller: &Principal,
     request: ProduceRequest,
     responses: &ResponseSender,
 ) -> bool {
     let started = Instant::now();
     let sequence = request.sequence;
-    let (outcome, unacked) = match prepare(state, request) {
+    let admitted = admit(state, caller).await;
+    let prepared = admitted.and_then(|()| prepare(state, caller, request));
+    let charge = prepared.as_ref().ok().map(|a| (a.tenant.clone(), a.bytes));
+    let (mut outcome, unacked) = match prepared {
         Ok(append) if append.acks == Acks::None => (Ok(append.unacked_response()), Some(append)),
         Ok(append) => (crate::blocking(|| append.run(&state.broker)), None),
         Err(e) => (Err(e), None),
     };
+    // Holding the answer holds the whole stream: a throttled producer slows down in order.
+    if let (Some((tenant, bytes)), Ok(response)) = (charge, outcome.as_mut()) {
+        response.throttle_time_ms = throttle_ms(hold(state, &tenant, Rate::Produce, bytes).await);
+    }
     let code = outcome
         .as_ref()
         .map_or_else(|e| grpc_code(e.code), |_| tonic::Code::Ok);
@@ -281,7 +337,10 @@ impl Produce for ProduceService {
         request: tonic::Request<ProduceRequest>,
     ) -> Result<tonic::Response<ProduceResponse>, tonic::Status> {
         let state = Arc::clone(&self.state);
-        unary(METHOD_PRODUCE, produce_unary(state, request.into_inner())).await
+        authed(&self.state, METHOD_PRODUCE, request, |caller, r| {
+            produce_unary(state, caller, r)
+        })
+        .await
     }
 
     async fn init_producer(
@@ -289,10 +348,9 @@ impl Produce for ProduceService {
         request: tonic::Request<InitProducerRequest>,
     ) -> Result<tonic::Response<InitProducerResponse>, tonic::Status> {
         let state = Arc::clone(&self.state);
-        unary(
-            METHOD_INIT_PRODUCER,
-            init_producer(state, request.into_inner()),
-        )
+        authed(&self.state, METHOD_INIT_PRODUCER, request, |caller, r| {
+            init_producer(state, caller, r)
+        })
         .await
     }
 
@@ -302,9 +360,15 @@ impl Produce for ProduceService {
         &self,
         request: tonic::Request<tonic::Streaming<ProduceRequest>>,
     ) -> Result<tonic::Response<Self::ProduceStreamStream>, tonic::Status> {
+        let caller = unary(METHOD_PRODUCE_STREAM, async {
+            grpc_caller(&self.state, request.metadata()).await
+        })
+        .await?
+        .into_inner();
         let (tx, rx) = mpsc::channel(PRODUCE_STREAM_IN_FLIGHT_MAX);
         tokio::spawn(serve_stream(
             Arc::clone(&self.state),
+            caller,
             request.into_inner(),
             tx,
         ));

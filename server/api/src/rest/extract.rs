@@ -45,6 +45,33 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
     ApiError::invalid(lowercase_first(&text))
 }
 
+/// A JSON body read but not yet judged. Handlers check the caller first and then call
+/// `parse`, so a caller without the right learns 401/403/404 and never what is wrong with its
+/// body. Rejections are those of `ApiJson`.
+#[derive(Debug)]
+pub struct LaterJson<T>(Result<T, ApiError>);
+
+impl<S, T> FromRequest<S> for LaterJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(LaterJson(
+            ApiJson::<T>::from_request(req, state).await.map(|j| j.0),
+        ))
+    }
+}
+
+impl<T> LaterJson<T> {
+    /// The body, or why it is not acceptable.
+    pub fn parse(self) -> Result<T, ApiError> {
+        self.0
+    }
+}
+
 /// `axum::extract::Query` with problem+json rejections.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ApiQuery<T>(pub T);

@@ -21,11 +21,12 @@ use weir_broker::{
     Heartbeat, MemberDescription, OffsetChange, OffsetReset, PartitionLag, Partitions, ResetTo,
 };
 
-use super::extract::{ApiJson, ApiPath};
+use super::extract::{ApiPath, LaterJson};
 use super::records::{FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT, RecordDto, record_dto};
-use super::tenant_of;
 use super::topics::TenantPath;
+use crate::access::{Caller, authorize, hold};
 use crate::{ApiError, ApiState, Problem};
+use weir_broker::{Action, Rate};
 
 /// Longest `client_id`, `instance_id` or host kept for a member, in bytes: they are shown in
 /// describe and held in memory for as long as the member lives, so a request cannot park
@@ -123,6 +124,8 @@ pub struct GroupFetchResponse {
     pub assignment: Vec<TopicPartitionsDto>,
     /// Records from the member's partitions, continuing where its last fetch stopped.
     pub records: Vec<GroupRecordDto>,
+    /// How long the server held this response for the tenant's fetch quota, in ms.
+    pub throttle_time_ms: u64,
 }
 
 /// One offset to commit: the next offset to read.
@@ -443,8 +446,9 @@ fn group_record(r: GroupRecord) -> GroupRecordDto {
     }
 }
 
-fn fetch_response(f: GroupFetched) -> GroupFetchResponse {
+fn fetch_response(f: GroupFetched, throttle_time_ms: u64) -> GroupFetchResponse {
     GroupFetchResponse {
+        throttle_time_ms,
         assignment: topic_partitions(&f.view.assignment),
         member_id: f.view.member_id,
         member_epoch: f.view.member_epoch,
@@ -547,24 +551,43 @@ fn change_dto(c: OffsetChange) -> OffsetChangeDto {
         (status = 400, description = "Invalid request", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such tenant or topic", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Unknown member, stale epoch or group full: join again", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many groups", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn group_fetch(
     State(state): State<Arc<ApiState>>,
+    Caller(caller): Caller,
     ApiPath(path): ApiPath<GroupPath>,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
-    ApiJson(body): ApiJson<GroupFetchRequest>,
+    body: LaterJson<GroupFetchRequest>,
 ) -> Result<axum::Json<GroupFetchResponse>, ApiError> {
-    let tenant = tenant_of(&state, &path.tenant)?;
+    let tenant = authorize(
+        &state,
+        &caller,
+        &path.tenant,
+        Action::WriteGroup(&path.group),
+    )?;
+    let body = body.parse()?;
     let opts = fetch_options(&state, &body)?;
     let host = host_of(connect.map(|Extension(ConnectInfo(a))| a), &headers);
     let hb = heartbeat_of(body, &headers, host)?;
+    for topic in &hb.topics {
+        caller.authorize(&tenant, Action::ReadTopic(topic))?;
+    }
+    state.broker.check_rate(&tenant, Rate::Fetch)?;
     let fetched = state
         .broker
         .group_fetch(&tenant, &path.group, hb, opts)
         .await?;
-    Ok(axum::Json(fetch_response(fetched)))
+    let bytes: usize = fetched
+        .records
+        .iter()
+        .map(|r| {
+            let len = |b: &Option<bytes::Bytes>| b.as_ref().map_or(0, bytes::Bytes::len);
+            len(&r.record.key) + len(&r.record.value)
+        })
+        .sum();
+    let held = hold(&state, &tenant, Rate::Fetch, bytes as u64).await;
+    Ok(axum::Json(fetch_response(fetched, held)))
 }
 
 /// Commit offsets, all or nothing.
@@ -575,14 +598,20 @@ pub(crate) async fn group_fetch(
         (status = 400, description = "Invalid request", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such tenant, topic or partition", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Unknown member, stale epoch, partition not assigned, or members live", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many groups", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn commit(
     State(state): State<Arc<ApiState>>,
+    Caller(caller): Caller,
     ApiPath(path): ApiPath<GroupPath>,
-    ApiJson(body): ApiJson<CommitRequest>,
+    body: LaterJson<CommitRequest>,
 ) -> Result<StatusCode, ApiError> {
-    let tenant = tenant_of(&state, &path.tenant)?;
+    let tenant = authorize(
+        &state,
+        &caller,
+        &path.tenant,
+        Action::WriteGroup(&path.group),
+    )?;
+    let body = body.parse()?;
     let member = member_of(body.member_id.as_deref(), body.member_epoch)?;
     let offsets = body
         .offsets
@@ -609,9 +638,15 @@ pub(crate) async fn commit(
     ))]
 pub(crate) async fn committed(
     State(state): State<Arc<ApiState>>,
+    Caller(caller): Caller,
     ApiPath(path): ApiPath<GroupPath>,
 ) -> Result<axum::Json<CommittedOffsets>, ApiError> {
-    let tenant = tenant_of(&state, &path.tenant)?;
+    let tenant = authorize(
+        &state,
+        &caller,
+        &path.tenant,
+        Action::ReadGroup(&path.group),
+    )?;
     let description = state.broker.describe_group(&tenant, &path.group)?;
     Ok(axum::Json(CommittedOffsets {
         group: path.group,
@@ -629,9 +664,15 @@ pub(crate) async fn committed(
     ))]
 pub(crate) async fn leave(
     State(state): State<Arc<ApiState>>,
+    Caller(caller): Caller,
     ApiPath(path): ApiPath<MemberPath>,
 ) -> Result<StatusCode, ApiError> {
-    let tenant = tenant_of(&state, &path.tenant)?;
+    let tenant = authorize(
+        &state,
+        &caller,
+        &path.tenant,
+        Action::WriteGroup(&path.group),
+    )?;
     state
         .broker
         .group_leave(&tenant, &path.group, &path.member_id)?;
@@ -646,12 +687,17 @@ pub(crate) async fn leave(
     ))]
 pub(crate) async fn list_groups(
     State(state): State<Arc<ApiState>>,
+    Caller(caller): Caller,
     ApiPath(path): ApiPath<TenantPath>,
 ) -> Result<axum::Json<GroupList>, ApiError> {
-    let tenant = tenant_of(&state, &path.tenant)?;
+    let tenant = authorize(&state, &caller, &path.tenant, Action::ListGroups)?;
     let groups = state.broker.list_groups(&tenant)?;
     Ok(axum::Json(GroupList {
-        groups: groups.iter().map(summary_dto).collect(),
+        groups: groups
+            .iter()
+            .filter(|g| caller.allows(Action::ReadGroup(&g.group)))
+            .map(summary_dto)
+            .collect(),
     }))
 }
 
@@ -664,9 +710,15 @@ pub(crate) async fn list_groups(
     ))]
 pub(crate) async fn describe_group(
     State(state): State<Arc<ApiState>>,
+    Caller(caller): Caller,
     ApiPath(path): ApiPath<GroupPath>,
 ) -> Result<axum::Json<GroupDetailDto>, ApiError> {
-    let tenant = tenant_of(&state, &path.tenant)?;
+    let tenant = authorize(
+        &state,
+        &caller,
+        &path.tenant,
+        Action::ReadGroup(&path.group),
+    )?;
     let description = state.broker.describe_group(&tenant, &path.group)?;
     Ok(axum::Json(detail_dto(description)))
 }
@@ -682,15 +734,26 @@ pub(crate) async fn describe_group(
     ))]
 pub(crate) async fn reset_offsets(
     State(state): State<Arc<ApiState>>,
+    Caller(caller): Caller,
     ApiPath(path): ApiPath<GroupPath>,
-    ApiJson(body): ApiJson<ResetRequest>,
+    body: LaterJson<ResetRequest>,
 ) -> Result<axum::Json<ResetResponse>, ApiError> {
-    let tenant = tenant_of(&state, &path.tenant)?;
+    let tenant = authorize(
+        &state,
+        &caller,
+        &path.tenant,
+        Action::WriteGroup(&path.group),
+    )?;
+    let body = body.parse()?;
     let to = reset_to(&body)?;
-    let changes =
-        state
-            .broker
-            .reset_group_offsets(&tenant, &path.group, to, body.topics, body.dry_run)?;
+    let changes = state.broker.reset_group_offsets(
+        &caller,
+        &tenant,
+        &path.group,
+        to,
+        body.topics,
+        body.dry_run,
+    )?;
     Ok(axum::Json(ResetResponse {
         dry_run: body.dry_run,
         offsets: changes.into_iter().map(change_dto).collect(),
@@ -707,10 +770,16 @@ pub(crate) async fn reset_offsets(
     ))]
 pub(crate) async fn delete_group(
     State(state): State<Arc<ApiState>>,
+    Caller(caller): Caller,
     ApiPath(path): ApiPath<GroupPath>,
 ) -> Result<StatusCode, ApiError> {
-    let tenant = tenant_of(&state, &path.tenant)?;
-    state.broker.delete_group(&tenant, &path.group)?;
+    let tenant = authorize(
+        &state,
+        &caller,
+        &path.tenant,
+        Action::WriteGroup(&path.group),
+    )?;
+    state.broker.delete_group(&caller, &tenant, &path.group)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -49,13 +49,27 @@ pub(crate) async fn readyz(State(state): State<Arc<ApiState>>) -> (StatusCode, a
     }
 }
 
-/// Prometheus metrics in text format.
-pub(crate) async fn metrics(State(state): State<Arc<ApiState>>) -> impl IntoResponse {
+/// Prometheus metrics in text format. They show every tenant, so unless `metrics_public` is
+/// set they need a credential with `admin`.
+pub(crate) async fn metrics(
+    State(state): State<Arc<ApiState>>,
+    headers: axum::http::HeaderMap,
+) -> Result<impl IntoResponse, crate::ApiError> {
+    if !state.auth.config().metrics_public {
+        let header = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes());
+        let caller = state.auth.authenticate(&state.broker, header).await?;
+        if !caller.is_admin() {
+            return Err(crate::ApiError::new(
+                weir_proto::ErrorCode::Forbidden,
+                "/metrics needs the admin scope (or auth.metrics_public = true)",
+            ));
+        }
+    }
     crate::metrics::record_log_offsets(&state.broker);
     let body = state
         .metrics
         .as_ref()
         .map(|m| m.render())
         .unwrap_or_default();
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body))
 }

@@ -19,10 +19,11 @@ use weir_broker::{Fetched, NewRecord};
 use weir_proto::ErrorCode;
 use weir_proto::batch::{DecodeLimits, DecodedRecord, Header, batches, decode};
 
-use super::extract::{ApiJson, ApiPath, ApiQuery};
-use super::tenant_of;
+use super::extract::{ApiPath, ApiQuery, LaterJson};
 use super::topics::TopicPath;
+use crate::access::{Caller, admit_produce, authorize, hold};
 use crate::{ApiError, ApiState, Problem};
+use weir_broker::{Action, Rate};
 
 /// Records returned by a fetch when `max_records` is not given.
 pub const FETCH_RECORDS_DEFAULT: usize = 100;
@@ -93,6 +94,8 @@ pub struct RecordError {
 pub struct ProduceResponse {
     /// One per record, in request order.
     pub results: Vec<ProduceResult>,
+    /// How long the server held this response for the tenant's produce quota, in ms.
+    pub throttle_time_ms: u64,
 }
 
 /// How a record's value is shown.
@@ -179,6 +182,8 @@ pub struct FetchResponse {
     pub high_watermark: i64,
     /// First offset still stored.
     pub log_start_offset: i64,
+    /// How long the server held this response for the tenant's fetch quota, in ms.
+    pub throttle_time_ms: u64,
 }
 
 fn b64(field: &str, text: &str) -> Result<Bytes, ApiError> {
@@ -237,20 +242,29 @@ pub(crate) fn to_new_record(i: usize, r: ProduceRecordDto) -> Result<NewRecord, 
     ))]
 pub(crate) async fn produce(
     State(state): State<Arc<ApiState>>,
+    Caller(caller): Caller,
     ApiPath(path): ApiPath<TopicPath>,
-    ApiJson(body): ApiJson<ProduceRequest>,
+    body: LaterJson<ProduceRequest>,
 ) -> Result<axum::Json<ProduceResponse>, ApiError> {
-    let tenant = tenant_of(&state, &path.tenant)?;
+    let tenant = authorize(
+        &state,
+        &caller,
+        &path.tenant,
+        Action::WriteTopic(&path.topic),
+    )?;
+    let body = body.parse()?;
     if body.records.is_empty() {
         return Err(ApiError::invalid("records must not be empty"));
     }
     let topic = state.broker.topic(&tenant, &path.topic)?;
-    let limits = state.broker.limits();
+    let limits = state.broker.limits_for(&tenant);
     let mut records = Vec::with_capacity(body.records.len());
+    let mut bytes = 0;
     // Everything is checked before anything is written: a bad record fails the whole request.
     for (i, dto) in body.records.into_iter().enumerate() {
         let record = to_new_record(i, dto)?;
-        weir_broker::check_record(&record, limits).map_err(|e| {
+        bytes += record.payload_bytes();
+        weir_broker::check_record(&record, &limits).map_err(|e| {
             let e = ApiError::from(e);
             ApiError::new(e.code, format!("records[{i}]: {}", e.message))
         })?;
@@ -259,6 +273,7 @@ pub(crate) async fn produce(
         }
         records.push(record);
     }
+    admit_produce(&state, &tenant, bytes, state.limits.request_bytes_max)?;
     let results = crate::blocking(|| state.broker.produce_records(&tenant, &path.topic, records))?;
     let results = results
         .into_iter()
@@ -276,7 +291,11 @@ pub(crate) async fn produce(
             },
         })
         .collect();
-    Ok(axum::Json(ProduceResponse { results }))
+    let throttle_time_ms = hold(&state, &tenant, Rate::Produce, bytes as u64).await;
+    Ok(axum::Json(ProduceResponse {
+        results,
+        throttle_time_ms,
+    }))
 }
 
 /// Read records from a partition, from an offset or a timestamp; long-polls with `wait_ms`.
@@ -290,10 +309,16 @@ pub(crate) async fn produce(
     ))]
 pub(crate) async fn fetch(
     State(state): State<Arc<ApiState>>,
+    Caller(caller): Caller,
     ApiPath(path): ApiPath<PartitionPath>,
     ApiQuery(q): ApiQuery<FetchQuery>,
 ) -> Result<axum::Json<FetchResponse>, ApiError> {
-    let tenant = tenant_of(&state, &path.tenant)?;
+    let tenant = authorize(
+        &state,
+        &caller,
+        &path.tenant,
+        Action::ReadTopic(&path.topic),
+    )?;
     let max_records = q.max_records.unwrap_or(FETCH_RECORDS_DEFAULT);
     let records_max = state.limits.fetch_records_max;
     if max_records == 0 || max_records > records_max {
@@ -316,16 +341,19 @@ pub(crate) async fn fetch(
     };
     let wait = Duration::from_millis(q.wait_ms.unwrap_or(0));
     let max_bytes = q.max_bytes.unwrap_or(FETCH_BYTES_DEFAULT);
+    state.broker.check_rate(&tenant, Rate::Fetch)?;
     let fetched = state
         .broker
         .fetch(&tenant, &path.topic, path.partition, start, max_bytes, wait)
         .await?;
     let (records, next_offset) = records_from(&fetched, start, max_records, None)?;
+    let throttle_time_ms = hold(&state, &tenant, Rate::Fetch, fetched.batches.len() as u64).await;
     Ok(axum::Json(FetchResponse {
         records,
         next_offset,
         high_watermark: fetched.offsets.high_watermark,
         log_start_offset: fetched.offsets.log_start_offset,
+        throttle_time_ms,
     }))
 }
 

@@ -23,9 +23,10 @@ use weir_proto::ErrorCode;
 
 use super::extract::{ApiPath, ApiQuery};
 use super::records::records_from;
-use super::tenant_of;
 use super::topics::TopicPath;
+use crate::access::{Caller, authorize, hold};
 use crate::{ApiError, ApiState};
+use weir_broker::{Action, Rate, TenantId};
 
 /// Bytes read from one partition per round of the tail loop.
 const TAIL_READ_BYTES: usize = 256 * 1024;
@@ -56,11 +57,17 @@ pub struct TailQuery {
     ))]
 pub(crate) async fn tail(
     State(state): State<Arc<ApiState>>,
+    Caller(caller): Caller,
     ApiPath(path): ApiPath<TopicPath>,
     ApiQuery(q): ApiQuery<TailQuery>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let tenant = tenant_of(&state, &path.tenant)?;
+    let tenant = authorize(
+        &state,
+        &caller,
+        &path.tenant,
+        Action::ReadTopic(&path.topic),
+    )?;
     let topic = state.broker.topic(&tenant, &path.topic)?;
     let selected = match &q.partitions {
         None => topic.partitions(),
@@ -110,9 +117,10 @@ pub(crate) async fn tail(
         })
         .collect();
     let (tx, rx) = mpsc::channel(TAIL_BUFFER_EVENTS);
+    let quota = (Arc::clone(&state), tenant);
     tokio::spawn(async move {
         let _permit = permit;
-        run_tail(positions, tx).await;
+        run_tail(positions, tx, quota).await;
     });
     Ok(Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::default()))
 }
@@ -148,6 +156,7 @@ fn event_id(positions: &[(Arc<Partition>, i64)]) -> String {
 async fn run_tail(
     mut positions: Vec<(Arc<Partition>, i64)>,
     tx: mpsc::Sender<Result<Event, Infallible>>,
+    (state, tenant): (Arc<ApiState>, TenantId),
 ) {
     let mut watchers: Vec<_> = positions.iter().map(|(p, _)| p.subscribe()).collect();
     loop {
@@ -157,7 +166,12 @@ async fn run_tail(
         let mut sent_any = false;
         for i in 0..positions.len() {
             match send_new(&mut positions, i, &tx).await {
-                Ok(sent) => sent_any |= sent,
+                Ok(0) => {}
+                // Live tails count against the fetch quota like any read.
+                Ok(bytes) => {
+                    sent_any = true;
+                    hold(&state, &tenant, Rate::Fetch, bytes).await;
+                }
                 Err(()) => return,
             }
         }
@@ -175,18 +189,19 @@ async fn run_tail(
     }
 }
 
-/// Sends what partition `i` has past its position. `Err` when the client is gone.
+/// Sends what partition `i` has past its position; returns the bytes read (0: nothing new).
+/// `Err` when the client is gone.
 async fn send_new(
     positions: &mut [(Arc<Partition>, i64)],
     i: usize,
     tx: &mpsc::Sender<Result<Event, Infallible>>,
-) -> Result<bool, ()> {
+) -> Result<u64, ()> {
     let (partition, offset) = (&positions[i].0, positions[i].1);
     let fetched = match partition.read(offset, TAIL_READ_BYTES) {
         Ok(f) => f,
         Err(BrokerError::OffsetOutOfRange { start, .. }) => {
             positions[i].1 = start; // retention passed us: continue at the log start
-            return Ok(false);
+            return Ok(0);
         }
         Err(_) => return Err(()),
     };
@@ -194,7 +209,11 @@ async fn send_new(
     let Ok((records, next)) = records_from(&fetched, offset, usize::MAX, Some(index)) else {
         return Err(());
     };
-    let sent = !records.is_empty();
+    let sent = if records.is_empty() {
+        0
+    } else {
+        fetched.batches.len() as u64
+    };
     for record in records {
         positions[i].1 = record.offset + 1;
         let data = serde_json::to_string(&record).unwrap_or_default();

@@ -12,9 +12,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use weir_broker::{Topic, TopicChange, TopicConfig, TopicName};
 
-use super::extract::{ApiJson, ApiPath};
-use super::tenant_of;
+use super::extract::{ApiPath, LaterJson};
+use crate::access::{Caller, authorize};
 use crate::{ApiError, ApiState, Problem};
+use weir_broker::Action;
 
 /// Topic settings. On create and alter, omitted fields keep their default or current value.
 /// `retention_ms` and `retention_bytes` take -1 for unlimited.
@@ -231,15 +232,20 @@ pub(crate) fn detail_of(topic: &Topic) -> TopicDetailDto {
     ))]
 pub(crate) async fn create_topic(
     State(state): State<Arc<ApiState>>,
+    Caller(caller): Caller,
     ApiPath(path): ApiPath<TenantPath>,
-    ApiJson(body): ApiJson<CreateTopic>,
+    body: LaterJson<CreateTopic>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let tenant = tenant_of(&state, &path.tenant)?;
+    // Whether the caller may create any topic is known before the body is read; whether it
+    // may create this one, after.
+    let tenant = authorize(&state, &caller, &path.tenant, Action::AdminTopics)?;
+    let body = body.parse()?;
+    caller.authorize(&tenant, Action::AdminTopic(&body.name))?;
     let name = TopicName::parse(&body.name)?;
     let config = body.config.apply_to(state.broker.topic_defaults())?;
     let topic = state
         .broker
-        .create_topic(&tenant, name, body.partitions, config)?;
+        .create_topic(&caller, &tenant, name, body.partitions, config)?;
     Ok((StatusCode::CREATED, axum::Json(detail_of(&topic))))
 }
 
@@ -248,12 +254,17 @@ pub(crate) async fn create_topic(
     responses((status = 200, description = "Topics of the tenant", body = TopicList)))]
 pub(crate) async fn list_topics(
     State(state): State<Arc<ApiState>>,
+    Caller(caller): Caller,
     ApiPath(path): ApiPath<TenantPath>,
 ) -> Result<axum::Json<TopicList>, ApiError> {
-    let tenant = tenant_of(&state, &path.tenant)?;
+    let tenant = authorize(&state, &caller, &path.tenant, Action::ListTopics)?;
     let topics = state.broker.list_topics(&tenant)?;
     Ok(axum::Json(TopicList {
-        topics: topics.iter().map(|t| summary_of(t)).collect(),
+        topics: topics
+            .iter()
+            .filter(|t| caller.allows(Action::ReadTopic(t.name().as_str())))
+            .map(|t| summary_of(t))
+            .collect(),
     }))
 }
 
@@ -265,9 +276,15 @@ pub(crate) async fn list_topics(
     ))]
 pub(crate) async fn describe_topic(
     State(state): State<Arc<ApiState>>,
+    Caller(caller): Caller,
     ApiPath(path): ApiPath<TopicPath>,
 ) -> Result<axum::Json<TopicDetailDto>, ApiError> {
-    let tenant = tenant_of(&state, &path.tenant)?;
+    let tenant = authorize(
+        &state,
+        &caller,
+        &path.tenant,
+        Action::ReadTopic(&path.topic),
+    )?;
     let topic = state.broker.topic(&tenant, &path.topic)?;
     Ok(axum::Json(detail_of(&topic)))
 }
@@ -282,10 +299,17 @@ pub(crate) async fn describe_topic(
     ))]
 pub(crate) async fn alter_topic(
     State(state): State<Arc<ApiState>>,
+    Caller(caller): Caller,
     ApiPath(path): ApiPath<TopicPath>,
-    ApiJson(body): ApiJson<AlterTopic>,
+    body: LaterJson<AlterTopic>,
 ) -> Result<axum::Json<TopicDetailDto>, ApiError> {
-    let tenant = tenant_of(&state, &path.tenant)?;
+    let tenant = authorize(
+        &state,
+        &caller,
+        &path.tenant,
+        Action::AdminTopic(&path.topic),
+    )?;
+    let body = body.parse()?;
     let current = state.broker.topic(&tenant, &path.topic)?;
     let config = body
         .config
@@ -295,7 +319,9 @@ pub(crate) async fn alter_topic(
         config,
         partitions: body.partitions,
     };
-    let topic = state.broker.alter_topic(&tenant, &path.topic, change)?;
+    let topic = state
+        .broker
+        .alter_topic(&caller, &tenant, &path.topic, change)?;
     Ok(axum::Json(detail_of(&topic)))
 }
 
@@ -307,9 +333,15 @@ pub(crate) async fn alter_topic(
     ))]
 pub(crate) async fn delete_topic(
     State(state): State<Arc<ApiState>>,
+    Caller(caller): Caller,
     ApiPath(path): ApiPath<TopicPath>,
 ) -> Result<StatusCode, ApiError> {
-    let tenant = tenant_of(&state, &path.tenant)?;
-    state.broker.delete_topic(&tenant, &path.topic)?;
+    let tenant = authorize(
+        &state,
+        &caller,
+        &path.tenant,
+        Action::AdminTopic(&path.topic),
+    )?;
+    state.broker.delete_topic(&caller, &tenant, &path.topic)?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,4 +1,5 @@
-//! Running `weir` client commands from tests: arguments, stdin, a deadline, captured output.
+//! Running `weir` client commands from tests: arguments, stdin, a credential, a deadline,
+//! captured output.
 //!
 //! Owns process handling for client commands (the server side is `common`). Must not guess at
 //! timing: every wait has a deadline, and a command that overruns it is killed and reported
@@ -62,9 +63,77 @@ pub fn command(args: &[&str]) -> Command {
     command
 }
 
-/// Runs `weir ARGS` with `stdin`, waits for it (bounded) and returns what it printed.
+/// Client commands run as one caller: `WEIR_TOKEN` set to its credential (as a user would
+/// export it), or no credential at all.
+#[derive(Debug, Clone, Copy)]
+pub struct Cli<'a> {
+    token: Option<&'a str>,
+}
+
+/// Commands without a credential.
+pub const ANONYMOUS: Cli<'static> = Cli { token: None };
+
+impl<'a> Cli<'a> {
+    /// Commands sending `token` (an API key or JWT) in `WEIR_TOKEN`.
+    pub fn with_token(token: &'a str) -> Cli<'a> {
+        Cli { token: Some(token) }
+    }
+
+    /// `weir ARGS` as this caller, without the other WEIR_* client variables of the
+    /// environment running the tests.
+    pub fn command(self, args: &[&str]) -> Command {
+        let mut command = command(args);
+        if let Some(token) = self.token {
+            command.env("WEIR_TOKEN", token);
+        }
+        command
+    }
+
+    /// Runs `weir ARGS` with `stdin`, waits for it (bounded) and returns what it printed.
+    pub fn run(self, args: &[&str], stdin: &str) -> Output {
+        run_command(self.command(args), args, stdin)
+    }
+
+    /// Like `run`, and the command must succeed.
+    pub fn ok(self, args: &[&str], stdin: &str) -> Output {
+        let out = self.run(args, stdin);
+        assert!(
+            out.status.success(),
+            "weir {args:?} failed with {}\nstdout:\n{}\nstderr:\n{}",
+            out.status,
+            out.stdout,
+            out.stderr
+        );
+        out
+    }
+
+    /// Like `run`, and the command must fail with exit code 1.
+    pub fn fails(self, args: &[&str], stdin: &str) -> Output {
+        let out = self.run(args, stdin);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "weir {args:?} should exit with 1\nstdout:\n{}\nstderr:\n{}",
+            out.stdout,
+            out.stderr
+        );
+        out
+    }
+
+    /// Starts `weir ARGS` with no stdin, left running.
+    pub fn start(self, args: &[&str]) -> Running {
+        Running::spawn(self.command(args))
+    }
+}
+
+/// Runs `weir ARGS` without a credential, with `stdin`, waits for it (bounded) and returns what
+/// it printed.
 pub fn run(args: &[&str], stdin: &str) -> Output {
-    let mut child = command(args)
+    ANONYMOUS.run(args, stdin)
+}
+
+fn run_command(mut command: Command, args: &[&str], stdin: &str) -> Output {
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -92,30 +161,14 @@ pub fn run(args: &[&str], stdin: &str) -> Output {
     }
 }
 
-/// Like `run`, and the command must succeed.
+/// Like `run` (no credential), and the command must succeed.
 pub fn ok(args: &[&str], stdin: &str) -> Output {
-    let out = run(args, stdin);
-    assert!(
-        out.status.success(),
-        "weir {args:?} failed with {}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        out.stdout,
-        out.stderr
-    );
-    out
+    ANONYMOUS.ok(args, stdin)
 }
 
-/// Like `run`, and the command must fail with exit code 1.
+/// Like `run` (no credential), and the command must fail with exit code 1.
 pub fn fails(args: &[&str], stdin: &str) -> Output {
-    let out = run(args, stdin);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "weir {args:?} should exit with 1\nstdout:\n{}\nstderr:\n{}",
-        out.stdout,
-        out.stderr
-    );
-    out
+    ANONYMOUS.fails(args, stdin)
 }
 
 /// A command left running, whose stdout arrives line by line.
@@ -125,9 +178,13 @@ pub struct Running {
 }
 
 impl Running {
-    /// Starts `weir ARGS` with no stdin.
+    /// Starts `weir ARGS` with no stdin and no credential.
     pub fn start(args: &[&str]) -> Running {
-        let mut child = command(args)
+        ANONYMOUS.start(args)
+    }
+
+    fn spawn(mut command: Command) -> Running {
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

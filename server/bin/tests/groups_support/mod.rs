@@ -1,6 +1,6 @@
-//! REST side of the groups_* tests: a client with a timeout on every call, topic setup and
-//! produce, a group member that remembers its id and epoch between fetches, polling with a
-//! deadline, and problem+json checks.
+//! REST side of the groups_* tests: a client with the server's admin credential and a timeout
+//! on every call, topic setup and produce, a group member that remembers its id and epoch
+//! between fetches, polling with a deadline, and problem+json checks.
 //!
 //! Must not start or stop servers (that is `common`) and must not assert on a scenario: each
 //! test file says what it expects. Every wait has a deadline; nothing sleeps blindly.
@@ -10,8 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
+use weir_testkit::Server;
 
 /// Longest any one HTTP call may take (long polls included) before the test fails.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(15);
@@ -27,9 +29,13 @@ pub const TIMESTAMP_BASE: i64 = 1_700_000_000_000;
 /// (topic, partition) → committed offset.
 pub type Offsets = BTreeMap<(String, u32), i64>;
 
-/// A client whose every request times out after `CALL_TIMEOUT`.
-pub fn client() -> Client {
+/// A client that sends `server`'s bootstrap admin key with every request, and whose every
+/// request times out after `CALL_TIMEOUT`. The key stays valid across restarts on the same data
+/// directory.
+pub fn client(server: &Server) -> Client {
+    let bearer = HeaderValue::from_str(&server.bearer()).expect("header value");
     Client::builder()
+        .default_headers(HeaderMap::from_iter([(AUTHORIZATION, bearer)]))
         .timeout(CALL_TIMEOUT)
         .user_agent(USER_AGENT)
         .build()
@@ -214,11 +220,12 @@ pub struct Member {
 }
 
 impl Member {
-    /// A member-to-be of `group` consuming `topics`; `settings` is merged into every fetch.
-    pub fn new(base: &str, group: &str, topics: &[&str], settings: Value) -> Member {
+    /// A member-to-be of `group` on `server`, consuming `topics`, with its own client (sending
+    /// the server's admin key); `settings` is merged into every fetch.
+    pub fn new(server: &Server, group: &str, topics: &[&str], settings: Value) -> Member {
         Member {
-            c: client(),
-            url: group_url(base, group, ""),
+            c: client(server),
+            url: group_url(&server.http, group, ""),
             topics: topics.iter().map(|t| (*t).to_owned()).collect(),
             settings,
             id: None,

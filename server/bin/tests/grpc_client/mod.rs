@@ -1,5 +1,6 @@
-//! gRPC side of the grpc_* tests: clients connected to a test server, a timeout around every
-//! call (a test fails, never hangs), the ErrorCode read out of a status, and batch building.
+//! gRPC side of the grpc_* tests: clients connected to a test server that send its bootstrap
+//! admin key with every call, a timeout around every call (a test fails, never hangs), the
+//! ErrorCode read out of a status, and batch building.
 //!
 //! Must not start or stop servers (that is `common`) and must not assert on a scenario: each
 //! test file says what it expects.
@@ -9,18 +10,23 @@ use std::future::Future;
 use std::time::Duration;
 
 use prost::Message;
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 use weir_proto::batch::{
     BatchOptions, Compression, DecodeLimits, DecodedRecord, Header, Record, batches, decode, encode,
 };
 use weir_proto::v1::admin_client::AdminClient;
 use weir_proto::v1::fetch_client::FetchClient;
+use weir_proto::v1::groups_client::GroupsClient;
 use weir_proto::v1::produce_client::ProduceClient;
 use weir_proto::v1::produce_request::Payload;
 use weir_proto::v1::{
     Acks, CreateTopicRequest, ErrorDetail, FetchRequest, FetchResponse, ProduceRequest,
     ProduceResponse, TopicConfig, TopicInfo,
 };
+use weir_testkit::Server;
 
 /// Longest any one call or stream message may take before the test fails.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -31,32 +37,63 @@ pub const TENANT: &str = "default";
 /// Milliseconds since the epoch that test records start from (fixed, so runs compare).
 pub const TIMESTAMP_BASE: i64 = 1_700_000_000_000;
 
+/// Adds `authorization: Bearer <key>` to every call.
+#[derive(Debug, Clone)]
+pub struct Bearer(MetadataValue<Ascii>);
+
+impl Interceptor for Bearer {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        request
+            .metadata_mut()
+            .insert("authorization", self.0.clone());
+        Ok(request)
+    }
+}
+
+/// A connection whose calls carry the server's bootstrap admin key.
+pub type AuthChannel = InterceptedService<Channel, Bearer>;
+
 /// One client per service, over one connection.
 #[derive(Debug, Clone)]
 pub struct Clients {
     /// Admin service.
-    pub admin: AdminClient<Channel>,
+    pub admin: AdminClient<AuthChannel>,
     /// Produce service.
-    pub produce: ProduceClient<Channel>,
+    pub produce: ProduceClient<AuthChannel>,
     /// Fetch service.
-    pub fetch: FetchClient<Channel>,
+    pub fetch: FetchClient<AuthChannel>,
 }
 
-/// Connects to the gRPC endpoint a test server printed (`http://127.0.0.1:PORT`).
-pub async fn connect(endpoint: &str) -> Clients {
+/// A new connection to the gRPC endpoint `server` printed, as its bootstrap admin.
+pub async fn channel(server: &Server) -> AuthChannel {
     let channel = within(
         "connect",
-        Channel::from_shared(endpoint.to_owned())
+        Channel::from_shared(server.grpc.clone())
             .expect("endpoint")
             .connect(),
     )
     .await
     .expect("connect to weir over gRPC");
+    let bearer = server.bearer().parse().expect("metadata value");
+    InterceptedService::new(channel, Bearer(bearer))
+}
+
+/// Connects to a test server's gRPC endpoint, as its bootstrap admin.
+pub async fn connect(server: &Server) -> Clients {
+    let channel = channel(server).await;
     Clients {
         admin: AdminClient::new(channel.clone()),
         produce: ProduceClient::new(channel.clone()),
         fetch: FetchClient::new(channel),
     }
+}
+
+/// A Groups client on its own connection to a test server, as its bootstrap admin.
+pub async fn groups(server: &Server) -> GroupsClient<AuthChannel> {
+    GroupsClient::new(channel(server).await)
 }
 
 /// Awaits `f`, failing the test when it takes longer than `CALL_TIMEOUT`.

@@ -12,7 +12,7 @@ use weir_proto::batch::{DecodeLimits, DecodedRecord, batches, decode};
 use super::{
     Assignor, CommitOffset, Heartbeat, LiveGroup, MemberView, Partitions, check_group_name,
 };
-use crate::{Broker, BrokerError, Partition, TenantId};
+use crate::{Broker, BrokerError, Partition, Principal, TenantId};
 
 /// Where a member starts on a partition without a committed offset (or with one outside the
 /// log): Kafka's `auto.offset.reset`.
@@ -184,9 +184,11 @@ impl Broker {
         for topic in &hb.topics {
             self.topic(tenant, topic)?;
         }
-        self.groups.heartbeat(tenant, group, hb, |topics| {
-            self.partition_counts(tenant, topics)
-        })
+        let groups_max = self.groups_max(tenant);
+        self.groups
+            .heartbeat(tenant, group, hb, groups_max, |topics| {
+                self.partition_counts(tenant, topics)
+            })
     }
 
     /// Heartbeat plus records from the member's partitions, continuing where the member's
@@ -392,7 +394,8 @@ impl Broker {
             self.topic(tenant, &o.topic)?
                 .partition(i64::from(o.partition))?;
         }
-        self.groups.commit(tenant, group, member, offsets)
+        self.groups
+            .commit(tenant, group, member, offsets, self.groups_max(tenant))
     }
 
     /// A member leaves; its partitions move to the others at once.
@@ -486,15 +489,24 @@ impl Broker {
     }
 
     /// Deletes an empty group and its committed offsets.
-    pub fn delete_group(&self, tenant: &TenantId, group: &str) -> Result<(), BrokerError> {
+    pub fn delete_group(
+        &self,
+        by: &Principal,
+        tenant: &TenantId,
+        group: &str,
+    ) -> Result<(), BrokerError> {
         check_group_name(group)?;
-        self.groups.delete(tenant, group)
+        self.groups.delete(tenant, group)?;
+        self.audit
+            .record(by, "group.delete", tenant.as_str(), group);
+        Ok(())
     }
 
     /// Moves the committed offsets of an empty group (or, with `dry_run`, only shows the
     /// result). `topics` defaults to the topics the group has offsets for.
     pub fn reset_group_offsets(
         &self,
+        by: &Principal,
         tenant: &TenantId,
         group: &str,
         to: ResetTo,
@@ -539,6 +551,8 @@ impl Broker {
                 })
                 .collect();
             self.groups.store_if_empty(tenant, group, offsets)?;
+            self.audit
+                .record(by, "group.reset_offsets", tenant.as_str(), group);
         }
         Ok(changes)
     }

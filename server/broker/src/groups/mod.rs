@@ -193,6 +193,7 @@ impl Coordinator {
         tenant: &TenantId,
         group: &str,
         hb: Heartbeat,
+        groups_max: usize,
         counts: impl Fn(&BTreeSet<String>) -> BTreeMap<String, u32>,
     ) -> Result<MemberView, BrokerError> {
         check_group_name(group)?;
@@ -201,7 +202,12 @@ impl Coordinator {
         let mut groups = self.groups();
         let key = (tenant.clone(), group.to_owned());
         if !groups.contains_key(&key) {
-            self.check_group_count(&groups, tenant, group)?;
+            check_group_count(
+                &self.names_locked(&groups, tenant),
+                tenant,
+                group,
+                groups_max,
+            )?;
         }
         let g = groups
             .entry(key)
@@ -227,30 +233,25 @@ impl Coordinator {
         Ok(view(&g.members[&id]))
     }
 
-    fn check_group_count(
+    /// Names of `tenant`'s groups: live ones and those with committed offsets.
+    pub(crate) fn names(&self, tenant: &TenantId) -> BTreeSet<String> {
+        self.names_locked(&self.groups(), tenant)
+    }
+
+    fn names_locked(
         &self,
         groups: &BTreeMap<(TenantId, String), Group>,
         tenant: &TenantId,
-        group: &str,
-    ) -> Result<(), BrokerError> {
+    ) -> BTreeSet<String> {
         let mut names: BTreeSet<String> =
             self.offsets().groups(tenant.as_str()).into_iter().collect();
-        if names.contains(group) {
-            return Ok(());
-        }
         names.extend(
             groups
-                .keys()
-                .filter(|(t, _)| t == tenant)
-                .map(|(_, g)| g.clone()),
+                .iter()
+                .filter(|((t, _), g)| t == tenant && !g.members.is_empty())
+                .map(|((_, g), _)| g.clone()),
         );
-        if names.len() >= self.limits.groups_max {
-            return Err(BrokerError::QuotaExceeded(format!(
-                "tenant {tenant} has groups_max {} consumer groups",
-                self.limits.groups_max
-            )));
-        }
-        Ok(())
+        names
     }
 
     /// The member a heartbeat speaks for: joined, taken over (static membership) or checked.
@@ -488,6 +489,7 @@ impl Coordinator {
         group: &str,
         member: Option<(&str, i32)>,
         offsets: Vec<CommitOffset>,
+        groups_max: usize,
     ) -> Result<(), BrokerError> {
         check_group_name(group)?;
         let mut groups = self.groups();
@@ -517,7 +519,12 @@ impl Coordinator {
             (None, Some(g)) if !g.members.is_empty() => {
                 return Err(BrokerError::GroupNotEmpty(group.to_owned()));
             }
-            (None, _) => self.check_group_count(&groups, tenant, group)?,
+            (None, _) => check_group_count(
+                &self.names_locked(&groups, tenant),
+                tenant,
+                group,
+                groups_max,
+            )?,
         }
         self.store(tenant, group, offsets)
     }
@@ -595,4 +602,19 @@ fn view(m: &Member) -> MemberView {
         assignment: m.assigned.clone(),
         session_timeout_ms: m.session_timeout.as_millis() as u64,
     }
+}
+
+fn check_group_count(
+    names: &BTreeSet<String>,
+    tenant: &TenantId,
+    group: &str,
+    groups_max: usize,
+) -> Result<(), BrokerError> {
+    if names.contains(group) || names.len() < groups_max {
+        return Ok(());
+    }
+    Err(BrokerError::CountQuotaExceeded(format!(
+        "tenant {tenant} may have {groups_max} consumer groups and has {}",
+        names.len()
+    )))
 }

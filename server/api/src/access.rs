@@ -1,0 +1,105 @@
+//! Access control shared by both transports: who is calling (`Caller` for REST,
+//! `grpc_caller` for gRPC), the request-rate admission every authenticated call passes, the
+//! tenant check in front of every handler (`authorize`), and holding responses for rate
+//! quotas (`hold`).
+//!
+//! Must not decide policy: credentials are verified by `auth`, permissions by
+//! `Principal::authorize`, quotas by the broker. This file only puts them in the same order on
+//! every route.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use weir_broker::{Action, Principal, Rate, TenantId};
+use weir_proto::ErrorCode;
+
+use crate::{ApiError, ApiState};
+
+/// The verified caller of a REST request.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Principal);
+
+impl FromRequestParts<Arc<ApiState>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<ApiState>,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts.headers.get(AUTHORIZATION).map(|v| v.as_bytes());
+        let principal = state.auth.authenticate(&state.broker, header).await?;
+        admit(state, &principal).await?;
+        Ok(Caller(principal))
+    }
+}
+
+/// The verified caller of a gRPC request (same `authorization` key as REST).
+pub(crate) async fn grpc_caller(
+    state: &ApiState,
+    metadata: &tonic::metadata::MetadataMap,
+) -> Result<Principal, ApiError> {
+    let header = metadata.get("authorization").map(|v| v.as_bytes());
+    let principal = state.auth.authenticate(&state.broker, header).await?;
+    admit(state, &principal).await?;
+    Ok(principal)
+}
+
+/// Counts one request against the caller's tenant: refused when the tenant is deep in debt,
+/// held briefly when a little over.
+pub(crate) async fn admit(state: &ApiState, principal: &Principal) -> Result<(), ApiError> {
+    state.broker.check_rate(&principal.tenant, Rate::Requests)?;
+    hold(state, &principal.tenant, Rate::Requests, 1).await;
+    Ok(())
+}
+
+/// The tenant named in a request, once the caller may act in it and it exists. A tenant the
+/// caller may not see reads exactly like a missing one.
+pub(crate) fn authorize(
+    state: &ApiState,
+    caller: &Principal,
+    name: &str,
+    action: Action<'_>,
+) -> Result<TenantId, ApiError> {
+    let tenant = TenantId::parse(name)?;
+    caller.authorize(&tenant, action)?;
+    if !state.broker.tenant_exists(&tenant) {
+        return Err(ApiError::new(
+            ErrorCode::TenantNotFound,
+            format!("tenant {name:?} not found"),
+        ));
+    }
+    Ok(tenant)
+}
+
+/// Counts `amount` against `rate` and waits as long as the quota says; returns the wait in
+/// milliseconds (reported to callers as `throttle_time_ms`).
+pub(crate) async fn hold(state: &ApiState, tenant: &TenantId, rate: Rate, amount: u64) -> u64 {
+    let delay = state.broker.charge_rate(tenant, rate, amount);
+    if delay > Duration::ZERO {
+        tokio::time::sleep(delay).await;
+    }
+    delay.as_millis() as u64
+}
+
+/// Refuses a produce of `bytes` before anything is written: rate debt, storage quota and the
+/// tenant's request size.
+pub(crate) fn admit_produce(
+    state: &ApiState,
+    tenant: &TenantId,
+    bytes: usize,
+    transport_max: usize,
+) -> Result<(), ApiError> {
+    let max = state.broker.request_bytes_max(tenant, transport_max);
+    if bytes > max {
+        return Err(ApiError::new(
+            ErrorCode::RequestTooLarge,
+            format!("request of {bytes} bytes exceeds request_bytes_max {max}"),
+        ));
+    }
+    state.broker.check_rate(tenant, Rate::Produce)?;
+    state.broker.check_storage(tenant, bytes as u64)?;
+    Ok(())
+}

@@ -1,0 +1,507 @@
+//! Tenancy: tenants, API keys, quotas and usage, as broker operations both transports call.
+//!
+//! Owns the durable state of keys and quotas (metadata commands), authentication of API keys,
+//! rate admission and the count and storage quotas. Every change takes the acting `Principal`
+//! and is written to the audit log. Must not verify JWTs (weir-api does, then builds the
+//! `Principal`) and must not know transports.
+
+mod keys;
+mod quota;
+mod scope;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+pub use keys::{ApiKey, KEY_NAME_BYTES_MAX, KEY_PREFIX, KEYS_PER_TENANT_MAX, key_id};
+pub use quota::{Meter, Quotas, Rate, Refusal, Throttling};
+pub use scope::{
+    Action, Credential, NamePattern, Permission, Principal, SCOPE_BYTES_MAX, SCOPES_MAX, Scope,
+    parse_scopes,
+};
+
+use crate::metadata::{Command, now_ms};
+use crate::{Broker, BrokerError, State, TenantId};
+
+/// How long a tenant's storage total may be reused before summing its partitions again.
+const STORAGE_CACHE: Duration = Duration::from_millis(250);
+
+/// A new key as created: the stored record and the secret, shown once.
+#[derive(Debug)]
+pub struct NewKey {
+    /// The stored record.
+    pub key: ApiKey,
+    /// The full key string; not stored anywhere.
+    pub secret: String,
+}
+
+/// What a tenant holds and uses now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Usage {
+    /// Produced bytes in the last complete second.
+    pub produce_bytes_per_sec: u64,
+    /// Fetched bytes in the last complete second.
+    pub fetch_bytes_per_sec: u64,
+    /// Requests in the last complete second.
+    pub requests_per_sec: u64,
+    /// Bytes in all the tenant's partitions.
+    pub storage_bytes: u64,
+    /// Topics.
+    pub topics: u64,
+    /// Partitions.
+    pub partitions: u64,
+    /// Consumer groups.
+    pub groups: u64,
+    /// Milliseconds responses were held for rate quotas since start.
+    pub throttle_time_ms_total: u64,
+    /// Requests refused for a rate quota since start.
+    pub throttled_requests_total: u64,
+}
+
+/// A tenant's summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantInfo {
+    /// Name.
+    pub name: TenantId,
+    /// Quotas in force.
+    pub quotas: Quotas,
+    /// Live (unrevoked, unexpired) API keys.
+    pub keys: u64,
+    /// Usage now.
+    pub usage: Usage,
+}
+
+impl Broker {
+    /// The quotas in force for `tenant`: its own, or the configured defaults.
+    pub fn quotas(&self, tenant: &TenantId) -> Quotas {
+        self.state()
+            .quotas
+            .get(tenant)
+            .copied()
+            .unwrap_or(self.config.quota_defaults)
+    }
+
+    /// Replaces `tenant`'s quotas.
+    pub fn set_quotas(
+        &self,
+        by: &Principal,
+        tenant: &TenantId,
+        quotas: Quotas,
+    ) -> Result<(), BrokerError> {
+        by.authorize(tenant, Action::Administer)?;
+        self.commit(|state| {
+            known(state, tenant)?;
+            Ok(Command::SetQuotas {
+                tenant: tenant.to_string(),
+                quotas,
+            })
+        })?;
+        self.audit.record(by, "quotas.set", tenant.as_str(), "");
+        Ok(())
+    }
+
+    /// Creates a tenant with the default quotas.
+    pub fn create_tenant_by(&self, by: &Principal, tenant: &TenantId) -> Result<(), BrokerError> {
+        if !by.is_admin() {
+            return Err(BrokerError::Forbidden(format!(
+                "{} does not hold admin",
+                by.subject
+            )));
+        }
+        self.create_tenant(tenant)?;
+        self.audit.record(by, "tenant.create", tenant.as_str(), "");
+        Ok(())
+    }
+
+    /// Deletes a tenant that has no topics and no consumer groups; its keys stop working.
+    pub fn delete_tenant(&self, by: &Principal, tenant: &TenantId) -> Result<(), BrokerError> {
+        by.authorize(tenant, Action::Administer)?;
+        if !self.groups.names(tenant).is_empty() {
+            return Err(BrokerError::TenantNotEmpty(format!(
+                "tenant {tenant:?} still has consumer groups"
+            )));
+        }
+        self.commit(|state| {
+            let topics = known(state, tenant)?;
+            if topics > 0 {
+                return Err(BrokerError::TenantNotEmpty(format!(
+                    "tenant {tenant:?} still has {topics} topics"
+                )));
+            }
+            Ok(Command::DeleteTenant {
+                tenant: tenant.to_string(),
+            })
+        })?;
+        self.audit.record(by, "tenant.delete", tenant.as_str(), "");
+        Ok(())
+    }
+
+    /// Tenants `by` may see, with their summaries.
+    pub fn list_tenants(&self, by: &Principal) -> Vec<TenantInfo> {
+        self.tenants()
+            .into_iter()
+            .filter(|t| by.sees(t))
+            .filter_map(|t| self.tenant_info(&t).ok())
+            .collect()
+    }
+
+    /// One tenant's summary.
+    pub fn tenant_info(&self, tenant: &TenantId) -> Result<TenantInfo, BrokerError> {
+        let now = now_ms() as u64;
+        let keys = {
+            let state = self.state();
+            known(&state, tenant)?;
+            state
+                .keys
+                .values()
+                .filter(|k| &k.tenant == tenant && k.usable(now))
+                .count() as u64
+        };
+        Ok(TenantInfo {
+            name: tenant.clone(),
+            quotas: self.quotas(tenant),
+            keys,
+            usage: self.usage(tenant)?,
+        })
+    }
+
+    /// Creates an API key in `tenant` with at most the scopes `by` holds.
+    pub fn create_key(
+        &self,
+        by: &Principal,
+        tenant: &TenantId,
+        name: &str,
+        scopes: Vec<Scope>,
+        expires_ms: Option<u64>,
+    ) -> Result<NewKey, BrokerError> {
+        by.authorize(tenant, Action::ManageKeys)?;
+        by.may_grant(&scopes)?;
+        keys::check_name(name)?;
+        if scopes.is_empty() {
+            return Err(BrokerError::InvalidRequest(
+                "a key needs at least one scope".into(),
+            ));
+        }
+        let created_ms = now_ms() as u64;
+        if expires_ms.is_some_and(|e| e <= created_ms) {
+            return Err(BrokerError::InvalidRequest(
+                "expires_at is in the past".into(),
+            ));
+        }
+        let (id, secret) = keys::generate()?;
+        let hash = keys::hash(&secret);
+        self.commit(|state| {
+            known(state, tenant)?;
+            let live = state
+                .keys
+                .values()
+                .filter(|k| &k.tenant == tenant && k.usable(created_ms))
+                .count();
+            if live >= KEYS_PER_TENANT_MAX {
+                return Err(BrokerError::CountQuotaExceeded(format!(
+                    "tenant {tenant} has {KEYS_PER_TENANT_MAX} live keys, the most allowed"
+                )));
+            }
+            Ok(Command::CreateKey {
+                id: id.clone(),
+                tenant: tenant.to_string(),
+                name: name.to_owned(),
+                scopes: scopes.iter().map(ToString::to_string).collect(),
+                hash: keys::hex(&hash),
+                created_ms,
+                expires_ms,
+                created_by: by.subject.clone(),
+            })
+        })?;
+        self.audit.record(by, "key.create", tenant.as_str(), &id);
+        let key = self.state().keys.get(&id).cloned();
+        let key = key.ok_or_else(|| BrokerError::Internal("created key vanished".into()))?;
+        Ok(NewKey { key, secret })
+    }
+
+    /// Keys of `tenant`, revoked ones included, oldest first.
+    pub fn list_keys(&self, by: &Principal, tenant: &TenantId) -> Result<Vec<ApiKey>, BrokerError> {
+        by.authorize(tenant, Action::ManageKeys)?;
+        let state = self.state();
+        known(&state, tenant)?;
+        let mut keys: Vec<ApiKey> = state
+            .keys
+            .values()
+            .filter(|k| &k.tenant == tenant)
+            .cloned()
+            .collect();
+        keys.sort_by(|a, b| (a.created_ms, &a.id).cmp(&(b.created_ms, &b.id)));
+        Ok(keys)
+    }
+
+    /// Revokes a key of `tenant`; it stops authenticating at once.
+    pub fn revoke_key(
+        &self,
+        by: &Principal,
+        tenant: &TenantId,
+        id: &str,
+    ) -> Result<(), BrokerError> {
+        by.authorize(tenant, Action::ManageKeys)?;
+        self.commit(|state| {
+            known(state, tenant)?;
+            match state.keys.get(id) {
+                Some(k) if &k.tenant == tenant && k.revoked_ms.is_none() => {
+                    Ok(Command::RevokeKey {
+                        id: id.to_owned(),
+                        at_ms: now_ms() as u64,
+                    })
+                }
+                _ => Err(BrokerError::KeyNotFound(id.to_owned())),
+            }
+        })?;
+        self.audit.record(by, "key.revoke", tenant.as_str(), id);
+        Ok(())
+    }
+
+    /// The principal an API key stands for. Every failure reads the same to the caller.
+    pub fn authenticate_key(&self, key: &str) -> Result<Principal, BrokerError> {
+        let refused = || BrokerError::Unauthenticated("invalid, expired or revoked API key".into());
+        let id = key_id(key).ok_or_else(refused)?;
+        let state = self.state();
+        let stored = state.keys.get(id).ok_or_else(refused)?;
+        if !keys::same_hash(&stored.hash, &keys::hash(key)) || !stored.usable(now_ms() as u64) {
+            return Err(refused());
+        }
+        if !state.tenants.contains_key(&stored.tenant) {
+            return Err(refused());
+        }
+        Ok(Principal {
+            subject: format!("key:{}", stored.id),
+            tenant: stored.tenant.clone(),
+            scopes: stored.scopes.clone(),
+            credential: Credential::ApiKey(stored.id.clone()),
+        })
+    }
+
+    /// Refuses a request when `tenant` is already too deep in debt on `rate`.
+    pub fn check_rate(&self, tenant: &TenantId, rate: Rate) -> Result<(), BrokerError> {
+        let quotas = self.quotas(tenant);
+        let now = Instant::now();
+        let result = self.meter(tenant, |m| {
+            m.check(&quotas, rate, self.config.throttling, now)
+        });
+        result.map_err(|r| {
+            metrics::counter!("weir_quota_refusals_total", "tenant" => tenant.to_string(), "quota" => r.rate.name())
+                .increment(1);
+            BrokerError::Throttled(r)
+        })
+    }
+
+    /// Counts `amount` against `rate`; returns how long to hold the response.
+    pub fn charge_rate(&self, tenant: &TenantId, rate: Rate, amount: u64) -> Duration {
+        let quotas = self.quotas(tenant);
+        let now = Instant::now();
+        let delay = self.meter(tenant, |m| {
+            m.charge(&quotas, rate, amount, self.config.throttling, now)
+        });
+        if !delay.is_zero() {
+            metrics::counter!("weir_tenant_throttle_time_ms_total", "tenant" => tenant.to_string())
+                .increment(delay.as_millis() as u64);
+        }
+        delay
+    }
+
+    fn meter<T>(&self, tenant: &TenantId, f: impl FnOnce(&mut Meter) -> T) -> T {
+        let mut meters = self.meters.lock().unwrap_or_else(|p| p.into_inner());
+        let meter = meters
+            .entry(tenant.clone())
+            .or_insert_with(|| Meter::new(Instant::now()));
+        f(meter)
+    }
+
+    /// Refuses a write of `incoming` bytes that would take `tenant` past its storage quota.
+    pub fn check_storage(&self, tenant: &TenantId, incoming: u64) -> Result<(), BrokerError> {
+        let max = self.quotas(tenant).storage_bytes;
+        if max == 0 {
+            return Ok(());
+        }
+        let stored = self.storage_bytes(tenant);
+        if stored.saturating_add(incoming) > max {
+            return Err(BrokerError::StorageQuotaExceeded {
+                stored,
+                incoming,
+                max,
+            });
+        }
+        Ok(())
+    }
+
+    /// Bytes stored in `tenant`'s partitions (summed at most every `STORAGE_CACHE`).
+    pub fn storage_bytes(&self, tenant: &TenantId) -> u64 {
+        let now = Instant::now();
+        if let Some((at, bytes)) = self
+            .storage_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(tenant)
+            && now.saturating_duration_since(*at) < STORAGE_CACHE
+        {
+            return *bytes;
+        }
+        let bytes: u64 = self
+            .list_topics(tenant)
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|t| t.partitions())
+            .map(|p| p.offsets().size_bytes)
+            .sum();
+        metrics::gauge!("weir_tenant_storage_bytes", "tenant" => tenant.to_string())
+            .set(bytes as f64);
+        self.storage_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(tenant.clone(), (now, bytes));
+        bytes
+    }
+
+    /// The largest record `tenant` may produce.
+    pub fn record_bytes_max(&self, tenant: &TenantId) -> usize {
+        narrowed(
+            self.config.limits.record_bytes_max,
+            self.quotas(tenant).record_bytes_max,
+        )
+    }
+
+    /// The largest request `tenant` may send, given the transport's own limit.
+    pub fn request_bytes_max(&self, tenant: &TenantId, transport_max: usize) -> usize {
+        narrowed(transport_max, self.quotas(tenant).request_bytes_max)
+    }
+
+    /// Refuses a new topic or more partitions past the tenant's count quotas.
+    pub(crate) fn check_counts(
+        &self,
+        state: &State,
+        tenant: &TenantId,
+        new_topics: u64,
+        new_partitions: u64,
+    ) -> Result<(), BrokerError> {
+        let q = state
+            .quotas
+            .get(tenant)
+            .copied()
+            .unwrap_or(self.config.quota_defaults);
+        let topics = state.tenants.get(tenant).map_or(0, |t| t.len() as u64);
+        let partitions: u64 = state.tenants.get(tenant).map_or(0, |t| {
+            t.values().map(|t| u64::from(t.partition_count())).sum()
+        });
+        if q.topics != 0 && topics + new_topics > q.topics {
+            return Err(BrokerError::CountQuotaExceeded(format!(
+                "tenant {tenant} may have {} topics and has {topics}",
+                q.topics
+            )));
+        }
+        if q.partitions != 0 && partitions + new_partitions > q.partitions {
+            return Err(BrokerError::CountQuotaExceeded(format!(
+                "tenant {tenant} may have {} partitions and has {partitions}; {new_partitions} more asked for",
+                q.partitions
+            )));
+        }
+        Ok(())
+    }
+
+    /// The most consumer groups `tenant` may have.
+    pub(crate) fn groups_max(&self, tenant: &TenantId) -> usize {
+        let q = self.quotas(tenant).groups;
+        narrowed(self.groups.limits().groups_max, q)
+    }
+
+    /// What `tenant` uses now.
+    pub fn usage(&self, tenant: &TenantId) -> Result<Usage, BrokerError> {
+        let topics = self.list_topics(tenant)?;
+        let partitions = topics.iter().map(|t| u64::from(t.partition_count())).sum();
+        let now = Instant::now();
+        let (produce, fetch, requests, throttle, refusals) = self.meter(tenant, |m| {
+            (
+                m.last_second(Rate::Produce, now),
+                m.last_second(Rate::Fetch, now),
+                m.last_second(Rate::Requests, now),
+                m.throttle_ms_total(),
+                m.refusals_total(),
+            )
+        });
+        Ok(Usage {
+            produce_bytes_per_sec: produce,
+            fetch_bytes_per_sec: fetch,
+            requests_per_sec: requests,
+            storage_bytes: self.storage_bytes(tenant),
+            topics: topics.len() as u64,
+            partitions,
+            groups: self.groups.names(tenant).len() as u64,
+            throttle_time_ms_total: throttle,
+            throttled_requests_total: refusals,
+        })
+    }
+
+    /// Applies a tenancy command to the state.
+    pub(crate) fn apply_tenancy(state: &mut State, command: Command) -> Result<(), BrokerError> {
+        match command {
+            Command::DeleteTenant { tenant } => {
+                let tenant = TenantId::parse(&tenant)?;
+                state.tenants.remove(&tenant);
+                state.quotas.remove(&tenant);
+                state.keys.retain(|_, k| k.tenant != tenant);
+            }
+            Command::CreateKey {
+                id,
+                tenant,
+                name,
+                scopes,
+                hash,
+                created_ms,
+                expires_ms,
+                created_by,
+            } => {
+                let key = ApiKey {
+                    tenant: TenantId::parse(&tenant)?,
+                    scopes: parse_scopes(scopes.iter().map(String::as_str))?,
+                    hash: keys::unhex32(&hash).ok_or_else(|| {
+                        BrokerError::Internal(format!("stored key {id} has a malformed hash"))
+                    })?,
+                    id: id.clone(),
+                    name,
+                    created_ms,
+                    expires_ms,
+                    created_by,
+                    revoked_ms: None,
+                };
+                state.keys.insert(id, key);
+            }
+            Command::RevokeKey { id, at_ms } => {
+                if let Some(k) = state.keys.get_mut(&id) {
+                    k.revoked_ms = Some(at_ms);
+                }
+            }
+            Command::SetQuotas { tenant, quotas } => {
+                state.quotas.insert(TenantId::parse(&tenant)?, quotas);
+            }
+            other => {
+                return Err(BrokerError::Internal(format!(
+                    "not a tenancy command: {other:?}"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The tenant's topic count, or "not found".
+fn known(state: &State, tenant: &TenantId) -> Result<usize, BrokerError> {
+    state
+        .tenants
+        .get(tenant)
+        .map(BTreeMap::len)
+        .ok_or_else(|| BrokerError::TenantNotFound(tenant.to_string()))
+}
+
+/// `limit` narrowed by a quota (0 = no narrowing).
+fn narrowed(limit: usize, quota: u64) -> usize {
+    if quota == 0 {
+        limit
+    } else {
+        limit.min(usize::try_from(quota).unwrap_or(usize::MAX))
+    }
+}
