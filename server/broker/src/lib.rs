@@ -175,7 +175,7 @@ impl Broker {
         if fresh {
             // The bootstrap tenant is unlimited; tenants created later get the defaults.
             let default = TenantId::parse(DEFAULT_TENANT)?;
-            broker.create_tenant(&default)?;
+            broker.insert_tenant(&default)?;
             broker.commit(|_| {
                 Ok(Command::SetQuotas {
                     tenant: default.to_string(),
@@ -331,8 +331,8 @@ impl Broker {
         self.state().tenants.contains_key(tenant)
     }
 
-    /// Creates a tenant.
-    pub fn create_tenant(&self, tenant: &TenantId) -> Result<(), BrokerError> {
+    /// Adds a tenant (no rights checked: `create_tenant` is the public, audited way).
+    fn insert_tenant(&self, tenant: &TenantId) -> Result<(), BrokerError> {
         self.commit(|state| {
             if state.tenants.contains_key(tenant) {
                 return Err(BrokerError::TenantAlreadyExists(tenant.to_string()));

@@ -47,7 +47,7 @@ async fn topics_survive_restart_and_stay_in_their_tenant() {
     {
         let broker = open(dir.path());
         assert_eq!(broker.tenants(), vec![default.clone()]);
-        broker.create_tenant(&other).unwrap();
+        broker.create_tenant(&admin(), &other).unwrap();
         let name = TopicName::parse("orders").unwrap();
         broker
             .create_topic(&admin(), &default, name.clone(), 3, TopicConfig::default())

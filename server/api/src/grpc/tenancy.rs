@@ -71,7 +71,7 @@ pub(super) fn create_tenant(
     r: TenantRef,
 ) -> Result<TenantInfo, ApiError> {
     let tenant = TenantId::parse(&r.tenant)?;
-    state.broker.create_tenant_by(caller, &tenant)?;
+    state.broker.create_tenant(caller, &tenant)?;
     Ok(tenant_info(state.broker.tenant_info(&tenant)?))
 }
 

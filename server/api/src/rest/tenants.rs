@@ -286,7 +286,7 @@ pub(crate) async fn create_tenant(
     }
     let body = body.parse()?;
     let tenant = TenantId::parse(&body.name)?;
-    state.broker.create_tenant_by(&caller, &tenant)?;
+    state.broker.create_tenant(&caller, &tenant)?;
     let info = state.broker.tenant_info(&tenant)?;
     Ok((StatusCode::CREATED, axum::Json(TenantDto::from(info))))
 }

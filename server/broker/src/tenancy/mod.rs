@@ -99,15 +99,15 @@ impl Broker {
         Ok(())
     }
 
-    /// Creates a tenant with the default quotas.
-    pub fn create_tenant_by(&self, by: &Principal, tenant: &TenantId) -> Result<(), BrokerError> {
+    /// Creates a tenant with the default quotas (needs `admin`).
+    pub fn create_tenant(&self, by: &Principal, tenant: &TenantId) -> Result<(), BrokerError> {
         if !by.is_admin() {
             return Err(BrokerError::Forbidden(format!(
                 "{} does not hold admin",
                 by.subject
             )));
         }
-        self.create_tenant(tenant)?;
+        self.insert_tenant(tenant)?;
         self.audit.record(by, "tenant.create", tenant.as_str(), "");
         Ok(())
     }
