@@ -71,4 +71,14 @@ pub(crate) fn record_log_offsets(broker: &Broker) {
             metrics::gauge!("weir_log_size_bytes", &labels).set(o.size_bytes as f64);
         }
     }
+    // Per-tenant usage: storage (the broker sets `weir_tenant_storage_bytes` as it sums) and
+    // counts, so every tenant shows up on each scrape, not only those that hit a quota.
+    for tenant in broker.tenants() {
+        broker.storage_bytes(&tenant);
+        let topics = broker.list_topics(&tenant).unwrap_or_default();
+        let partitions: u64 = topics.iter().map(|t| u64::from(t.partition_count())).sum();
+        let label = [("tenant", tenant.to_string())];
+        metrics::gauge!("weir_tenant_topics", &label).set(topics.len() as f64);
+        metrics::gauge!("weir_tenant_partitions", &label).set(partitions as f64);
+    }
 }

@@ -382,3 +382,102 @@ async fn auth_none_says_so_and_asks_nothing() {
         "{printed:?}"
     );
 }
+
+/// Serves `body()` as the answer to every HTTP request on a loopback port until dropped.
+async fn jwks_server(
+    body: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+) -> (String, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/jwks.json", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let mut request = [0u8; 4096];
+            let _ = socket.read(&mut request).await;
+            let answer = match body.lock().unwrap().clone() {
+                Some(b) => format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{b}", b.len()),
+                None => "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_owned(),
+            };
+            let _ = socket.write_all(answer.as_bytes()).await;
+        }
+    });
+    (url, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jwks_url_is_followed_and_an_unreachable_issuer_fails_closed() {
+    let key = TestKey::new("url-key", 5);
+    let body = std::sync::Arc::new(std::sync::Mutex::new(Some(
+        json!({"keys": [key.jwk()]}).to_string(),
+    )));
+    let (url, task) = jwks_server(body.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("weir.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[auth]\njwks_refresh_ms = {JWKS_REFRESH_MS}\njwks_refetch_ms_min = 0\n\
+             [[auth.trusted]]\nissuer = \"{ISSUER}\"\naudience = \"{AUDIENCE}\"\njwks_url = \"{url}\"\n"
+        ),
+    )
+    .unwrap();
+    let server = Server::start_in(
+        &dir.path().join("data"),
+        &["--config", config.to_str().unwrap()],
+    );
+    let c = plain_client();
+    let token = key.sign(&claims("default", "topics:read"));
+    let (status, _) = call(
+        &c,
+        &server,
+        "GET",
+        "/v1/tenants/default/topics",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    // The issuer goes away: its keys are dropped once they could not be refreshed for a while.
+    *body.lock().unwrap() = None;
+    let closed = eventually(Duration::from_secs(15), async || {
+        call(
+            &c,
+            &server,
+            "GET",
+            "/v1/tenants/default/topics",
+            Some(&token),
+            None,
+        )
+        .await
+        .0 == StatusCode::UNAUTHORIZED
+    })
+    .await;
+    assert!(
+        closed,
+        "tokens still pass while the issuer's keys cannot be fetched"
+    );
+    // Back again: accepted again.
+    *body.lock().unwrap() = Some(json!({"keys": [key.jwk()]}).to_string());
+    let open = eventually(Duration::from_secs(15), async || {
+        call(
+            &c,
+            &server,
+            "GET",
+            "/v1/tenants/default/topics",
+            Some(&token),
+            None,
+        )
+        .await
+        .0 == StatusCode::OK
+    })
+    .await;
+    assert!(
+        open,
+        "the issuer's keys came back but tokens are still refused"
+    );
+    server.stop();
+    task.abort();
+}
