@@ -63,8 +63,8 @@ pub use connection::{
     REQUEST_TIMEOUT_DEFAULT, TENANT_DEFAULT, URL_DEFAULT,
 };
 pub use consumer::{
-    AutoOffsetReset, CommitMode, Consumer, ConsumerBuilder, ConsumerConfig, ConsumerRecord,
-    RebalanceListener, TopicPartition,
+    Assignor, AutoOffsetReset, CommitMode, Consumer, ConsumerBuilder, ConsumerConfig,
+    ConsumerRecord, RebalanceListener, TopicPartition,
 };
 pub use error::{ERROR_CODE_METADATA_KEY, Error};
 pub use producer::{

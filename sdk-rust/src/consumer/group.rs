@@ -77,13 +77,13 @@ async fn heartbeat(shared: &Shared) -> Result<HeartbeatResponse, Error> {
         group: config.group.clone().unwrap_or_default(),
         member_id: member.as_ref().map(|m| m.id.clone()),
         member_epoch: member.as_ref().map(|m| m.epoch),
-        instance_id: None,
+        instance_id: config.instance_id.clone(),
         topics: config.topics.clone(),
         session_timeout_ms: Some(
             u64::try_from(config.session_timeout.as_millis()).unwrap_or(u64::MAX),
         ),
         client_id: config.client_id.clone(),
-        assignor: 0,
+        assignor: config.assignor.wire(),
     };
     let mut groups = shared.conn.groups();
     shared

@@ -202,6 +202,35 @@ pub struct ConsumerConfig {
     pub session_timeout: Duration,
     /// Heartbeat interval.
     pub heartbeat_interval: Duration,
+    /// Static membership: a stable id for this instance (e.g. its pod name). A restarted
+    /// instance with the same id takes its partitions back within the session timeout,
+    /// without a rebalance of the others.
+    pub instance_id: Option<String>,
+    /// How the group shares partitions (the group's first member decides).
+    pub assignor: Assignor,
+}
+
+/// How a group shares partitions among its members.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Assignor {
+    /// The server's default (`Uniform`).
+    #[default]
+    ServerDefault,
+    /// Sticky and balanced to ±1 partition, moving as few partitions as possible.
+    Uniform,
+    /// Kafka's range assignor: contiguous ranges of each topic's partitions.
+    Range,
+}
+
+impl Assignor {
+    pub(crate) fn wire(self) -> i32 {
+        use weir_proto::v1::Assignor as Wire;
+        match self {
+            Assignor::ServerDefault => Wire::Unspecified as i32,
+            Assignor::Uniform => Wire::Uniform as i32,
+            Assignor::Range => Wire::Range as i32,
+        }
+    }
 }
 
 impl Default for ConsumerConfig {
@@ -219,6 +248,8 @@ impl Default for ConsumerConfig {
             fetch_wait: FETCH_WAIT_DEFAULT,
             session_timeout: SESSION_TIMEOUT_DEFAULT,
             heartbeat_interval: HEARTBEAT_INTERVAL_DEFAULT,
+            instance_id: None,
+            assignor: Assignor::default(),
         }
     }
 }
@@ -326,6 +357,19 @@ impl ConsumerBuilder {
         self.config.heartbeat_interval = interval;
         self
     }
+
+    /// Static membership: a stable id for this instance (see `ConsumerConfig::instance_id`).
+    pub fn instance_id(mut self, id: impl Into<String>) -> Self {
+        self.config.instance_id = Some(id.into());
+        self
+    }
+
+    /// How the group shares partitions.
+    pub fn assignor(mut self, assignor: Assignor) -> Self {
+        self.config.assignor = assignor;
+        self
+    }
+
     /// Rebalance callbacks.
     pub fn listener(mut self, listener: impl RebalanceListener + 'static) -> Self {
         self.listener = Some(Arc::new(listener));
@@ -500,9 +544,24 @@ impl Consumer {
         commit::send(&self.shared, &positions).await
     }
 
-    /// Commits the positions of every record handed out so far (manual mode or any time).
+    /// Commits the positions of every record handed out so far (manual mode or any time),
+    /// and returns once the server stored them.
     pub async fn commit(&mut self) -> Result<(), Error> {
         self.commit_handed_out().await
+    }
+
+    /// Starts committing the positions of every record handed out so far and returns at
+    /// once; the handle yields the outcome. Commits started later may finish first: a failed
+    /// one is not retried (the next commit covers it), as with Kafka's `commitAsync`.
+    pub fn commit_async(&mut self) -> tokio::task::JoinHandle<Result<(), Error>> {
+        let positions = self.shared.lock().uncommitted();
+        let shared = Arc::clone(&self.shared);
+        tokio::spawn(async move {
+            if positions.is_empty() {
+                return Ok(());
+            }
+            commit::send(&shared, &positions).await
+        })
     }
 
     /// Commits these offsets (the next offset to read, per partition).
