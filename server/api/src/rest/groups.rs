@@ -90,6 +90,24 @@ pub struct GroupFetchRequest {
     pub auto_offset_reset: Option<AutoOffsetReset>,
     /// Assignor of a new group (default `uniform`).
     pub assignor: Option<AssignorName>,
+    /// Where to resume, per partition: the next offset after the last record received. The
+    /// server otherwise continues where its previous answer ended, so an answer lost on the
+    /// way would skip records; sending positions makes a retried request harmless.
+    /// Partitions the member does not own are ignored.
+    #[serde(default)]
+    pub positions: Vec<ResumeDto>,
+}
+
+/// A resume point of one partition.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResumeDto {
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: u32,
+    /// The next offset to read.
+    pub offset: i64,
 }
 
 /// Partitions of one topic.
@@ -417,6 +435,11 @@ fn fetch_options(
             Some(AutoOffsetReset::Earliest) => OffsetReset::Earliest,
             Some(AutoOffsetReset::Latest) | None => OffsetReset::Latest,
         },
+        resume: body
+            .positions
+            .iter()
+            .map(|p| (p.topic.clone(), p.partition, p.offset))
+            .collect(),
     })
 }
 

@@ -26,7 +26,7 @@ pub enum OffsetReset {
 }
 
 /// Limits of one server-side group fetch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupFetchOptions {
     /// Most records returned.
     pub max_records: usize,
@@ -36,6 +36,11 @@ pub struct GroupFetchOptions {
     pub wait: Duration,
     /// Start position without a usable committed offset.
     pub reset: OffsetReset,
+    /// Where the member wants to resume, per (topic, partition): the next offset after the
+    /// last record it received. They replace the positions the server remembers (which move
+    /// when it answers, so a lost answer would skip records); partitions it does not own are
+    /// ignored.
+    pub resume: Vec<(String, u32, i64)>,
 }
 
 /// A record handed to a group member.
@@ -281,7 +286,18 @@ impl Broker {
         view: &MemberView,
         opts: &GroupFetchOptions,
     ) -> Result<Vec<GroupRecord>, BrokerError> {
-        let starts = self.member_positions(tenant, group, view, opts.reset)?;
+        let mut starts = self.member_positions(tenant, group, view, opts.reset)?;
+        let mut resumed = BTreeSet::new();
+        for p in &mut starts {
+            if let Some((_, _, offset)) = opts
+                .resume
+                .iter()
+                .find(|(t, n, _)| *t == p.topic && *n == p.partition)
+            {
+                p.start = *offset;
+                resumed.insert((p.topic.clone(), p.partition));
+            }
+        }
         let mut records = Vec::new();
         let mut ends = Vec::new();
         let mut bytes_left = opts.max_bytes;
@@ -297,6 +313,12 @@ impl Broker {
             }
             let fetched = match part.read(start, bytes_left) {
                 Ok(f) => f,
+                // A position the member named itself is its mistake to hear about.
+                Err(e @ BrokerError::OffsetOutOfRange { .. })
+                    if resumed.contains(&(topic.clone(), partition)) =>
+                {
+                    return Err(e);
+                }
                 Err(BrokerError::OffsetOutOfRange { .. }) => {
                     // Retention passed the position: the next fetch starts again from the
                     // committed offset or the reset policy.
