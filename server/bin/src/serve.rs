@@ -183,6 +183,8 @@ fn announce(
     let _ = writeln!(out, "weir: grpc listening on {grpc}");
     let _ = writeln!(out, "  API docs:  http://{http}/docs");
     let _ = writeln!(out, "  metrics:   http://{http}/metrics");
+    // Never the key itself: sign in by pasting the bootstrap key file's content.
+    let _ = writeln!(out, "  console:   http://{http}/ui/");
     match (config.auth.mode, bootstrap) {
         (AuthMode::Off, _) => {
             let _ = writeln!(

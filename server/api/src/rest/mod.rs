@@ -11,6 +11,7 @@ pub mod records;
 pub mod stream;
 pub mod tenants;
 pub mod topics;
+mod ui;
 
 use std::sync::Arc;
 
@@ -130,13 +131,15 @@ fn with_security(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi 
     doc
 }
 
-/// Every REST route, with the docs page, metrics, limits and problem+json fallbacks.
+/// Every REST route, with the docs page, metrics, the web console (`/ui`), limits and
+/// problem+json fallbacks.
 pub fn router(state: Arc<ApiState>) -> Router {
     let (api, doc) = api_router().split_for_parts();
     let doc = with_security(doc);
     let body_limit = state.limits.request_bytes_max;
     api.merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", doc))
         .route("/metrics", axum::routing::get(ops::metrics))
+        .merge(ui::router())
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(crate::metrics::track_http))
