@@ -71,12 +71,18 @@ pub async fn run(config: ServeConfig) -> Result<(), String> {
         Some(metrics),
         auth,
     );
+    let sign_in = bootstrap
+        .as_deref()
+        .and_then(|path| sign_in_token(&state, path));
     announce(
         &config,
-        http_addr,
-        grpc_addr,
+        Addresses {
+            http: http_addr,
+            grpc: grpc_addr,
+        },
         started.elapsed(),
         bootstrap.as_deref(),
+        sign_in.as_deref(),
     );
 
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -164,13 +170,27 @@ fn bootstrap_admin(broker: &Broker, config: &ServeConfig) -> Result<Option<PathB
     Ok(Some(path))
 }
 
+/// A short-lived admin token for the console's sign-in link, made from the bootstrap key (the
+/// key itself is never printed).
+fn sign_in_token(state: &ApiState, bootstrap: &Path) -> Option<String> {
+    let key = std::fs::read_to_string(bootstrap).ok()?;
+    let principal = state.broker.authenticate_key(key.trim()).ok()?;
+    state.auth.issue(&principal).ok().map(|t| t.token)
+}
+
+/// Where the node listens.
+struct Addresses {
+    http: SocketAddr,
+    grpc: SocketAddr,
+}
+
 /// Prints the addresses (tests and people read these lines).
 fn announce(
     config: &ServeConfig,
-    http: SocketAddr,
-    grpc: SocketAddr,
+    Addresses { http, grpc }: Addresses,
     took: Duration,
     bootstrap: Option<&Path>,
+    sign_in: Option<&str>,
 ) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
@@ -183,8 +203,15 @@ fn announce(
     let _ = writeln!(out, "weir: grpc listening on {grpc}");
     let _ = writeln!(out, "  API docs:  http://{http}/docs");
     let _ = writeln!(out, "  metrics:   http://{http}/metrics");
-    // Never the key itself: sign in by pasting the bootstrap key file's content.
     let _ = writeln!(out, "  console:   http://{http}/ui/");
+    if let Some(token) = sign_in {
+        // A token that expires (token_ttl_secs), never the bootstrap key itself.
+        let minutes = config.auth.token_ttl_secs / 60;
+        let _ = writeln!(
+            out,
+            "  sign in:   http://{http}/ui/#token={token}  (admin, valid {minutes} min)"
+        );
+    }
     match (config.auth.mode, bootstrap) {
         (AuthMode::Off, _) => {
             let _ = writeln!(

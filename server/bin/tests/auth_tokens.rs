@@ -50,9 +50,31 @@ async fn bootstrap_key_is_private_and_never_printed() {
         printed.iter().all(|l| !l.contains(&token)),
         "the key was printed"
     );
+    // The console's sign-in link carries a short-lived token instead, which works.
+    let link = printed
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("sign in:"))
+        .expect("a sign-in link is printed");
+    let jwt = link
+        .split("#token=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the link carries a token")
+        .to_owned();
+    assert!(jwt.starts_with("ey"), "{link}");
     // A restart keeps the same key and does not mint another.
     let server = Server::start_in(&data, &[]);
     assert_eq!(server.admin_token(), token);
+    let (status, _) = call(
+        &c,
+        &server,
+        "GET",
+        "/v1/tenants/default/topics",
+        Some(&jwt),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "the sign-in token does not work");
     let (status, keys) = call(
         &c,
         &server,
