@@ -1,0 +1,82 @@
+'use strict';
+// JavaScript values → record bytes: keys and values as Buffer, string (UTF-8) or, for values,
+// any other JSON-serialisable value (JSON.stringify); headers as an object, a Map or a list of
+// [name, value] pairs. Never chooses anything the Rust SDK chooses (partitions, batching).
+
+const { invalidArgument } = require('./errors.js');
+
+/** Bytes of a Buffer, any TypedArray/DataView, an ArrayBuffer or a string; undefined else. */
+function rawBytes(v) {
+  if (Buffer.isBuffer(v)) return v;
+  if (typeof v === 'string') return Buffer.from(v, 'utf8');
+  if (ArrayBuffer.isView(v)) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  if (v instanceof ArrayBuffer) return Buffer.from(v);
+  return undefined;
+}
+
+function keyBytes(key) {
+  if (key === undefined || key === null) return undefined;
+  const bytes = rawBytes(key);
+  if (bytes === undefined) throw invalidArgument(`a key must be a Buffer or a string, not ${typeof key}`);
+  return bytes;
+}
+
+// null and undefined both become `undefined`: napi reads only that as "no bytes".
+function valueBytes(value) {
+  if (value === undefined || value === null) return undefined;
+  const bytes = rawBytes(value);
+  if (bytes !== undefined) return bytes;
+  let text;
+  try {
+    text = JSON.stringify(value);
+  } catch (e) {
+    throw invalidArgument(`the value cannot be sent as JSON: ${e.message}`);
+  }
+  if (text === undefined) throw invalidArgument(`a value of type ${typeof value} cannot be sent`);
+  return Buffer.from(text, 'utf8');
+}
+
+function headerList(headers) {
+  if (headers === undefined || headers === null) return [];
+  let pairs;
+  if (Array.isArray(headers)) pairs = headers;
+  else if (headers instanceof Map) pairs = [...headers.entries()];
+  else if (typeof headers === 'object') pairs = Object.entries(headers);
+  else throw invalidArgument('headers must be an object, a Map or a list of [name, value] pairs');
+  return pairs.map((pair) => {
+    if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string') {
+      throw invalidArgument('each header must be a [name, value] pair with a string name');
+    }
+    const [key, value] = pair;
+    if (value === undefined || value === null) return { key, value: undefined };
+    const bytes = rawBytes(value);
+    if (bytes === undefined) throw invalidArgument(`header ${JSON.stringify(key)} must be a Buffer, a string or null`);
+    return { key, value: bytes };
+  });
+}
+
+const RECORD_KEYS = ['topic', 'key', 'value', 'headers', 'partition', 'timestamp'];
+
+/** The record the addon takes. */
+function recordIn(record) {
+  if (record === null || typeof record !== 'object') throw invalidArgument('send takes a record object');
+  for (const k of Object.keys(record)) {
+    if (!RECORD_KEYS.includes(k)) throw invalidArgument(`unknown record field ${JSON.stringify(k)}`);
+  }
+  if (typeof record.topic !== 'string' || record.topic === '') throw invalidArgument('a record needs a topic');
+  for (const k of ['partition', 'timestamp']) {
+    if (record[k] !== undefined && record[k] !== null && typeof record[k] !== 'number') {
+      throw invalidArgument(`${k} must be a number`);
+    }
+  }
+  return {
+    topic: record.topic,
+    key: keyBytes(record.key),
+    value: valueBytes(record.value),
+    headers: headerList(record.headers),
+    partition: record.partition ?? undefined,
+    timestamp: record.timestamp ?? undefined,
+  };
+}
+
+module.exports = { keyBytes, recordIn };

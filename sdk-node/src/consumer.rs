@@ -1,0 +1,530 @@
+//! `NativeConsumer`: the addon face of `weir::Consumer` (wrapped by `Consumer` in
+//! `lib/consumer.js`).
+//!
+//! Owns the lock around the Rust consumer (one call at a time; a poll holds it for at most
+//! `POLL_SLICE`, so commits, seeks and `close` from elsewhere in the program are served
+//! between slices), the lazy connection (the first call joins the group), the packing of
+//! polled records into one buffer, and the queue of assignment changes: the SDK reports them
+//! on its background task, where no JavaScript may run, so they wait in a queue and the
+//! JavaScript layer runs the callbacks after each poll (as Kafka's Java client runs them
+//! inside `poll`). Must not fetch, commit or track positions itself: `weir::Consumer` does.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use napi::bindgen_prelude::BufferSlice;
+use napi::{Env, Result};
+use napi_derive::napi;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use crate::config::{ConsumerOptions, count, integer, partition};
+use crate::error::{IntoNapi, invalid, to_napi};
+use crate::runtime::{Cancel, Later, start, start_with};
+
+/// Longest a poll holds the consumer before letting other calls in.
+const POLL_SLICE: Duration = Duration::from_millis(100);
+
+/// A partition of a topic, from JavaScript.
+#[napi(object)]
+#[derive(Debug, Clone)]
+pub struct TopicPartition {
+    pub topic: String,
+    pub partition: f64,
+}
+
+impl TopicPartition {
+    fn tp(&self) -> Result<weir::TopicPartition> {
+        Ok(weir::TopicPartition::new(
+            self.topic.clone(),
+            partition(self.partition)?,
+        ))
+    }
+
+    fn from_tp(tp: &weir::TopicPartition) -> Self {
+        TopicPartition {
+            topic: tp.topic.clone(),
+            partition: f64::from(tp.partition),
+        }
+    }
+}
+
+fn tps(list: &[TopicPartition]) -> Result<Vec<weir::TopicPartition>> {
+    list.iter().map(TopicPartition::tp).collect()
+}
+
+/// An offset to commit: the next offset to read from a partition.
+#[napi(object, object_to_js = false)]
+#[derive(Debug)]
+pub struct OffsetIn {
+    pub topic: String,
+    pub partition: f64,
+    pub offset: f64,
+}
+
+/// One header of a polled record: its value's length in the poll's buffer (-1: null).
+#[napi(object, object_from_js = false)]
+#[derive(Debug)]
+pub struct HeaderLayout {
+    pub key: String,
+    pub len: i64,
+}
+
+/// A polled record without its bytes, which follow each other in the poll's buffer: key,
+/// value, then header values (length -1: null).
+#[napi(object, object_from_js = false)]
+#[derive(Debug)]
+pub struct RecordLayout {
+    pub topic: String,
+    pub partition: u32,
+    pub offset: i64,
+    pub timestamp: i64,
+    pub key_len: i64,
+    pub value_len: i64,
+    pub headers: Vec<HeaderLayout>,
+}
+
+/// The outcome of one poll.
+#[napi(object, object_from_js = false)]
+pub struct PollOut<'env> {
+    /// Every record's bytes, back to back.
+    pub data: BufferSlice<'env>,
+    pub records: Vec<RecordLayout>,
+    /// The consumer was closed (during or before this poll).
+    pub closed: bool,
+}
+
+impl std::fmt::Debug for PollOut<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PollOut")
+            .field("data_bytes", &self.data.len())
+            .field("records", &self.records)
+            .field("closed", &self.closed)
+            .finish()
+    }
+}
+
+/// An assignment change, for the `onAssign` / `onRevoke` callbacks.
+#[napi(object, object_from_js = false)]
+#[derive(Debug)]
+pub struct Change {
+    /// true: assigned; false: revoked.
+    pub assigned: bool,
+    pub partitions: Vec<TopicPartition>,
+}
+
+/// Where the SDK's rebalance callbacks put their changes.
+#[derive(Debug, Default)]
+struct Changes(Mutex<VecDeque<(bool, Vec<weir::TopicPartition>)>>);
+
+impl Changes {
+    fn push(&self, assigned: bool, partitions: &[weir::TopicPartition]) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push_back((assigned, partitions.to_vec()));
+    }
+}
+
+#[derive(Debug)]
+struct Listener(Arc<Changes>);
+
+impl weir::RebalanceListener for Listener {
+    fn assigned(&self, partitions: &[weir::TopicPartition]) {
+        self.0.push(true, partitions);
+    }
+    fn revoked(&self, partitions: &[weir::TopicPartition]) {
+        self.0.push(false, partitions);
+    }
+}
+
+#[derive(Debug)]
+enum Slot {
+    /// Not connected yet.
+    Idle,
+    Open(weir::Consumer),
+    Closed,
+}
+
+#[derive(Debug)]
+struct Shared {
+    config: weir::ConsumerConfig,
+    slot: tokio::sync::Mutex<Slot>,
+    changes: Arc<Changes>,
+    /// Set by `close`: polls waiting for records return at once.
+    closing: watch::Sender<bool>,
+}
+
+impl Shared {
+    /// The SDK consumer in `slot`, connecting (and joining the group) on first use.
+    async fn open<'a>(&self, slot: &'a mut Slot) -> Result<&'a mut weir::Consumer> {
+        if matches!(slot, Slot::Idle) {
+            let consumer = weir::Consumer::builder()
+                .config(self.config.clone())
+                .listener(Listener(Arc::clone(&self.changes)))
+                .build()
+                .await
+                .napi()?;
+            *slot = Slot::Open(consumer);
+        }
+        match slot {
+            Slot::Open(consumer) => Ok(consumer),
+            _ => Err(to_napi(weir::Error::Closed("consumer"))),
+        }
+    }
+
+    /// Runs `f` on the connected consumer.
+    async fn with<T>(
+        &self,
+        f: impl AsyncFnOnce(&mut weir::Consumer) -> std::result::Result<T, weir::Error>,
+    ) -> Result<T> {
+        let mut slot = self.slot.lock().await;
+        let consumer = self.open(&mut slot).await?;
+        f(consumer).await.napi()
+    }
+
+    /// Polls in slices until records come, `timeout` passes (`None`: no limit) or the
+    /// consumer is closed (`None`).
+    async fn poll(
+        &self,
+        timeout: Option<Duration>,
+        max: usize,
+    ) -> Result<Option<Vec<weir::ConsumerRecord>>> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut closing = self.closing.subscribe();
+        loop {
+            if *closing.borrow_and_update() {
+                return Ok(None);
+            }
+            let slice = match deadline {
+                Some(d) => d.saturating_duration_since(Instant::now()).min(POLL_SLICE),
+                None => POLL_SLICE,
+            };
+            let polled = async {
+                let mut slot = self.slot.lock().await;
+                if matches!(*slot, Slot::Closed) {
+                    return Ok(None);
+                }
+                let consumer = self.open(&mut slot).await?;
+                consumer.poll_up_to(slice, max).await.napi().map(Some)
+            };
+            let records = tokio::select! {
+                out = polled => out?,
+                _ = closing.wait_for(|c| *c) => None,
+            };
+            match records {
+                None => return Ok(None),
+                Some(records) if !records.is_empty() => return Ok(Some(records)),
+                Some(_) if deadline.is_some_and(|d| Instant::now() >= d) => {
+                    return Ok(Some(Vec::new()));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+}
+
+/// A poll's records laid out off the JavaScript thread: one byte vector plus layouts.
+#[derive(Debug)]
+struct Packed {
+    data: Vec<u8>,
+    records: Vec<RecordLayout>,
+    closed: bool,
+}
+
+/// Lays `records` (`None`: the consumer closed) out as one byte vector plus their layouts.
+fn pack(records: Option<Vec<weir::ConsumerRecord>>) -> Packed {
+    let closed = records.is_none();
+    let records = records.unwrap_or_default();
+    let mut data = Vec::new();
+    let mut layouts = Vec::with_capacity(records.len());
+    let mut put = |bytes: &Option<bytes::Bytes>| match bytes {
+        Some(b) => {
+            data.extend_from_slice(b);
+            b.len() as i64
+        }
+        None => -1,
+    };
+    for r in records {
+        let key_len = put(&r.key);
+        let value_len = put(&r.value);
+        let headers = r
+            .headers
+            .iter()
+            .map(|h| HeaderLayout {
+                key: h.key.clone(),
+                len: put(&h.value),
+            })
+            .collect();
+        layouts.push(RecordLayout {
+            topic: r.topic,
+            partition: r.partition,
+            offset: r.offset,
+            timestamp: r.timestamp,
+            key_len,
+            value_len,
+            headers,
+        });
+    }
+    Packed {
+        data,
+        records: layouts,
+        closed,
+    }
+}
+
+/// The JavaScript value of a packed poll: one copy of the bytes into a Buffer.
+fn to_js(env: &Env, packed: Packed) -> Result<PollOut<'_>> {
+    Ok(PollOut {
+        data: BufferSlice::copy_from(env, &packed.data)?,
+        records: packed.records,
+        closed: packed.closed,
+    })
+}
+
+/// The native consumer; see `Consumer` in `index.d.ts`.
+#[napi]
+#[derive(Debug)]
+pub struct NativeConsumer {
+    shared: Arc<Shared>,
+}
+
+#[napi]
+impl NativeConsumer {
+    /// Checks the options; connects (and joins the group) on first use.
+    #[napi(constructor)]
+    pub fn new(options: ConsumerOptions) -> Result<Self> {
+        let config = options.config()?;
+        if !config.topics.is_empty() && config.group.is_none() {
+            return Err(invalid("topics need a group"));
+        }
+        Ok(NativeConsumer {
+            shared: Arc::new(Shared {
+                config,
+                slot: tokio::sync::Mutex::new(Slot::Idle),
+                changes: Arc::default(),
+                closing: watch::channel(false).0,
+            }),
+        })
+    }
+
+    /// Connects and, with topics, joins the group now.
+    #[napi]
+    pub fn connect<'env>(&self, env: &'env Env) -> Result<Later<'env, ()>> {
+        let shared = Arc::clone(&self.shared);
+        start(env, async move { shared.with(async |_| Ok(())).await })
+    }
+
+    /// Waits up to `timeout_ms` (none: until records come or the consumer closes) for at
+    /// most `max_records` records.
+    #[napi]
+    pub fn poll<'env>(
+        &self,
+        env: &'env Env,
+        timeout_ms: Option<f64>,
+        max_records: Option<f64>,
+        cancel: Option<u32>,
+    ) -> Result<Later<'env, PollOut<'env>>> {
+        let timeout = crate::config::millis(timeout_ms, "timeoutMs")?;
+        let max = count(max_records, "maxRecords")?.unwrap_or(self.shared.config.max_poll_records);
+        if max == 0 {
+            return Err(invalid("maxRecords must be at least 1"));
+        }
+        let shared = Arc::clone(&self.shared);
+        let cancel = Cancel::new(cancel);
+        start_with(
+            env,
+            cancel.run(
+                "poll",
+                async move { shared.poll(timeout, max).await.map(pack) },
+            ),
+            to_js,
+        )
+    }
+
+    /// Assignment changes since the last call, oldest first.
+    #[napi]
+    pub fn take_changes(&self) -> Vec<Change> {
+        let mut queue = self
+            .shared
+            .changes
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        queue
+            .drain(..)
+            .map(|(assigned, partitions)| Change {
+                assigned,
+                partitions: partitions.iter().map(TopicPartition::from_tp).collect(),
+            })
+            .collect()
+    }
+
+    /// Commits the positions of every record handed out, or `offsets` when given.
+    #[napi]
+    pub fn commit<'env>(
+        &self,
+        env: &'env Env,
+        offsets: Option<Vec<OffsetIn>>,
+    ) -> Result<Later<'env, ()>> {
+        let offsets = offsets
+            .map(|list| {
+                list.iter()
+                    .map(|o| {
+                        let tp =
+                            weir::TopicPartition::new(o.topic.clone(), partition(o.partition)?);
+                        Ok((tp, integer(o.offset, "offset")?))
+                    })
+                    .collect::<Result<Vec<_>>>()
+            })
+            .transpose()?;
+        let shared = Arc::clone(&self.shared);
+        start(env, async move {
+            shared
+                .with(async |c| match &offsets {
+                    Some(offsets) => c.commit_offsets(offsets).await,
+                    None => c.commit().await,
+                })
+                .await
+        })
+    }
+
+    /// The group's committed offset of a partition (null: none).
+    #[napi]
+    pub fn committed<'env>(
+        &self,
+        env: &'env Env,
+        tp: TopicPartition,
+    ) -> Result<Later<'env, Option<i64>>> {
+        let tp = tp.tp()?;
+        let shared = Arc::clone(&self.shared);
+        start(env, async move {
+            shared.with(async |c| c.committed(&tp).await).await
+        })
+    }
+
+    /// The next offset poll hands out from a partition (null: not known yet or not assigned).
+    #[napi]
+    pub fn position<'env>(
+        &self,
+        env: &'env Env,
+        tp: TopicPartition,
+    ) -> Result<Later<'env, Option<i64>>> {
+        let tp = tp.tp()?;
+        let shared = Arc::clone(&self.shared);
+        start(env, async move {
+            shared.with(async |c| Ok(c.position(&tp))).await
+        })
+    }
+
+    /// The partitions this consumer reads now.
+    #[napi]
+    pub fn assignment<'env>(&self, env: &'env Env) -> Result<Later<'env, Vec<TopicPartition>>> {
+        let shared = Arc::clone(&self.shared);
+        start(env, async move {
+            let list = shared.with(async |c| Ok(c.assignment())).await?;
+            Ok(list.iter().map(TopicPartition::from_tp).collect())
+        })
+    }
+
+    /// Reads these partitions without group membership.
+    #[napi]
+    pub fn assign<'env>(
+        &self,
+        env: &'env Env,
+        partitions: Vec<TopicPartition>,
+    ) -> Result<Later<'env, ()>> {
+        let partitions = tps(&partitions)?;
+        let shared = Arc::clone(&self.shared);
+        start(env, async move {
+            shared.with(async |c| c.assign(&partitions)).await
+        })
+    }
+
+    /// Continues a partition at `offset`.
+    #[napi]
+    pub fn seek<'env>(
+        &self,
+        env: &'env Env,
+        tp: TopicPartition,
+        offset: f64,
+    ) -> Result<Later<'env, ()>> {
+        let tp = tp.tp()?;
+        let offset = integer(offset, "offset")?;
+        let shared = Arc::clone(&self.shared);
+        start(env, async move {
+            shared.with(async |c| c.seek(&tp, offset)).await
+        })
+    }
+
+    /// Continues a partition at its first record at or after `timestamp` (ms since the epoch).
+    #[napi]
+    pub fn seek_to_timestamp<'env>(
+        &self,
+        env: &'env Env,
+        tp: TopicPartition,
+        timestamp: f64,
+    ) -> Result<Later<'env, ()>> {
+        let tp = tp.tp()?;
+        let timestamp = integer(timestamp, "timestamp")?;
+        let shared = Arc::clone(&self.shared);
+        start(env, async move {
+            shared
+                .with(async |c| c.seek_to_timestamp(&tp, timestamp).await)
+                .await
+        })
+    }
+
+    /// Stops handing out (and fetching) records of these partitions.
+    #[napi]
+    pub fn pause<'env>(
+        &self,
+        env: &'env Env,
+        partitions: Vec<TopicPartition>,
+    ) -> Result<Later<'env, ()>> {
+        let partitions = tps(&partitions)?;
+        let shared = Arc::clone(&self.shared);
+        start(env, async move {
+            shared
+                .with(async |c| {
+                    c.pause(&partitions);
+                    Ok(())
+                })
+                .await
+        })
+    }
+
+    /// Undoes `pause`.
+    #[napi]
+    pub fn resume<'env>(
+        &self,
+        env: &'env Env,
+        partitions: Vec<TopicPartition>,
+    ) -> Result<Later<'env, ()>> {
+        let partitions = tps(&partitions)?;
+        let shared = Arc::clone(&self.shared);
+        start(env, async move {
+            shared
+                .with(async |c| {
+                    c.resume(&partitions);
+                    Ok(())
+                })
+                .await
+        })
+    }
+
+    /// Ends waiting polls, commits (auto mode), leaves the group. Idempotent.
+    #[napi]
+    pub fn close<'env>(&self, env: &'env Env) -> Result<Later<'env, ()>> {
+        let shared = Arc::clone(&self.shared);
+        shared.closing.send_replace(true);
+        start(env, async move {
+            let mut slot = shared.slot.lock().await;
+            match std::mem::replace(&mut *slot, Slot::Closed) {
+                Slot::Open(consumer) => consumer.close().await.napi(),
+                Slot::Idle | Slot::Closed => Ok(()),
+            }
+        })
+    }
+}
