@@ -68,8 +68,8 @@ pub use consumer::{
 };
 pub use error::{ERROR_CODE_METADATA_KEY, Error};
 pub use producer::{
-    Acks, Delivery, Partitioner, Producer, ProducerBuilder, ProducerConfig, ProducerRecord,
-    RecordMetadata, WhenFull,
+    Acks, BatchDelivery, BatchMetadata, Delivery, Partitioner, Producer, ProducerBuilder,
+    ProducerConfig, ProducerRecord, RecordMetadata, WhenFull,
 };
 pub use weir_proto::ErrorCode;
 pub use weir_proto::batch::{Compression, Header};

@@ -193,6 +193,19 @@ pub fn set_partition_leader_epoch(bytes: &mut [u8], epoch: i32) {
     bytes[PARTITION_LEADER_EPOCH..PARTITION_LEADER_EPOCH + 4].copy_from_slice(&epoch.to_be_bytes());
 }
 
+/// Stamps an idempotent producer's id, epoch and base sequence into a whole batch and
+/// recomputes its CRC (which covers these fields), so a batch encoded without them can be
+/// sent idempotently.
+///
+/// Panics if `bytes` is shorter than the header; callers pass a validated batch.
+pub fn set_producer(bytes: &mut [u8], producer_id: i64, epoch: i16, base_sequence: i32) {
+    bytes[PRODUCER_ID..PRODUCER_ID + 8].copy_from_slice(&producer_id.to_be_bytes());
+    bytes[PRODUCER_EPOCH..PRODUCER_EPOCH + 2].copy_from_slice(&epoch.to_be_bytes());
+    bytes[BASE_SEQUENCE..BASE_SEQUENCE + 4].copy_from_slice(&base_sequence.to_be_bytes());
+    let crc = crc32c::crc32c(&bytes[ATTRIBUTES..]);
+    bytes[CRC..CRC + 4].copy_from_slice(&crc.to_be_bytes());
+}
+
 /// Reads `baseOffset` and `batchLength` from the first `LOG_OVERHEAD` bytes, for walking a run
 /// of batches. Returns the whole batch length.
 pub fn peek_total_len(bytes: &[u8]) -> Result<usize, BatchError> {
@@ -246,4 +259,39 @@ pub(crate) fn write(out: &mut [u8], h: &BatchHeader) {
 pub(crate) fn finish_crc(batch: &mut [u8]) {
     let crc = crc32c::crc32c(&batch[ATTRIBUTES..]);
     batch[CRC..CRC + 4].copy_from_slice(&crc.to_be_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{BatchOptions, Record, encode};
+    use super::*;
+
+    #[test]
+    fn stamping_a_producer_equals_encoding_with_it() {
+        let records: Vec<Record> = (0..3)
+            .map(|i| Record {
+                value: Some(format!("v{i}").into_bytes().into()),
+                timestamp: 1_700_000_000_000 + i,
+                ..Record::default()
+            })
+            .collect();
+        let mut plain = encode(&records, &BatchOptions::default()).unwrap();
+        let stamped = BatchOptions {
+            producer_id: 42,
+            producer_epoch: 3,
+            base_sequence: 17,
+            ..BatchOptions::default()
+        };
+        set_producer(&mut plain, 42, 3, 17);
+        assert_eq!(plain, encode(&records, &stamped).unwrap());
+        let header = validate(&plain).unwrap();
+        assert_eq!(
+            (
+                header.producer_id,
+                header.producer_epoch,
+                header.base_sequence
+            ),
+            (42, 3, 17)
+        );
+    }
 }

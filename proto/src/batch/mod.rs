@@ -17,7 +17,7 @@ pub use decode::{DECOMPRESSED_BYTES_MAX_DEFAULT, DecodeLimits, decode};
 pub use encode::{BatchOptions, encode, encode_into};
 pub use header::{
     BATCH_LENGTH_MIN, BatchHeader, HEADER_LEN, LOG_OVERHEAD, MAGIC_V2, TimestampType,
-    peek_total_len, set_base_offset, set_partition_leader_epoch, validate,
+    peek_total_len, set_base_offset, set_partition_leader_epoch, set_producer, validate,
 };
 pub use record::{DecodedRecord, Header, Record};
 pub use run::{Batches, batches};

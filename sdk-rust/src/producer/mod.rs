@@ -40,7 +40,7 @@ use crate::connection::{ClientConfig, Connection};
 use crate::{Admin, Error};
 use idempotence::Identity;
 use metadata::Metadata;
-use worker::{Msg, Pending, Worker};
+use worker::{Msg, Pending, PendingBatch, Worker};
 
 /// Default wait for more records before a batch that is not full is sent.
 pub const LINGER_DEFAULT: Duration = Duration::from_millis(5);
@@ -268,6 +268,34 @@ impl Future for Delivery {
     }
 }
 
+/// Where a whole batch sent with `Producer::send_batch` was stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchMetadata {
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: u32,
+    /// Offset of the batch's first record; -1 under `Acks::None`.
+    pub base_offset: i64,
+    /// Offset of its last record; -1 under `Acks::None`.
+    pub last_offset: i64,
+}
+
+/// Resolves once a batch sent with `Producer::send_batch` is acknowledged (or failed).
+#[derive(Debug)]
+#[must_use = "a delivery reports whether the batch was stored"]
+pub struct BatchDelivery(oneshot::Receiver<Result<BatchMetadata, Error>>);
+
+impl Future for BatchDelivery {
+    type Output = Result<BatchMetadata, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|r| r.unwrap_or(Err(Error::Closed("producer"))))
+    }
+}
+
 /// Builds a `Producer`; every setting has a default (see `ProducerConfig`).
 #[derive(Debug, Default)]
 pub struct ProducerBuilder {
@@ -448,6 +476,54 @@ impl Producer {
             Ok(Err(_)) => Err(Error::Closed("producer")),
             Err(_) => Err(Error::Timeout {
                 what: "queueing a record",
+                after: inner.config.max_block,
+            }),
+        }
+    }
+
+    /// Queues one whole, already encoded RecordBatch v2 (e.g. from
+    /// `weir_proto::batch::encode`, compressed as you like) for `partition`, behind every
+    /// record queued there before. It is sent as it is, with the producer's acks, retries,
+    /// in-flight bound and, with idempotence, this producer's id and the partition's next
+    /// sequence stamped in (which costs one copy of the batch). For tools that build batches
+    /// once and send them many times (`weir bench`), and for relaying batches unchanged.
+    pub async fn send_batch(
+        &self,
+        topic: &str,
+        partition: u32,
+        batch: Bytes,
+    ) -> Result<BatchDelivery, Error> {
+        let inner = &self.inner;
+        if inner.closed.load(Ordering::Acquire) {
+            return Err(Error::Closed("producer"));
+        }
+        let header = weir_proto::batch::validate(&batch)
+            .map_err(|e| Error::InvalidArgument(format!("not a whole RecordBatch v2: {e}")))?;
+        let records = usize::try_from(header.records_count)
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| Error::InvalidArgument("the batch holds no records".into()))?;
+        let count = inner.metadata.partitions(topic).await?;
+        if partition >= count {
+            return Err(Error::InvalidArgument(format!(
+                "topic {topic:?} has {count} partitions; there is no partition {partition}"
+            )));
+        }
+        let permit = self.reserve(batch.len()).await?;
+        let (tx, rx) = oneshot::channel();
+        let pending = PendingBatch {
+            bytes: batch,
+            records,
+            delivery: tx,
+            _permit: permit,
+        };
+        let worker = self.worker(topic, partition);
+        let queued = tokio::time::timeout(inner.config.max_block, worker.send(Msg::Batch(pending)));
+        match queued.await {
+            Ok(Ok(())) => Ok(BatchDelivery(rx)),
+            Ok(Err(_)) => Err(Error::Closed("producer")),
+            Err(_) => Err(Error::Timeout {
+                what: "queueing a batch",
                 after: inner.config.max_block,
             }),
         }

@@ -16,7 +16,7 @@ use std::future::pending;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot};
 use tokio::time::{Instant, sleep_until};
 use tokio_stream::wrappers::ReceiverStream;
@@ -27,7 +27,7 @@ use weir_proto::v1::{ProduceRequest, ProduceResponse};
 
 use super::idempotence::Identity;
 use super::metadata::Metadata;
-use super::{ProducerConfig, RETRY_BACKOFF_MAX, RecordMetadata};
+use super::{BatchMetadata, ProducerConfig, RETRY_BACKOFF_MAX, RecordMetadata};
 use crate::Error;
 use crate::connection::Connection;
 
@@ -44,11 +44,24 @@ pub(crate) struct Pending {
     pub(crate) _permit: OwnedSemaphorePermit,
 }
 
+/// A whole encoded batch on its way to its partition's worker (`Producer::send_batch`).
+#[derive(Debug)]
+pub(crate) struct PendingBatch {
+    pub(crate) bytes: Bytes,
+    /// Records in it (from its header).
+    pub(crate) records: usize,
+    pub(crate) delivery: oneshot::Sender<Result<BatchMetadata, Error>>,
+    /// Buffer space, given back when the batch is settled.
+    pub(crate) _permit: OwnedSemaphorePermit,
+}
+
 /// What a worker is asked to do.
 #[derive(Debug)]
 pub(crate) enum Msg {
     /// Add a record to the open batch.
     Record(Pending),
+    /// Send an encoded batch after everything queued before it.
+    Batch(PendingBatch),
     /// Send the open batch now; answer once every earlier record is settled.
     Flush(oneshot::Sender<()>),
 }
@@ -70,12 +83,24 @@ struct Open {
     started: Option<Instant>,
 }
 
+/// Who waits for a batch's outcome: each record of a batch the worker built, or the sender of
+/// a whole batch.
+#[derive(Debug)]
+enum Waiters {
+    Records(Vec<Waiter>),
+    Batch {
+        delivery: oneshot::Sender<Result<BatchMetadata, Error>>,
+        records: usize,
+        _permit: OwnedSemaphorePermit,
+    },
+}
+
 /// An encoded batch.
 #[derive(Debug)]
 struct Batch {
     id: u64,
     bytes: Bytes,
-    waiters: Vec<Waiter>,
+    waiters: Waiters,
     deadline: Instant,
     attempts: u32,
     sent_at: Instant,
@@ -163,6 +188,7 @@ impl Worker {
             }
             match self.next_event().await {
                 Event::Msg(Some(Msg::Record(p))) => self.add(p),
+                Event::Msg(Some(Msg::Batch(b))) => self.add_batch(b),
                 Event::Msg(Some(Msg::Flush(done))) => self.flush(done),
                 Event::Msg(None) => self.rx_open = false,
                 Event::Response(r) => self.on_response(r),
@@ -189,7 +215,7 @@ impl Worker {
             Err(e) => {
                 tracing::debug!(topic = %self.topic, partition = self.partition, error = %e, "cannot renew the producer id");
                 let open = std::mem::take(&mut self.open);
-                settle_all(open.waiters, &e);
+                settle_all(Waiters::Records(open.waiters), &e);
             }
         }
     }
@@ -245,6 +271,46 @@ impl Worker {
         }
     }
 
+    /// Queues a whole batch behind the open one, numbered like any other with idempotence.
+    fn add_batch(&mut self, b: PendingBatch) {
+        self.close_open();
+        if self.identity_stale {
+            // `run` could not renew the producer id: the batch cannot be numbered.
+            let e = Error::Closed("producer id (InitProducer failed)");
+            let _ = b.delivery.send(Err(e));
+            return;
+        }
+        let bytes = match &mut self.identity {
+            None => b.bytes,
+            Some(identity) => {
+                let sequence = identity.take(b.records);
+                let mut stamped = BytesMut::from(&b.bytes[..]);
+                weir_proto::batch::set_producer(
+                    &mut stamped,
+                    identity.producer_id,
+                    identity.epoch,
+                    sequence,
+                );
+                stamped.freeze()
+            }
+        };
+        let id = self.next_id;
+        self.next_id += 1;
+        let now = Instant::now();
+        self.ready.push_back(Batch {
+            id,
+            bytes,
+            waiters: Waiters::Batch {
+                delivery: b.delivery,
+                records: b.records,
+                _permit: b._permit,
+            },
+            deadline: now + self.config.delivery_timeout,
+            attempts: 0,
+            sent_at: now,
+        });
+    }
+
     fn flush(&mut self, done: oneshot::Sender<()>) {
         self.close_open();
         self.flushes.push((self.next_id - 1, done));
@@ -294,7 +360,7 @@ impl Worker {
             Ok(bytes) => Bytes::from(bytes),
             Err(e) => {
                 let error = Error::InvalidArgument(format!("cannot encode batch: {e}"));
-                return settle_all(open.waiters, &error);
+                return settle_all(Waiters::Records(open.waiters), &error);
             }
         };
         let id = self.next_id;
@@ -302,7 +368,7 @@ impl Worker {
         self.ready.push_back(Batch {
             id,
             bytes,
-            waiters: open.waiters,
+            waiters: Waiters::Records(open.waiters),
             deadline: started + self.config.delivery_timeout,
             attempts: 0,
             sent_at: started,
@@ -407,7 +473,25 @@ impl Worker {
     }
 
     fn complete(&self, batch: Batch, base_offset: i64) {
-        for (i, w) in batch.waiters.into_iter().enumerate() {
+        let waiters = match batch.waiters {
+            Waiters::Records(waiters) => waiters,
+            Waiters::Batch {
+                delivery, records, ..
+            } => {
+                let (base, last) = match base_offset {
+                    b if b >= 0 => (b, b + records as i64 - 1),
+                    _ => (-1, -1),
+                };
+                let _ = delivery.send(Ok(BatchMetadata {
+                    topic: self.topic.clone(),
+                    partition: self.partition,
+                    base_offset: base,
+                    last_offset: last,
+                }));
+                return;
+            }
+        };
+        for (i, w) in waiters.into_iter().enumerate() {
             let offset = match base_offset {
                 b if b >= 0 => b + i as i64,
                 _ => -1,
@@ -476,9 +560,16 @@ impl Worker {
     }
 }
 
-fn settle_all(waiters: Vec<Waiter>, error: &Error) {
-    for w in waiters {
-        let _ = w.delivery.send(Err(error.clone()));
+fn settle_all(waiters: Waiters, error: &Error) {
+    match waiters {
+        Waiters::Records(waiters) => {
+            for w in waiters {
+                let _ = w.delivery.send(Err(error.clone()));
+            }
+        }
+        Waiters::Batch { delivery, .. } => {
+            let _ = delivery.send(Err(error.clone()));
+        }
     }
 }
 

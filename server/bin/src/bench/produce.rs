@@ -1,4 +1,5 @@
-//! `weir bench produce`: producers writing RecordBatches over ProduceStream.
+//! `weir bench produce`: SDK producers (`weir::Producer::send_batch`) writing pre-built
+//! RecordBatches, as kafka-producer-perf-test drives the Java producer with one payload.
 //!
 //! As in kafka-producer-perf-test, the payload is built once: a few distinct batches of random
 //! uppercase letters are encoded (and compressed) up front and every request sends one of
@@ -14,16 +15,13 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use hdrhistogram::Histogram;
-use tokio::sync::mpsc;
 use tokio::task::JoinSet;
-use tokio_stream::wrappers::ReceiverStream;
 use weir_proto::batch::{BatchOptions, Compression, Record, encode};
-use weir_proto::v1::produce_request::Payload;
-use weir_proto::v1::{Acks, CreateTopicRequest, ProduceRequest, ProduceResponse, TopicRef};
+use weir_proto::v1::{CreateTopicRequest, TopicRef};
 
+use super::CommonArgs;
 use super::progress::{Counters, Goal, Progress};
 use super::report::{self, Report};
-use super::{CommonArgs, connect_each};
 use crate::cli::{CliError, Connection};
 
 /// What `--total-bytes` defaults to: 2 GB of record values.
@@ -55,11 +53,11 @@ impl AckLevel {
         }
     }
 
-    fn wire(self) -> Acks {
+    fn sdk(self) -> weir_sdk::Acks {
         match self {
-            AckLevel::None => Acks::None,
-            AckLevel::Leader => Acks::Leader,
-            AckLevel::All => Acks::All,
+            AckLevel::None => weir_sdk::Acks::None,
+            AckLevel::Leader => weir_sdk::Acks::Leader,
+            AckLevel::All => weir_sdk::Acks::All,
         }
     }
 }
@@ -87,9 +85,13 @@ pub struct ProduceArgs {
     /// When the server answers: none, leader or all.
     #[arg(long, value_enum, default_value_t = AckLevel::Leader)]
     acks: AckLevel,
-    /// Requests each producer keeps unanswered on its stream.
+    /// Batches each producer keeps unanswered.
     #[arg(long, default_value_t = 4)]
     max_in_flight: usize,
+    /// Idempotent producers: each batch gets the producer id and sequence stamped in (one
+    /// copy of it), as the SDK does by default. Off, batches go out as built.
+    #[arg(long)]
+    idempotent: bool,
     /// Cap on the total send rate in MB/s (record value bytes), spread evenly over the
     /// producers, as kafka-producer-perf-test's --throughput. Requires --max-in-flight 1, so
     /// that waiting for a send slot never delays reading an answer (latency stays honest).
@@ -105,10 +107,8 @@ fn parse_compression(text: &str) -> Result<Compression, String> {
 /// What every producer shares.
 #[derive(Debug)]
 struct Plan {
-    tenant: String,
     topic: String,
     partitions: u32,
-    acks: Acks,
     max_in_flight: usize,
     payloads: Vec<Bytes>,
     records_per_batch: u64,
@@ -156,12 +156,10 @@ pub async fn run(args: ProduceArgs) -> Result<(), CliError> {
         payloads[0].len(),
         args.acks.name(),
     );
-    let conns = connect_each(&args.common.connect, args.producers).await?;
+    let sdks = sdk_producers(&args, payloads[0].len()).await?;
     let plan = Arc::new(Plan {
-        tenant: admin.tenant().to_owned(),
         topic: args.common.topic.clone(),
         partitions,
-        acks: args.acks.wire(),
         max_in_flight: args.max_in_flight,
         payloads,
         records_per_batch: args.records_per_batch as u64,
@@ -177,10 +175,10 @@ pub async fn run(args: ProduceArgs) -> Result<(), CliError> {
     let started = Instant::now();
     let budget = Arc::new(budget);
     let mut producers = JoinSet::new();
-    for (id, conn) in conns.into_iter().enumerate() {
+    for (id, sdk) in sdks.into_iter().enumerate() {
         let producer = Producer {
             id,
-            conn,
+            sdk,
             plan: Arc::clone(&plan),
             budget: Arc::clone(&budget),
             counters: Arc::clone(&counters),
@@ -348,61 +346,79 @@ async fn join_all(
     Ok(latencies)
 }
 
-/// One producer: one connection, one ProduceStream, up to `max_in_flight` requests on it.
+/// One SDK producer per bench producer: its own connection, each partition's batches on
+/// that partition's stream, every batch `send_batch`'s bytes as built.
+async fn sdk_producers(
+    args: &ProduceArgs,
+    batch_len: usize,
+) -> Result<Vec<weir_sdk::Producer>, CliError> {
+    let connect = &args.common.connect;
+    let in_flight = if args.idempotent {
+        args.max_in_flight
+            .min(weir_sdk::producer::IDEMPOTENT_IN_FLIGHT_MAX)
+    } else {
+        args.max_in_flight
+    };
+    let buffer = weir_sdk::producer::BUFFER_BYTES_DEFAULT.max(batch_len * (args.max_in_flight + 1));
+    let mut producers = Vec::with_capacity(args.producers);
+    for _ in 0..args.producers {
+        let mut builder = weir_sdk::Producer::builder()
+            .url(connect.url.clone())
+            .tenant(connect.tenant.clone())
+            .acks(args.acks.sdk())
+            .idempotence(args.idempotent)
+            .max_in_flight(in_flight)
+            .buffer_bytes(buffer);
+        if let Some(token) = &connect.token {
+            builder = builder.token(token.clone());
+        }
+        producers.push(builder.build().await?);
+    }
+    Ok(producers)
+}
+
+/// One bench producer: up to `max_in_flight` batches unanswered, over its partitions in turn.
 #[derive(Debug)]
 struct Producer {
     id: usize,
-    conn: Connection,
+    sdk: weir_sdk::Producer,
     plan: Arc<Plan>,
     budget: Arc<Budget>,
     counters: Arc<Counters>,
 }
 
-/// Requests sent and not yet answered: sequence and send time, in send order (the server
-/// answers in request order).
-type InFlight = VecDeque<(u64, Instant)>;
+/// Batches sent and not yet answered, with their send time, in send order.
+type InFlight = VecDeque<(weir_sdk::BatchDelivery, Instant)>;
 
 impl Producer {
     async fn run(self) -> Result<Histogram<u64>, CliError> {
         let mut latencies = report::histogram();
-        let (tx, rx) = mpsc::channel(self.plan.max_in_flight);
         let mut in_flight = InFlight::with_capacity(self.plan.max_in_flight);
         let mut sequence = 0;
         let mut next_send = Instant::now();
-        // Queue the first requests before opening the stream, so they leave with it.
-        self.fill(&tx, &mut in_flight, &mut sequence, &mut next_send)
-            .await;
-        if in_flight.is_empty() {
-            return Ok(latencies);
-        }
-        let mut responses = self
-            .conn
-            .produce()
-            .produce_stream(ReceiverStream::new(rx))
-            .await
-            .map_err(|s| self.conn.error(s))?
-            .into_inner();
-        while let Some((expected, sent)) = in_flight.pop_front() {
-            let response = responses.message().await.map_err(|s| self.conn.error(s))?;
+        loop {
+            self.fill(&mut in_flight, &mut sequence, &mut next_send)
+                .await?;
+            let Some((delivery, sent)) = in_flight.pop_front() else {
+                break;
+            };
+            delivery.await?;
             report::record(&mut latencies, sent.elapsed());
-            check_response(response, expected)?;
             self.counters
                 .add(self.plan.records_per_batch, self.plan.payload_bytes);
-            self.fill(&tx, &mut in_flight, &mut sequence, &mut next_send)
-                .await;
         }
+        self.sdk.close().await?;
         Ok(latencies)
     }
 
-    /// Sends requests until `max_in_flight` are unanswered or the budget is spent; with a
+    /// Sends batches until `max_in_flight` are unanswered or the budget is spent; with a
     /// capped rate, each send first waits for its slot (`next_send`).
     async fn fill(
         &self,
-        tx: &mpsc::Sender<ProduceRequest>,
         in_flight: &mut InFlight,
         sequence: &mut u64,
         next_send: &mut Instant,
-    ) {
+    ) -> Result<(), CliError> {
         let plan = &self.plan;
         while in_flight.len() < plan.max_in_flight && self.budget.take() {
             if let Some(interval) = plan.send_interval {
@@ -411,45 +427,13 @@ impl Producer {
             }
             *sequence += 1;
             let n = self.id as u64 + *sequence;
-            let request = ProduceRequest {
-                tenant: plan.tenant.clone(),
-                topic: plan.topic.clone(),
-                partition: (n % u64::from(plan.partitions)) as i32,
-                acks: plan.acks as i32,
-                payload: Some(Payload::Batch(
-                    plan.payloads[n as usize % plan.payloads.len()].clone(),
-                )),
-                sequence: *sequence,
-            };
-            // The channel holds `max_in_flight` requests, so this never waits; it fails only
-            // when the stream is gone, which the response loop reports.
-            if tx.send(request).await.is_err() {
-                return;
-            }
-            in_flight.push_back((*sequence, Instant::now()));
+            let partition = (n % u64::from(plan.partitions)) as u32;
+            let payload = plan.payloads[n as usize % plan.payloads.len()].clone();
+            let delivery = self.sdk.send_batch(&plan.topic, partition, payload).await?;
+            in_flight.push_back((delivery, Instant::now()));
         }
+        Ok(())
     }
-}
-
-fn check_response(response: Option<ProduceResponse>, expected: u64) -> Result<(), CliError> {
-    let Some(response) = response else {
-        return Err(CliError::Incomplete(
-            "the server closed the produce stream with requests unanswered".into(),
-        ));
-    };
-    if let Some(e) = response.error {
-        return Err(CliError::Server {
-            code: e.code,
-            message: e.message,
-        });
-    }
-    if response.sequence != expected {
-        return Err(CliError::Incomplete(format!(
-            "answer for request {} arrived where {expected} was expected",
-            response.sequence
-        )));
-    }
-    Ok(())
 }
 
 #[cfg(test)]
