@@ -93,7 +93,7 @@ pub struct FileIssuer {
     pub audience: String,
     /// JWKS file.
     pub jwks_file: Option<PathBuf>,
-    /// JWKS `http://` URL.
+    /// JWKS `https://` (or `http://`) URL.
     pub jwks_url: Option<String>,
 }
 
@@ -253,10 +253,12 @@ fn merge_auth(f: &FileAuth, off: Option<bool>) -> Result<AuthConfig, String> {
         .map(|t| {
             let jwks = match (&t.jwks_file, &t.jwks_url) {
                 (Some(file), None) => JwksSource::File(file.clone()),
-                (None, Some(url)) if url.starts_with("http://") => JwksSource::Url(url.clone()),
+                (None, Some(url)) if url.starts_with("https://") || url.starts_with("http://") => {
+                    JwksSource::Url(url.clone())
+                }
                 (None, Some(url)) => {
                     return Err(format!(
-                        "auth.trusted {:?}: jwks_url must be http:// (serve https JWKS through a file), got {url:?}",
+                        "auth.trusted {:?}: jwks_url must be an https:// or http:// URL, got {url:?}",
                         t.issuer
                     ));
                 }
@@ -382,5 +384,31 @@ mod tests {
         assert!(err.contains("data_dri"), "{err}");
         std::fs::write(&path, "[topic_defaults]\nsegment_bytes = 3\n").unwrap();
         assert!(resolve(Some(&path), Overrides::default()).is_err());
+    }
+
+    #[test]
+    fn trusted_issuers_take_a_file_or_an_http_url() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("weir.toml");
+        let issuer = |source: &str| {
+            format!("[[auth.trusted]]\nissuer = \"i\"\naudience = \"a\"\n{source}\n")
+        };
+        for ok in [
+            "jwks_url = \"https://login.example.com/jwks.json\"",
+            "jwks_url = \"http://127.0.0.1:9/jwks.json\"",
+            "jwks_file = \"/etc/weir/jwks.json\"",
+        ] {
+            std::fs::write(&path, issuer(ok)).unwrap();
+            let c = resolve(Some(&path), Overrides::default()).unwrap();
+            assert_eq!(c.auth.trusted.len(), 1, "{ok}");
+        }
+        for bad in [
+            "jwks_url = \"ftp://example.com/jwks.json\"",
+            "jwks_url = \"https://a/j\"\njwks_file = \"/j\"",
+            "",
+        ] {
+            std::fs::write(&path, issuer(bad)).unwrap();
+            assert!(resolve(Some(&path), Overrides::default()).is_err(), "{bad}");
+        }
     }
 }

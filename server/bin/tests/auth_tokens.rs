@@ -503,3 +503,43 @@ async fn jwks_url_is_followed_and_an_unreachable_issuer_fails_closed() {
     server.stop();
     task.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_https_jwks_that_cannot_be_verified_is_not_trusted() {
+    // The keys are there, but over plain HTTP while the config says https: the TLS handshake
+    // fails, so the issuer has no keys and its tokens are refused (fail closed).
+    let key = TestKey::new("tls-key", 6);
+    let body = std::sync::Arc::new(std::sync::Mutex::new(Some(
+        json!({"keys": [key.jwk()]}).to_string(),
+    )));
+    let (url, task) = jwks_server(body).await;
+    let https = url.replacen("http://", "https://", 1);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("weir.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[auth]\njwks_refresh_ms = {JWKS_REFRESH_MS}\njwks_refetch_ms_min = 0\n\
+             [[auth.trusted]]\nissuer = \"{ISSUER}\"\naudience = \"{AUDIENCE}\"\njwks_url = \"{https}\"\n"
+        ),
+    )
+    .unwrap();
+    let server = Server::start_in(
+        &dir.path().join("data"),
+        &["--config", config.to_str().unwrap()],
+    );
+    let c = plain_client();
+    let token = key.sign(&claims("default", "topics:read"));
+    let (status, _) = call(
+        &c,
+        &server,
+        "GET",
+        "/v1/tenants/default/topics",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    server.stop();
+    task.abort();
+}

@@ -1,6 +1,7 @@
 //! JSON Web Key sets of trusted issuers: which public key verifies a token, by `kid`.
 //!
-//! Owns loading a JWKS from a file or an `http://` URL, background refresh, and the one
+//! Owns loading a JWKS from a file or an `https://` (or `http://`) URL — https verified against
+//! the system's certificate roots with rustls — background refresh, and the one
 //! rate-limited refetch an unknown `kid` may trigger. Keys are only asymmetric (EdDSA, ES256,
 //! RS256); HMAC keys in a set are ignored, so a token signed with a public key as an HMAC
 //! secret never verifies. Fails closed: a set that could not be refreshed for
@@ -92,7 +93,34 @@ pub(crate) struct KeySet {
     refetched: tokio::sync::Mutex<Option<Instant>>,
     refresh: Duration,
     refetch_min: Duration,
-    http: reqwest::Client,
+}
+
+type HttpsClient = hyper_util::client::legacy::Client<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    http_body_util::Empty<bytes::Bytes>,
+>;
+
+/// One client for every JWKS fetch: rustls on ring (its own provider, not the process-wide
+/// default) with the system's roots. `None` when the system's roots cannot be read; https
+/// fetches then fail (and the issuer's tokens are refused), http ones still work.
+fn https_client() -> Option<&'static HttpsClient> {
+    static CLIENT: std::sync::OnceLock<Option<HttpsClient>> = std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            let provider = rustls::crypto::ring::default_provider();
+            let connector = hyper_rustls::HttpsConnectorBuilder::new()
+                .with_provider_and_native_roots(provider)
+                .map_err(
+                    |e| tracing::warn!(error = %e, "no system certificate roots for https JWKS"),
+                )
+                .ok()?
+                .https_or_http()
+                .enable_http1()
+                .build();
+            let executor = hyper_util::rt::TokioExecutor::new();
+            Some(hyper_util::client::legacy::Client::builder(executor).build(connector))
+        })
+        .as_ref()
 }
 
 impl KeySet {
@@ -103,10 +131,6 @@ impl KeySet {
             refetched: tokio::sync::Mutex::new(None),
             refresh,
             refetch_min,
-            http: reqwest::Client::builder()
-                .timeout(JWKS_FETCH_TIMEOUT)
-                .build()
-                .unwrap_or_default(),
         }
     }
 
@@ -160,22 +184,9 @@ impl KeySet {
             JwksSource::File(path) => tokio::fs::read(path)
                 .await
                 .map_err(|e| format!("read {}: {e}", path.display()))?,
-            JwksSource::Url(url) => {
-                let response = self
-                    .http
-                    .get(url)
-                    .send()
-                    .await
-                    .map_err(|e| format!("GET {url}: {e}"))?;
-                if !response.status().is_success() {
-                    return Err(format!("GET {url}: {}", response.status()));
-                }
-                response
-                    .bytes()
-                    .await
-                    .map_err(|e| format!("GET {url}: {e}"))?
-                    .to_vec()
-            }
+            JwksSource::Url(url) => tokio::time::timeout(JWKS_FETCH_TIMEOUT, get(url))
+                .await
+                .map_err(|_| format!("GET {url}: no answer within {JWKS_FETCH_TIMEOUT:?}"))??,
         };
         if bytes.len() > JWKS_BYTES_MAX {
             return Err(format!("JWKS larger than {JWKS_BYTES_MAX} bytes"));
@@ -192,4 +203,26 @@ impl KeySet {
             self.reload().await;
         }
     }
+}
+
+/// GETs `url`, reading at most `JWKS_BYTES_MAX` bytes of body.
+async fn get(url: &str) -> Result<Vec<u8>, String> {
+    use http_body_util::BodyExt;
+    let client = https_client().ok_or_else(|| format!("GET {url}: no TLS client"))?;
+    let uri: axum::http::Uri = url
+        .parse()
+        .map_err(|e| format!("bad JWKS URL {url:?}: {e}"))?;
+    let response = client
+        .get(uri)
+        .await
+        .map_err(|e| format!("GET {url}: {e}"))?;
+    if !response.status().is_success() {
+        return Err(format!("GET {url}: {}", response.status()));
+    }
+    let limited = http_body_util::Limited::new(response.into_body(), JWKS_BYTES_MAX);
+    let body = limited
+        .collect()
+        .await
+        .map_err(|e| format!("GET {url}: {e}"))?;
+    Ok(body.to_bytes().to_vec())
 }
