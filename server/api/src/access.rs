@@ -50,8 +50,10 @@ pub(crate) async fn grpc_caller(
 /// Counts one request against the caller's tenant: refused when the tenant is deep in debt,
 /// held briefly when a little over.
 pub(crate) async fn admit(state: &ApiState, principal: &Principal) -> Result<(), ApiError> {
-    state.broker.check_rate(&principal.tenant, Rate::Requests)?;
-    hold(state, &principal.tenant, Rate::Requests, 1).await;
+    let delay = state.broker.admit_request(&principal.tenant)?;
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     Ok(())
 }
 

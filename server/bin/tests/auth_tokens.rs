@@ -437,19 +437,7 @@ async fn jwks_url_is_followed_and_an_unreachable_issuer_fails_closed() {
     )));
     let (url, task) = jwks_server(body.clone()).await;
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("weir.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[auth]\njwks_refresh_ms = {JWKS_REFRESH_MS}\njwks_refetch_ms_min = 0\n\
-             [[auth.trusted]]\nissuer = \"{ISSUER}\"\naudience = \"{AUDIENCE}\"\njwks_url = \"{url}\"\n"
-        ),
-    )
-    .unwrap();
-    let server = Server::start_in(
-        &dir.path().join("data"),
-        &["--config", config.to_str().unwrap()],
-    );
+    let server = start_with_source(dir.path(), &format!("jwks_url = \"{url}\""), "");
     let c = plain_client();
     let token = key.sign(&claims("default", "topics:read"));
     let (status, _) = call(
@@ -515,19 +503,7 @@ async fn an_https_jwks_that_cannot_be_verified_is_not_trusted() {
     let (url, task) = jwks_server(body).await;
     let https = url.replacen("http://", "https://", 1);
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("weir.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[auth]\njwks_refresh_ms = {JWKS_REFRESH_MS}\njwks_refetch_ms_min = 0\n\
-             [[auth.trusted]]\nissuer = \"{ISSUER}\"\naudience = \"{AUDIENCE}\"\njwks_url = \"{https}\"\n"
-        ),
-    )
-    .unwrap();
-    let server = Server::start_in(
-        &dir.path().join("data"),
-        &["--config", config.to_str().unwrap()],
-    );
+    let server = start_with_source(dir.path(), &format!("jwks_url = \"{https}\""), "");
     let c = plain_client();
     let token = key.sign(&claims("default", "topics:read"));
     let (status, _) = call(

@@ -5,6 +5,7 @@
 //! Owns `<data-dir>/auth/signing-key.json` (mode 0600: the `kid` and the private seed). Must
 //! not log or return the seed.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
@@ -33,7 +34,10 @@ struct StoredKey {
 pub(crate) struct Issuer {
     kid: String,
     encoding: EncodingKey,
-    public: [u8; 32],
+    /// The public JWKS, built once at open.
+    jwks: JwkSet,
+    /// Its keys by kid, ready to verify (every request with one of our tokens uses them).
+    verifying: HashMap<String, VerifyingKey>,
 }
 
 impl std::fmt::Debug for Issuer {
@@ -59,30 +63,36 @@ impl Issuer {
             .to_bytes();
         let mut der = ED25519_PKCS8_PREFIX.to_vec();
         der.extend_from_slice(&seed);
+        let set = serde_json::json!({ "keys": [{
+            "kty": "OKP",
+            "crv": "Ed25519",
+            "x": URL_SAFE_NO_PAD.encode(public),
+            "kid": stored.kid,
+            "alg": "EdDSA",
+            "use": "sig",
+        }]});
+        let jwks: JwkSet = serde_json::from_value(set)
+            .map_err(|e| format!("cannot build the public JWKS: {e}"))?;
+        let verifying = keys_of(&jwks);
+        if !verifying.contains_key(&stored.kid) {
+            return Err("the signing key does not verify as EdDSA".into());
+        }
         Ok(Issuer {
             kid: stored.kid,
             encoding: EncodingKey::from_ed_der(&der),
-            public,
+            jwks,
+            verifying,
         })
     }
 
     /// The public JWKS.
-    pub(crate) fn jwks(&self) -> JwkSet {
-        let jwk = serde_json::json!({
-            "kty": "OKP",
-            "crv": "Ed25519",
-            "x": URL_SAFE_NO_PAD.encode(self.public),
-            "kid": self.kid,
-            "alg": "EdDSA",
-            "use": "sig",
-        });
-        let set = serde_json::json!({ "keys": [jwk] });
-        serde_json::from_value(set).unwrap_or(JwkSet { keys: Vec::new() })
+    pub(crate) fn jwks(&self) -> &JwkSet {
+        &self.jwks
     }
 
-    /// Verifying keys of this issuer, by kid.
-    pub(crate) fn verifying_keys(&self) -> std::collections::HashMap<String, VerifyingKey> {
-        keys_of(&self.jwks())
+    /// The verifying key with this kid, if it is ours.
+    pub(crate) fn verifying_key(&self, kid: &str) -> Option<VerifyingKey> {
+        self.verifying.get(kid).cloned()
     }
 
     /// A signed access token for `principal`, valid for `ttl_secs`.

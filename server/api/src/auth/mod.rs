@@ -212,7 +212,7 @@ impl Authenticator {
             .and_then(|c| c.iss)
             .ok_or_else(refused)?;
         let (audience, key) = if iss == self.config.issuer {
-            let key = self.issuer.verifying_keys().remove(&kid);
+            let key = self.issuer.verifying_key(&kid);
             (self.config.audience.as_str(), key)
         } else {
             let (trusted, set) = self

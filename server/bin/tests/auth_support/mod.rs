@@ -121,19 +121,23 @@ pub fn publish(path: &Path, keys: &[&TestKey]) {
 pub fn start_trusting(dir: &Path, keys: &[&TestKey], extra: &str) -> (Server, PathBuf) {
     let jwks = dir.join("jwks.json");
     publish(&jwks, keys);
+    let source = format!("jwks_file = \"{}\"", jwks.display());
+    (start_with_source(dir, &source, extra), jwks)
+}
+
+/// A server trusting the test issuer with its keys at `source` (a `jwks_file = ...` or
+/// `jwks_url = ...` line), with `extra` TOML appended to its config.
+pub fn start_with_source(dir: &Path, source: &str, extra: &str) -> Server {
     let config = dir.join("weir.toml");
     std::fs::write(
         &config,
         format!(
             "maintenance_interval_ms = 100\n{extra}\n[auth]\njwks_refresh_ms = {JWKS_REFRESH_MS}\njwks_refetch_ms_min = 0\n\
-             [[auth.trusted]]\nissuer = \"{ISSUER}\"\naudience = \"{AUDIENCE}\"\njwks_file = \"{}\"\n",
-            jwks.display()
+             [[auth.trusted]]\nissuer = \"{ISSUER}\"\naudience = \"{AUDIENCE}\"\n{source}\n"
         ),
     )
     .unwrap();
-    let data = dir.join("data");
-    let server = Server::start_in(&data, &["--config", config.to_str().unwrap()]);
-    (server, jwks)
+    Server::start_in(&dir.join("data"), &["--config", config.to_str().unwrap()])
 }
 
 pub fn plain_client() -> Client {

@@ -73,7 +73,11 @@ pub struct TenantInfo {
 impl Broker {
     /// The quotas in force for `tenant`: its own, or the configured defaults.
     pub fn quotas(&self, tenant: &TenantId) -> Quotas {
-        self.state()
+        self.quotas_in(&self.state(), tenant)
+    }
+
+    fn quotas_in(&self, state: &State, tenant: &TenantId) -> Quotas {
+        state
             .quotas
             .get(tenant)
             .copied()
@@ -280,37 +284,43 @@ impl Broker {
     /// Refuses a request when `tenant` is already too deep in debt on `rate`.
     pub fn check_rate(&self, tenant: &TenantId, rate: Rate) -> Result<(), BrokerError> {
         let quotas = self.quotas(tenant);
+        let t = self.config.throttling;
         let now = Instant::now();
-        let result = self.meter(tenant, |m| {
-            m.check(&quotas, rate, self.config.throttling, now)
-        });
-        result.map_err(|r| {
-            metrics::counter!("weir_quota_refusals_total", "tenant" => tenant.to_string(), "quota" => r.rate.name())
-                .increment(1);
-            BrokerError::Throttled(r)
-        })
+        self.meter(tenant, |m| m.check(&quotas, rate, t, now))
+            .map_err(|r| refused(tenant, r))
     }
 
     /// Counts `amount` against `rate`; returns how long to hold the response.
     pub fn charge_rate(&self, tenant: &TenantId, rate: Rate, amount: u64) -> Duration {
         let quotas = self.quotas(tenant);
+        let t = self.config.throttling;
         let now = Instant::now();
-        let delay = self.meter(tenant, |m| {
-            m.charge(&quotas, rate, amount, self.config.throttling, now)
-        });
-        if !delay.is_zero() {
-            metrics::counter!("weir_tenant_throttle_time_ms_total", "tenant" => tenant.to_string())
-                .increment(delay.as_millis() as u64);
-        }
-        delay
+        let delay = self.meter(tenant, |m| m.charge(&quotas, rate, amount, t, now));
+        held(tenant, delay)
+    }
+
+    /// `check_rate` then `charge_rate` of one, under one lock: the admission of every
+    /// authenticated request against `requests_per_sec`. Returns how long to hold it.
+    pub fn admit_request(&self, tenant: &TenantId) -> Result<Duration, BrokerError> {
+        let quotas = self.quotas(tenant);
+        let t = self.config.throttling;
+        let now = Instant::now();
+        let delay = self
+            .meter(tenant, |m| {
+                m.check(&quotas, Rate::Requests, t, now)?;
+                Ok(m.charge(&quotas, Rate::Requests, 1, t, now))
+            })
+            .map_err(|r| refused(tenant, r))?;
+        Ok(held(tenant, delay))
     }
 
     fn meter<T>(&self, tenant: &TenantId, f: impl FnOnce(&mut Meter) -> T) -> T {
         let mut meters = self.meters.lock().unwrap_or_else(|p| p.into_inner());
-        let meter = meters
-            .entry(tenant.clone())
-            .or_insert_with(|| Meter::new(Instant::now()));
-        f(meter)
+        // Every request passes here: look up before cloning the key for an insert.
+        if !meters.contains_key(tenant) {
+            meters.insert(tenant.clone(), Meter::new(Instant::now()));
+        }
+        f(meters.get_mut(tenant).expect("inserted above"))
     }
 
     /// Refuses a write of `incoming` bytes that would take `tenant` past its storage quota.
@@ -379,11 +389,7 @@ impl Broker {
         new_topics: u64,
         new_partitions: u64,
     ) -> Result<(), BrokerError> {
-        let q = state
-            .quotas
-            .get(tenant)
-            .copied()
-            .unwrap_or(self.config.quota_defaults);
+        let q = self.quotas_in(state, tenant);
         let topics = state.tenants.get(tenant).map_or(0, |t| t.len() as u64);
         let partitions: u64 = state.tenants.get(tenant).map_or(0, |t| {
             t.values().map(|t| u64::from(t.partition_count())).sum()
@@ -486,6 +492,22 @@ impl Broker {
         }
         Ok(())
     }
+}
+
+/// A rate refusal, counted in the metrics.
+fn refused(tenant: &TenantId, r: Refusal) -> BrokerError {
+    metrics::counter!("weir_quota_refusals_total", "tenant" => tenant.to_string(), "quota" => r.rate.name())
+        .increment(1);
+    BrokerError::Throttled(r)
+}
+
+/// A hold, counted in the metrics.
+fn held(tenant: &TenantId, delay: Duration) -> Duration {
+    if !delay.is_zero() {
+        metrics::counter!("weir_tenant_throttle_time_ms_total", "tenant" => tenant.to_string())
+            .increment(delay.as_millis() as u64);
+    }
+    delay
 }
 
 /// The tenant's topic count, or "not found".
