@@ -34,6 +34,9 @@ pub const MESSAGE_BYTES_MAX: usize = 64 << 20;
 pub const STREAM_WINDOW_BYTES: u32 = 16 << 20;
 /// HTTP/2 window per connection, shared by every stream (many partitions at once).
 pub const CONNECTION_WINDOW_BYTES: u32 = 64 << 20;
+/// Largest HTTP/2 frame the client accepts. The protocol default (16 KiB) makes the server
+/// cut a 1 MiB fetch response into 64 frames, each its own write and loopback packet.
+pub const FRAME_BYTES: u32 = 1 << 20;
 
 /// Where and as whom a client connects.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,7 +108,8 @@ impl Connection {
             .connect_timeout(CONNECT_TIMEOUT)
             .tcp_nodelay(true)
             .initial_stream_window_size(STREAM_WINDOW_BYTES)
-            .initial_connection_window_size(CONNECTION_WINDOW_BYTES);
+            .initial_connection_window_size(CONNECTION_WINDOW_BYTES)
+            .max_frame_size(FRAME_BYTES);
         let channel = endpoint
             .connect()
             .await
