@@ -19,6 +19,11 @@ pub const BATCH_BYTES_MAX_DEFAULT: u32 = 8 << 20;
 /// Hard ceiling for `batch_bytes_max`: one batch is read into memory whole during recovery.
 pub const BATCH_BYTES_MAX_CEILING: u32 = 256 << 20;
 
+/// Default bytes appended to the active segment between two write-back starts (1 MiB, as
+/// RocksDB's `bytes_per_sync` advice): the kernel gets a steady trickle of pages to write
+/// rather than gigabytes at its dirty threshold.
+pub const WRITEBACK_BYTES_DEFAULT: u64 = 1 << 20;
+
 /// When appended data is forced to disk with fdatasync.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FlushPolicy {
@@ -50,6 +55,10 @@ pub struct LogConfig {
     pub retention_bytes: Option<u64>,
     /// When to fdatasync.
     pub flush: FlushPolicy,
+    /// Start (not wait for) the write-back of appended bytes once this many accumulated;
+    /// 0 leaves it to the kernel. Changes when data reaches the disk, never what an
+    /// acknowledgement promises: that is `flush`.
+    pub writeback_bytes: u64,
 }
 
 impl Default for LogConfig {
@@ -62,6 +71,7 @@ impl Default for LogConfig {
             retention_ms: None,
             retention_bytes: None,
             flush: FlushPolicy::Never,
+            writeback_bytes: WRITEBACK_BYTES_DEFAULT,
         }
     }
 }

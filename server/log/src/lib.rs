@@ -15,6 +15,7 @@ mod config;
 mod error;
 mod log;
 mod segment;
+mod sys;
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
@@ -24,6 +25,7 @@ pub use clock::{Clock, SystemClock};
 pub use config::{
     BATCH_BYTES_MAX_CEILING, BATCH_BYTES_MAX_DEFAULT, FlushPolicy, INDEX_INTERVAL_BYTES_DEFAULT,
     LogConfig, SEGMENT_BYTES_DEFAULT, SEGMENT_BYTES_MAX, SEGMENT_BYTES_MIN, SEGMENT_MS_DEFAULT,
+    WRITEBACK_BYTES_DEFAULT,
 };
 pub use error::LogError;
 pub use log::{AppendInfo, Log, RecoveryReport, RetentionOutcome, SegmentInfo};

@@ -275,6 +275,9 @@ impl Log {
         self.unflushed_records += header.records_count as u64;
         if self.flush_due(now) {
             self.flush()?;
+        } else {
+            let threshold = self.config.writeback_bytes;
+            self.active_mut().start_writeback(threshold);
         }
         Ok(AppendInfo {
             base_offset,
@@ -659,6 +662,38 @@ mod tests {
 
     fn bytes_of(s: &str) -> bytes::Bytes {
         bytes::Bytes::copy_from_slice(s.as_bytes())
+    }
+
+    #[test]
+    fn write_back_starts_once_the_threshold_is_reached() {
+        let dir = tempfile::tempdir().unwrap();
+        let one = batch(1).len() as u64;
+        let config = LogConfig {
+            writeback_bytes: 3 * one,
+            ..LogConfig::default()
+        };
+        let mut log = Log::open(dir.path(), config).unwrap();
+        let started = |log: &Log| log.active().writeback_from();
+        log.append(&batch(1)).unwrap();
+        log.append(&batch(2)).unwrap();
+        assert_eq!(started(&log), 0, "below the threshold nothing is started");
+        log.append(&batch(3)).unwrap();
+        assert_eq!(started(&log), 3 * one);
+        log.append(&batch(4)).unwrap();
+        assert_eq!(started(&log), 3 * one);
+        log.truncate(1).unwrap();
+        assert_eq!(
+            started(&log),
+            one,
+            "a truncation moves the mark back to the end"
+        );
+        log.append(&batch(5)).unwrap();
+        log.append(&batch(6)).unwrap();
+        assert_eq!(started(&log), one, "bytes after the cut count from the cut");
+        log.append(&batch(7)).unwrap();
+        assert_eq!(started(&log), 4 * one);
+        let read = log.read(0, 1 << 20).unwrap();
+        assert_eq!(read.next_offset(), 4);
     }
 
     #[test]

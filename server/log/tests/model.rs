@@ -62,15 +62,20 @@ fn config() -> impl Strategy<Value = LogConfig> {
         1u32..1500,
         prop::option::of(200u64..4000),
         prop::option::of(3000u64..20000),
+        // Write-back starts never change what is read: 0 (never), every append, or between.
+        prop_oneof![Just(0u64), Just(1), 1u64..4000],
     )
         .prop_map(
-            |(segment_bytes, segment_ms, interval, retention_ms, retention_bytes)| LogConfig {
-                segment_bytes,
-                segment_ms,
-                index_interval_bytes: interval,
-                retention_ms,
-                retention_bytes,
-                ..LogConfig::default()
+            |(segment_bytes, segment_ms, interval, retention_ms, retention_bytes, writeback)| {
+                LogConfig {
+                    segment_bytes,
+                    segment_ms,
+                    index_interval_bytes: interval,
+                    retention_ms,
+                    retention_bytes,
+                    writeback_bytes: writeback,
+                    ..LogConfig::default()
+                }
             },
         )
 }

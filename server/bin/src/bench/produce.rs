@@ -97,6 +97,11 @@ pub struct ProduceArgs {
     /// that waiting for a send slot never delays reading an answer (latency stays honest).
     #[arg(long, value_name = "MB_PER_SEC")]
     throughput: Option<f64>,
+    /// Send for this long first without measuring (as kafka-producer-perf-test's
+    /// --warmup-records): streams open, buffers and files are created, and the figures show
+    /// the steady state. --duration and --total-bytes count from its end.
+    #[arg(long, value_parser = super::units::parse_duration)]
+    warmup: Option<Duration>,
 }
 
 fn parse_compression(text: &str) -> Result<Compression, String> {
@@ -109,6 +114,7 @@ fn parse_compression(text: &str) -> Result<Compression, String> {
 struct Plan {
     topic: String,
     partitions: u32,
+    producers: usize,
     max_in_flight: usize,
     payloads: Vec<Bytes>,
     records_per_batch: u64,
@@ -120,22 +126,41 @@ struct Plan {
 
 /// When producers stop sending.
 #[derive(Debug)]
-enum Budget {
-    /// After this many more batches, over all producers.
+struct Budget {
+    /// Batches sent before this instant are warm-up: sent, but neither counted nor timed.
+    measured_from: Instant,
+    limit: Limit,
+}
+
+#[derive(Debug)]
+enum Limit {
+    /// After this many more measured batches, over all producers.
     Batches(AtomicU64),
     /// At this instant.
     Until(Instant),
 }
 
+/// A batch a producer may send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Turn {
+    WarmUp,
+    Measured,
+}
+
 impl Budget {
-    /// Claims one more batch; false when the run is over.
-    fn take(&self) -> bool {
-        match self {
-            Budget::Batches(left) => left
+    /// Claims one more batch; `None` when the run is over.
+    fn take(&self) -> Option<Turn> {
+        let now = Instant::now();
+        if now < self.measured_from {
+            return Some(Turn::WarmUp);
+        }
+        let more = match &self.limit {
+            Limit::Batches(left) => left
                 .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
                 .is_ok(),
-            Budget::Until(deadline) => Instant::now() < *deadline,
-        }
+            Limit::Until(deadline) => now < *deadline,
+        };
+        more.then_some(Turn::Measured)
     }
 }
 
@@ -160,6 +185,7 @@ pub async fn run(args: ProduceArgs) -> Result<(), CliError> {
     let plan = Arc::new(Plan {
         topic: args.common.topic.clone(),
         partitions,
+        producers: args.producers,
         max_in_flight: args.max_in_flight,
         payloads,
         records_per_batch: args.records_per_batch as u64,
@@ -169,10 +195,11 @@ pub async fn run(args: ProduceArgs) -> Result<(), CliError> {
             Duration::from_secs_f64(payload_bytes as f64 / per_producer)
         }),
     });
-    let (budget, goal) = budget(&args.common, payload_bytes);
+    let warmup = args.warmup.unwrap_or(Duration::ZERO);
+    let (budget, goal) = budget(&args.common, warmup, payload_bytes);
     let counters = Arc::new(Counters::default());
     let progress = Progress::start(goal, Arc::clone(&counters), args.common.show_progress());
-    let started = Instant::now();
+    let started = budget.measured_from;
     let budget = Arc::new(budget);
     let mut producers = JoinSet::new();
     for (id, sdk) in sdks.into_iter().enumerate() {
@@ -187,6 +214,9 @@ pub async fn run(args: ProduceArgs) -> Result<(), CliError> {
     }
     let latencies = join_all(producers).await;
     let elapsed = started.elapsed();
+    if let Some(warmup) = args.warmup {
+        eprintln!("weir: the first {warmup:?} were warm-up and are not in the figures");
+    }
     progress.finish();
     let report = Report::new(counters.records(), counters.bytes(), elapsed, &latencies?);
     report.print(args.common.json, "send → ack per batch");
@@ -225,19 +255,27 @@ fn check(args: &ProduceArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn budget(common: &CommonArgs, payload_bytes: u64) -> (Budget, Goal) {
-    if let Some(duration) = common.duration {
-        return (
-            Budget::Until(Instant::now() + duration),
-            Goal::Time(duration),
-        );
-    }
-    let total = common.total_bytes.unwrap_or(TOTAL_BYTES_DEFAULT);
-    let batches = total.div_ceil(payload_bytes).max(1);
-    (
-        Budget::Batches(AtomicU64::new(batches)),
-        Goal::Bytes(batches * payload_bytes),
-    )
+fn budget(common: &CommonArgs, warmup: Duration, payload_bytes: u64) -> (Budget, Goal) {
+    let measured_from = Instant::now() + warmup;
+    let (limit, goal) = match common.duration {
+        Some(duration) => (
+            Limit::Until(measured_from + duration),
+            Goal::Time(warmup + duration),
+        ),
+        None => {
+            let total = common.total_bytes.unwrap_or(TOTAL_BYTES_DEFAULT);
+            let batches = total.div_ceil(payload_bytes).max(1);
+            (
+                Limit::Batches(AtomicU64::new(batches)),
+                Goal::Bytes(batches * payload_bytes),
+            )
+        }
+    };
+    let budget = Budget {
+        measured_from,
+        limit,
+    };
+    (budget, goal)
 }
 
 /// Uses the topic if it exists (whatever its partition count), creates it otherwise.
@@ -387,28 +425,43 @@ struct Producer {
     counters: Arc<Counters>,
 }
 
-/// Batches sent and not yet answered, with their send time, in send order.
-type InFlight = VecDeque<(weir_sdk::BatchDelivery, Instant)>;
+/// Batches sent and not yet answered, with their turn and send time, in send order.
+type InFlight = VecDeque<(weir_sdk::BatchDelivery, Turn, Instant)>;
 
 impl Producer {
     async fn run(self) -> Result<Histogram<u64>, CliError> {
         let mut latencies = report::histogram();
         let mut in_flight = InFlight::with_capacity(self.plan.max_in_flight);
         let mut sequence = 0;
-        let mut next_send = Instant::now();
+        let mut next_send = Instant::now() + self.phase();
         loop {
             self.fill(&mut in_flight, &mut sequence, &mut next_send)
                 .await?;
-            let Some((delivery, sent)) = in_flight.pop_front() else {
+            let Some((delivery, turn, sent)) = in_flight.pop_front() else {
                 break;
             };
             delivery.await?;
-            report::record(&mut latencies, sent.elapsed());
-            self.counters
-                .add(self.plan.records_per_batch, self.plan.payload_bytes);
+            if turn == Turn::Measured {
+                report::record(&mut latencies, sent.elapsed());
+                self.counters
+                    .add(self.plan.records_per_batch, self.plan.payload_bytes);
+            }
         }
         self.sdk.close().await?;
         Ok(latencies)
+    }
+
+    /// With a capped rate, how far this producer's sends lag the first producer's: the
+    /// producers take turns at even spacing, so the server sees the rate as a steady stream
+    /// rather than all of them sending at the same instant and queueing behind each other.
+    fn phase(&self) -> Duration {
+        let producers = u32::try_from(self.plan.producers)
+            .unwrap_or(u32::MAX)
+            .max(1);
+        let id = u32::try_from(self.id).unwrap_or(0);
+        self.plan
+            .send_interval
+            .map_or(Duration::ZERO, |interval| interval * id / producers)
     }
 
     /// Sends batches until `max_in_flight` are unanswered or the budget is spent; with a
@@ -420,7 +473,10 @@ impl Producer {
         next_send: &mut Instant,
     ) -> Result<(), CliError> {
         let plan = &self.plan;
-        while in_flight.len() < plan.max_in_flight && self.budget.take() {
+        while in_flight.len() < plan.max_in_flight {
+            let Some(turn) = self.budget.take() else {
+                break;
+            };
             if let Some(interval) = plan.send_interval {
                 tokio::time::sleep_until((*next_send).into()).await;
                 *next_send = (*next_send + interval).max(Instant::now());
@@ -430,7 +486,7 @@ impl Producer {
             let partition = (n % u64::from(plan.partitions)) as u32;
             let payload = plan.payloads[n as usize % plan.payloads.len()].clone();
             let delivery = self.sdk.send_batch(&plan.topic, partition, payload).await?;
-            in_flight.push_back((delivery, Instant::now()));
+            in_flight.push_back((delivery, turn, Instant::now()));
         }
         Ok(())
     }
@@ -462,11 +518,31 @@ mod tests {
             duration: None,
             json: true,
         };
-        let (budget, _) = budget(&common, 1_000_000);
+        let (budget, _) = budget(&common, Duration::ZERO, 1_000_000);
         let mut taken = 0;
-        while budget.take() {
+        while budget.take() == Some(Turn::Measured) {
             taken += 1;
         }
         assert_eq!(taken, 6);
+        assert_eq!(budget.take(), None);
+    }
+
+    #[test]
+    fn warm_up_batches_do_not_use_the_budget() {
+        let common = CommonArgs {
+            connect: crate::cli::ConnectArgs {
+                url: String::new(),
+                tenant: String::new(),
+                token: None,
+            },
+            topic: "bench".into(),
+            total_bytes: Some(1_000_000),
+            duration: None,
+            json: true,
+        };
+        let (budget, _) = budget(&common, Duration::from_secs(60), 1_000_000);
+        for _ in 0..10 {
+            assert_eq!(budget.take(), Some(Turn::WarmUp));
+        }
     }
 }

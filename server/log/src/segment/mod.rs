@@ -120,6 +120,8 @@ pub(crate) struct Segment {
     first_append_ms: Option<i64>,
     /// Whether the index files on disk describe the data exactly and the data is synced.
     sealed: bool,
+    /// End of the bytes whose write-back to disk was already started (`start_writeback`).
+    writeback_from: u64,
 }
 
 impl Segment {
@@ -183,6 +185,7 @@ impl Segment {
             indexes: Indexes::new(interval),
             first_append_ms: None,
             sealed: false,
+            writeback_from: 0,
         })
     }
 
@@ -322,6 +325,26 @@ impl Segment {
         self.sealed = false;
         self.first_append_ms.get_or_insert(now_ms);
         Ok(())
+    }
+
+    /// Once `threshold` bytes were appended since the last write-back began, asks the kernel
+    /// to start writing them to disk and returns without waiting (0 = never: the kernel's
+    /// flusher decides). Written back in small steady steps, dirty pages never pile up to the
+    /// kernel's threshold, where it writes gigabytes at once and holds up appends meanwhile.
+    /// Durability is unchanged: that is `sync`'s job. A failure here is only a lost hint.
+    pub(crate) fn start_writeback(&mut self, threshold: u64) {
+        let pending = self.size.saturating_sub(self.writeback_from);
+        if threshold == 0 || pending < threshold {
+            return;
+        }
+        let _ = crate::sys::start_writeback(&self.file, self.writeback_from, pending);
+        self.writeback_from = self.size;
+    }
+
+    /// End of the bytes whose write-back was started.
+    #[cfg(test)]
+    pub(crate) fn writeback_from(&self) -> u64 {
+        self.writeback_from
     }
 
     /// Cuts a partially written batch off the end after a failed append.
@@ -491,6 +514,7 @@ impl Segment {
         };
         self.set_len(pos)?;
         self.size = pos;
+        self.writeback_from = self.writeback_from.min(pos);
         self.rebuild(ScanMode::HeadersOnly)?;
         if self.size == 0 {
             self.first_append_ms = None;
