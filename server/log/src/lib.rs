@@ -29,6 +29,7 @@ pub use config::{
 };
 pub use error::LogError;
 pub use log::{AppendInfo, Log, RecoveryReport, RetentionOutcome, SegmentInfo};
+pub use sys::WRITEBACK_QUEUE_MAX;
 
 /// Whole batches of one segment file as a byte range, read by the caller outside any lock
 /// (`read_into`) or handed to the kernel as is.

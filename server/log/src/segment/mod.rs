@@ -327,9 +327,9 @@ impl Segment {
         Ok(())
     }
 
-    /// Once `threshold` bytes were appended since the last write-back began, asks the kernel
-    /// to start writing them to disk and returns without waiting (0 = never: the kernel's
-    /// flusher decides). Written back in small steady steps, dirty pages never pile up to the
+    /// Once `threshold` bytes were appended since the last write-back began, has the kernel
+    /// start writing them to disk, from a background thread (0 = never: the kernel's flusher
+    /// decides). Written back in small steady steps, dirty pages never pile up to the
     /// kernel's threshold, where it writes gigabytes at once and holds up appends meanwhile.
     /// Durability is unchanged: that is `sync`'s job. A failure here is only a lost hint.
     pub(crate) fn start_writeback(&mut self, threshold: u64) {
@@ -337,8 +337,11 @@ impl Segment {
         if threshold == 0 || pending < threshold {
             return;
         }
-        let _ = crate::sys::start_writeback(&self.file, self.writeback_from, pending);
-        self.writeback_from = self.size;
+        // A dropped hint (queue full: the disk is behind) is not retried; the next one covers
+        // its bytes too, and the kernel's flusher writes them anyway.
+        if crate::sys::start_writeback_later(&self.file, self.writeback_from, pending) {
+            self.writeback_from = self.size;
+        }
     }
 
     /// End of the bytes whose write-back was started.
