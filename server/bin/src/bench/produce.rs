@@ -505,19 +505,24 @@ mod tests {
         assert_ne!(a, b);
     }
 
-    #[test]
-    fn byte_budget_rounds_up_to_whole_batches() {
-        let common = CommonArgs {
+    /// Bench flags with a byte budget and nothing else.
+    fn with_total_bytes(total: u64) -> CommonArgs {
+        CommonArgs {
             connect: crate::cli::ConnectArgs {
                 url: String::new(),
                 tenant: String::new(),
                 token: None,
             },
             topic: "bench".into(),
-            total_bytes: Some(5_000_001),
+            total_bytes: Some(total),
             duration: None,
             json: true,
-        };
+        }
+    }
+
+    #[test]
+    fn byte_budget_rounds_up_to_whole_batches() {
+        let common = with_total_bytes(5_000_001);
         let (budget, _) = budget(&common, Duration::ZERO, 1_000_000);
         let mut taken = 0;
         while budget.take() == Some(Turn::Measured) {
@@ -529,20 +534,18 @@ mod tests {
 
     #[test]
     fn warm_up_batches_do_not_use_the_budget() {
-        let common = CommonArgs {
-            connect: crate::cli::ConnectArgs {
-                url: String::new(),
-                tenant: String::new(),
-                token: None,
-            },
-            topic: "bench".into(),
-            total_bytes: Some(1_000_000),
-            duration: None,
-            json: true,
-        };
-        let (budget, _) = budget(&common, Duration::from_secs(60), 1_000_000);
+        let common = with_total_bytes(1_000_000);
+        let warmup = Duration::from_millis(50);
+        let (budget, _) = budget(&common, warmup, 1_000_000);
         for _ in 0..10 {
             assert_eq!(budget.take(), Some(Turn::WarmUp));
         }
+        std::thread::sleep(warmup);
+        assert_eq!(
+            budget.take(),
+            Some(Turn::Measured),
+            "the one measured batch"
+        );
+        assert_eq!(budget.take(), None);
     }
 }
