@@ -12,6 +12,8 @@
 //! without the console: then `/ui` answers that this binary has no console (unless a `dist`
 //! already exists, which is embedded as it is).
 //!
+//! Also generates the server side of the gRPC Fetch service (see `fetch_service`).
+//!
 //! Must not: download anything itself (npm does, from the npm registry, at install time
 //! only), or write anywhere but `web-ui/` (node_modules, dist) and `OUT_DIR`.
 
@@ -35,6 +37,7 @@ const INPUTS: [&str; 6] = [
 const SKIP_ENV: &str = "WEIR_UI_SKIP_BUILD";
 
 fn main() {
+    fetch_service();
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets it"));
     let ui = manifest.join("../../web-ui");
@@ -202,6 +205,36 @@ fn embed(dist: &Path, dest: &Path, files: &[String]) -> std::io::Result<String> 
     }
     table.push_str("];\n");
     Ok(table)
+}
+
+/// The server side of `weir.v1.Fetch` (proto/weir/v1/fetch.proto), generated with responses
+/// of our own type: `grpc::fetch_codec` encodes a `FetchReply` into exactly the bytes of a
+/// `FetchResponse`, reading batches from the segment files straight into the gRPC buffer.
+/// Requests are the proto's `FetchRequest`. Writes `OUT_DIR/weir.v1.Fetch.rs`.
+fn fetch_service() {
+    use tonic_build::manual::{Builder, Method, Service};
+    let method = |name: &str, route: &str| {
+        Method::builder()
+            .name(name)
+            .route_name(route)
+            .input_type("weir_proto::v1::FetchRequest")
+            .output_type("crate::grpc::fetch_codec::FetchReply")
+            .codec_path("crate::grpc::fetch_codec::FetchCodec")
+    };
+    let service = Service::builder()
+        .name("Fetch")
+        .package("weir.v1")
+        .method(method("fetch", "Fetch").build())
+        .method(
+            method("fetch_stream", "FetchStream")
+                .server_streaming()
+                .build(),
+        )
+        .build();
+    Builder::new()
+        .build_client(false)
+        .build_transport(false)
+        .compile(&[service]);
 }
 
 fn content_type(path: &str) -> &'static str {

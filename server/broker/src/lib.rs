@@ -31,7 +31,9 @@ pub use names::{TENANT_NAME_BYTES_MAX, TOPIC_NAME_BYTES_MAX, TenantId, TopicName
 pub use produce::{NewRecord, RecordPosition, check_record};
 pub use producers::{NO_PRODUCER_ID, PRODUCER_BATCHES_RETAINED, PRODUCERS_PER_PARTITION_MAX};
 pub use tenancy::{Action, Principal, Quotas, Rate, Throttling};
-pub use topic::{Fetched, Partition, PartitionOffsets, RETENTION_MS_DEFAULT, Topic, TopicConfig};
+pub use topic::{
+    Fetched, FetchedSlices, Partition, PartitionOffsets, RETENTION_MS_DEFAULT, Topic, TopicConfig,
+};
 pub use weir_log::AppendInfo;
 
 use audit::Audit;
@@ -534,10 +536,26 @@ impl Broker {
         max_bytes: usize,
         wait: Duration,
     ) -> Result<Fetched, BrokerError> {
+        self.fetch_slices(tenant, topic, partition, offset, max_bytes, wait)
+            .await?
+            .read()
+    }
+
+    /// As `fetch`, leaving the bytes in the segment files for the caller to copy straight
+    /// into its output (gRPC encodes them into the response without a buffer between).
+    pub async fn fetch_slices(
+        &self,
+        tenant: &TenantId,
+        topic: &str,
+        partition: i64,
+        offset: i64,
+        max_bytes: usize,
+        wait: Duration,
+    ) -> Result<FetchedSlices, BrokerError> {
         let part = self.topic(tenant, topic)?.partition(partition)?;
         let limits = &self.config.limits;
         let wait = wait.min(Duration::from_millis(limits.fetch_wait_ms_max));
-        part.fetch(offset, max_bytes.clamp(1, limits.fetch_bytes_max), wait)
+        part.fetch_slices(offset, max_bytes.clamp(1, limits.fetch_bytes_max), wait)
             .await
     }
 

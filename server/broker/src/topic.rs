@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
 use tokio::sync::watch;
-use weir_log::{AppendInfo, FlushPolicy, Log, LogConfig};
+use weir_log::{AppendInfo, FlushPolicy, Log, LogConfig, ReadSlice};
 use weir_proto::batch::BatchHeader;
 
 use crate::producers::{Check, Producers};
@@ -111,6 +111,41 @@ pub struct PartitionOffsets {
     pub high_watermark: i64,
     /// Bytes stored.
     pub size_bytes: u64,
+}
+
+/// Whole batches of a partition, found but not yet read: the caller copies them straight into
+/// its output (`ReadSlice::read_to`, one positioned read each) after every lock is released,
+/// or turns them into bytes with `read`.
+#[derive(Debug, Clone)]
+pub struct FetchedSlices {
+    /// Byte ranges of segment files, in offset order; possibly none.
+    pub slices: Vec<ReadSlice>,
+    /// Their total length in bytes.
+    pub len: usize,
+    /// Where the next fetch continues.
+    pub next_offset: i64,
+    /// Offsets of the partition when the slices were cut.
+    pub offsets: PartitionOffsets,
+}
+
+impl FetchedSlices {
+    /// Reads the slices into one buffer.
+    pub fn read(self) -> Result<Fetched, BrokerError> {
+        let mut batches = Vec::with_capacity(self.len);
+        for slice in &self.slices {
+            slice.read_into(&mut batches).map_err(storage_error)?;
+        }
+        Ok(Fetched {
+            batches,
+            next_offset: self.next_offset,
+            offsets: self.offsets,
+        })
+    }
+}
+
+/// A segment read that failed: the disk, or a file cut underneath the reader.
+pub(crate) fn storage_error(e: std::io::Error) -> BrokerError {
+    BrokerError::StorageUnavailable(e.to_string())
 }
 
 /// Whole batches read from a partition.
@@ -220,19 +255,36 @@ impl Partition {
         max_bytes: usize,
         wait: Duration,
     ) -> Result<Fetched, BrokerError> {
-        let fetched = self.read(offset, max_bytes)?;
-        if !fetched.batches.is_empty() || wait.is_zero() {
-            return Ok(fetched);
+        self.fetch_slices(offset, max_bytes, wait).await?.read()
+    }
+
+    /// As `fetch`, leaving the bytes where they are: see `FetchedSlices`.
+    pub async fn fetch_slices(
+        &self,
+        offset: i64,
+        max_bytes: usize,
+        wait: Duration,
+    ) -> Result<FetchedSlices, BrokerError> {
+        let found = self.read_slices(offset, max_bytes)?;
+        if found.len > 0 || wait.is_zero() {
+            return Ok(found);
         }
         let mut rx = self.end.subscribe();
         // Errors mean the partition is being dropped (topic deleted): answer with what we have.
         let _ = tokio::time::timeout(wait, rx.wait_for(|&end| end > offset)).await;
-        self.read(offset, max_bytes)
+        self.read_slices(offset, max_bytes)
     }
 
     /// Reads without waiting. Bytes are copied out of the page cache after the lock is released.
     pub fn read(&self, offset: i64, max_bytes: usize) -> Result<Fetched, BrokerError> {
-        let mut batches = Vec::new();
+        self.read_slices(offset, max_bytes)?.read()
+    }
+
+    /// Finds the whole batches from `offset` on, up to `max_bytes` (always at least one batch
+    /// when there is one), without reading them. Counts them as read: they are about to be.
+    pub fn read_slices(&self, offset: i64, max_bytes: usize) -> Result<FetchedSlices, BrokerError> {
+        let mut slices = Vec::new();
+        let mut len = 0;
         let mut next = offset;
         let offsets = loop {
             let (slice, offsets) = {
@@ -243,29 +295,32 @@ impl Partition {
                     high_watermark: log.log_end_offset(),
                     size_bytes: log.size_bytes(),
                 };
-                (
-                    log.read(next, max_bytes - batches.len().min(max_bytes))?,
-                    offsets,
-                )
+                (log.read(next, max_bytes - len.min(max_bytes))?, offsets)
             };
-            let room = max_bytes.saturating_sub(batches.len());
-            let fits = batches.is_empty() || slice.len() <= room;
+            let room = max_bytes.saturating_sub(len);
+            let fits = len == 0 || slice.len() <= room;
             if slice.is_empty() || !fits {
                 break offsets;
             }
-            slice
-                .read_into(&mut batches)
-                .map_err(|e| BrokerError::StorageUnavailable(e.to_string()))?;
             next = slice.next_offset();
-            if batches.len() >= max_bytes || next >= offsets.high_watermark {
+            len += slice.len();
+            slices.push(slice);
+            if len >= max_bytes || next >= offsets.high_watermark {
                 break offsets;
             }
         };
-        metrics::counter!("weir_bytes_out_total", &self.labels).increment(batches.len() as u64);
+        // Offsets are dense (nothing is compacted), so a run of whole batches holds exactly
+        // as many records as the offsets it spans.
+        let records: i64 = slices
+            .iter()
+            .map(|s| s.next_offset() - s.first_offset())
+            .sum();
+        metrics::counter!("weir_bytes_out_total", &self.labels).increment(len as u64);
         metrics::counter!("weir_records_out_total", &self.labels)
-            .increment(count_records(&batches));
-        Ok(Fetched {
-            batches,
+            .increment(u64::try_from(records).unwrap_or(0));
+        Ok(FetchedSlices {
+            slices,
+            len,
             next_offset: next,
             offsets,
         })
@@ -286,16 +341,6 @@ impl Partition {
     pub fn shutdown(&self) -> Result<(), BrokerError> {
         Ok(self.lock().log.shutdown()?)
     }
-}
-
-/// Records in a run of whole batches, from their headers alone.
-fn count_records(mut bytes: &[u8]) -> u64 {
-    let mut count = 0;
-    while let Ok(header) = BatchHeader::parse(bytes) {
-        count += header.records_count.max(0) as u64;
-        bytes = bytes.get(header.total_len()..).unwrap_or_default();
-    }
-    count
 }
 
 /// A topic: a tenant-scoped name, settings and partitions.

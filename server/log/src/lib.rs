@@ -87,11 +87,17 @@ impl ReadSlice {
         self.file.read_exact_at(dst, self.position)
     }
 
-    /// Appends the bytes to `buf` with one positioned read.
+    /// Appends the bytes to `buf` with one positioned read, growing it once.
     pub fn read_into(&self, buf: &mut Vec<u8>) -> std::io::Result<()> {
-        let start = buf.len();
-        buf.resize(start + self.len, 0);
-        self.file.read_exact_at(&mut buf[start..], self.position)
+        buf.reserve(self.len);
+        self.read_to(buf)
+    }
+
+    /// Appends the bytes to any growable buffer (a `BytesMut`, an encoder's output) with
+    /// positioned reads straight into its spare capacity: no zero-fill, no bounce buffer.
+    /// Reserve `len()` first to read with one call.
+    pub fn read_to(&self, dst: &mut impl bytes::BufMut) -> std::io::Result<()> {
+        sys::read_at_into(&self.file, self.position, self.len, dst)
     }
 
     /// The bytes in a new buffer.

@@ -665,6 +665,37 @@ mod tests {
     }
 
     #[test]
+    fn slices_read_into_any_buffer_without_a_zero_fill() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = Log::open(dir.path(), LogConfig::default()).unwrap();
+        for ts in 0..50 {
+            log.append(&batch(ts)).unwrap();
+        }
+        let slice = log.read(10, 1 << 20).unwrap();
+        let mut exact = vec![0; slice.len()];
+        slice.read_exact_into(&mut exact).unwrap();
+        // A buffer that must grow many times on the way (no reservation).
+        let mut grown = bytes::BytesMut::new();
+        slice.read_to(&mut grown).unwrap();
+        assert_eq!(&grown[..], &exact[..]);
+        // Appending after what a Vec already holds.
+        let mut after = b"head".to_vec();
+        slice.read_into(&mut after).unwrap();
+        assert_eq!(&after[..4], b"head");
+        assert_eq!(&after[4..], &exact[..]);
+        // A slice whose bytes are gone (cut away underneath) is an error, not short data.
+        let gone = slice.clone();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(dir.path().join("00000000000000000000.log"))
+            .unwrap()
+            .set_len(gone.position() + 10)
+            .unwrap();
+        let err = gone.read_to(&mut bytes::BytesMut::new()).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
+    }
+
+    #[test]
     fn write_back_starts_once_the_threshold_is_reached() {
         let dir = tempfile::tempdir().unwrap();
         let one = batch(1).len() as u64;

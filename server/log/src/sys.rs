@@ -1,10 +1,13 @@
-//! Write-back hints to the kernel: the one system call the standard library lacks, and the
-//! thread that makes it so appends never wait for it.
+//! The two system calls the standard library lacks: positioned reads into memory not yet
+//! initialised, and write-back hints to the kernel (with the thread that makes it so appends
+//! never wait for them).
 //!
-//! Owns the only `unsafe` in the log. Must stay a thin, documented wrapper; anything that
-//! touches memory through a pointer does not belong here.
+//! Owns the only `unsafe` in the log. Must stay thin, documented wrappers.
 
 use std::fs::File;
+use std::io;
+
+use bytes::BufMut;
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::sync::{Arc, OnceLock};
 
@@ -35,6 +38,53 @@ pub(crate) fn start_writeback_later(file: &Arc<File>, offset: u64, len: u64) -> 
     queue
         .as_ref()
         .is_some_and(|tx| tx.try_send((Arc::clone(file), offset, len)).is_ok())
+}
+
+/// Reads `len` bytes of `file` at `offset` into `dst`'s spare capacity, without zero-filling
+/// it first; `dst` grows as it needs to (reserve up front to grow it once).
+pub(crate) fn read_at_into(
+    file: &File,
+    mut offset: u64,
+    mut len: usize,
+    dst: &mut impl BufMut,
+) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    while len > 0 {
+        let chunk = dst.chunk_mut();
+        let want = chunk.len().min(len);
+        if want == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::WriteZero,
+                "read buffer is full",
+            ));
+        }
+        let at = libc::off_t::try_from(offset)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "offset out of range"))?;
+        #[allow(unsafe_code)]
+        // SAFETY: pread writes at most `want` bytes through the pointer, and `chunk` is valid
+        // for writes of `chunk.len() >= want` bytes (UninitSlice's contract). No reference to
+        // the uninitialised bytes is made; the descriptor is open while `file` is borrowed.
+        let read = unsafe { libc::pread(file.as_raw_fd(), chunk.as_mut_ptr().cast(), want, at) };
+        let read = match usize::try_from(read) {
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => n,
+            Err(_) => {
+                let error = io::Error::last_os_error();
+                if error.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(error);
+            }
+        };
+        #[allow(unsafe_code)]
+        // SAFETY: pread initialised the first `read` bytes of the chunk.
+        unsafe {
+            dst.advance_mut(read)
+        };
+        offset += read as u64;
+        len -= read;
+    }
+    Ok(())
 }
 
 /// Asks the kernel to start writing the dirty pages of `file` in `[offset, offset + len)` to

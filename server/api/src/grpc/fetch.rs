@@ -13,15 +13,15 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
-use weir_broker::{Action, Fetched, Principal, Rate, TenantId};
+use weir_broker::{Action, Principal, Rate, TenantId};
 use weir_proto::ErrorCode;
-use weir_proto::v1::fetch_server::Fetch;
-use weir_proto::v1::{FetchRequest, FetchResponse};
+use weir_proto::v1::FetchRequest;
 
 use super::authed;
+use super::fetch_codec::FetchReply;
+use super::generated::fetch_server::Fetch;
 use crate::access::{authorize, grpc_caller, hold};
 use crate::metrics::track_grpc;
 use crate::rest::records::FETCH_BYTES_DEFAULT;
@@ -70,23 +70,9 @@ fn max_bytes(state: &ApiState, request: &FetchRequest) -> usize {
     asked.min(fits).max(1)
 }
 
-fn response(fetched: Fetched) -> FetchResponse {
-    FetchResponse {
-        batches: Bytes::from(fetched.batches),
-        next_offset: fetched.next_offset,
-        high_watermark: fetched.offsets.high_watermark,
-        log_start_offset: fetched.offsets.log_start_offset,
-        throttle_time_ms: 0,
-    }
-}
-
 /// Counts a response's bytes against the fetch quota and holds it as long as the quota says.
-async fn throttled(
-    state: &ApiState,
-    tenant: &TenantId,
-    mut response: FetchResponse,
-) -> FetchResponse {
-    let held = hold(state, tenant, Rate::Fetch, response.batches.len() as u64).await;
+async fn throttled(state: &ApiState, tenant: &TenantId, mut response: FetchReply) -> FetchReply {
+    let held = hold(state, tenant, Rate::Fetch, response.batches_len() as u64).await;
     response.throttle_time_ms = u32::try_from(held).unwrap_or(u32::MAX);
     response
 }
@@ -96,7 +82,7 @@ async fn fetch_unary(
     state: &ApiState,
     caller: Principal,
     request: FetchRequest,
-) -> Result<FetchResponse, ApiError> {
+) -> Result<FetchReply, ApiError> {
     let tenant = authorize(
         state,
         &caller,
@@ -107,7 +93,7 @@ async fn fetch_unary(
     let wait = Duration::from_millis(u64::from(request.wait_ms));
     let fetched = state
         .broker
-        .fetch(
+        .fetch_slices(
             &tenant,
             &request.topic,
             request.partition.into(),
@@ -116,7 +102,7 @@ async fn fetch_unary(
             wait,
         )
         .await?;
-    Ok(throttled(state, &tenant, response(fetched)).await)
+    Ok(throttled(state, &tenant, FetchReply::new(fetched)).await)
 }
 
 /// Whether the node stopped being ready since the stream began: it is shutting down, and a
@@ -137,7 +123,7 @@ async fn end_with(responses: &ResponseSender, error: ApiError) -> tonic::Code {
     code
 }
 
-type ResponseSender = mpsc::Sender<Result<FetchResponse, tonic::Status>>;
+type ResponseSender = mpsc::Sender<Result<FetchReply, tonic::Status>>;
 
 /// Reads on from `request.offset` and sends every non-empty read, until the client goes
 /// away, the node stops or a read fails. Returns the code the stream ended with.
@@ -156,9 +142,10 @@ async fn stream_batches(
             let stop = ApiError::new(ErrorCode::Unavailable, "the server is stopping");
             return end_with(responses, stop).await;
         }
-        let read = state
-            .broker
-            .fetch(tenant, &request.topic, partition, offset, max_bytes, wait);
+        let read =
+            state
+                .broker
+                .fetch_slices(tenant, &request.topic, partition, offset, max_bytes, wait);
         let fetched = tokio::select! {
             () = responses.closed() => return tonic::Code::Cancelled,
             fetched = read => fetched,
@@ -168,10 +155,10 @@ async fn stream_batches(
             Err(e) => return end_with(responses, e.into()).await,
         };
         offset = fetched.next_offset.max(offset);
-        if fetched.batches.is_empty() {
+        if fetched.len == 0 {
             continue;
         }
-        let response = throttled(state, tenant, response(fetched)).await;
+        let response = throttled(state, tenant, FetchReply::new(fetched)).await;
         if responses.send(Ok(response)).await.is_err() {
             return tonic::Code::Cancelled;
         }
@@ -183,14 +170,14 @@ impl Fetch for FetchService {
     async fn fetch(
         &self,
         request: tonic::Request<FetchRequest>,
-    ) -> Result<tonic::Response<FetchResponse>, tonic::Status> {
+    ) -> Result<tonic::Response<FetchReply>, tonic::Status> {
         authed(&self.state, METHOD_FETCH, request, |caller, r| {
             fetch_unary(&self.state, caller, r)
         })
         .await
     }
 
-    type FetchStreamStream = ReceiverStream<Result<FetchResponse, tonic::Status>>;
+    type FetchStreamStream = ReceiverStream<Result<FetchReply, tonic::Status>>;
 
     /// Checks tenant, topic and partition before the stream starts (so a wrong name fails the
     /// call itself), then reads in a task of its own.
