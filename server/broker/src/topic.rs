@@ -133,7 +133,9 @@ impl FetchedSlices {
     pub fn read(self) -> Result<Fetched, BrokerError> {
         let mut batches = Vec::with_capacity(self.len);
         for slice in &self.slices {
-            slice.read_into(&mut batches).map_err(storage_error)?;
+            slice
+                .read_into(&mut batches)
+                .map_err(|e| BrokerError::StorageUnavailable(e.to_string()))?;
         }
         Ok(Fetched {
             batches,
@@ -141,11 +143,6 @@ impl FetchedSlices {
             offsets: self.offsets,
         })
     }
-}
-
-/// A segment read that failed: the disk, or a file cut underneath the reader.
-pub(crate) fn storage_error(e: std::io::Error) -> BrokerError {
-    BrokerError::StorageUnavailable(e.to_string())
 }
 
 /// Whole batches read from a partition.

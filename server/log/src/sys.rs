@@ -6,10 +6,10 @@
 
 use std::fs::File;
 use std::io;
-
-use bytes::BufMut;
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::sync::{Arc, OnceLock};
+
+use bytes::BufMut;
 
 /// Write-back starts queued for the background thread. When the disk is slower than the
 /// appends, starting write-back blocks in the kernel; the queue fills and further hints are

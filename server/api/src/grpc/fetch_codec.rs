@@ -11,12 +11,15 @@ use bytes::Bytes;
 use prost::Message;
 use prost::encoding::{WireType, encode_key, encode_varint};
 use tonic::Status;
-use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::codec::{Codec, EncodeBuf, Encoder};
+use tonic_prost::ProstDecoder;
 use weir_broker::FetchedSlices;
 use weir_proto::v1::{FetchRequest, FetchResponse};
 
 /// Field number of `FetchResponse.batches`.
 const BATCHES_FIELD: u32 = 1;
+/// Most bytes in front of the batches: the field key (1) and the length varint (up to 10).
+const BATCHES_PREFIX_BYTES_MAX: usize = 11;
 
 /// A `FetchResponse` whose batches are still in the log.
 #[derive(Debug, Clone)]
@@ -50,9 +53,8 @@ impl FetchReply {
     }
 
     /// Writes the reply as a `FetchResponse`: `batches` (read from the files here) first, then
-    /// the other fields. Protobuf allows fields in any order.
-    fn encode_to(&self, buf: &mut impl bytes::BufMut) -> std::io::Result<()> {
-        let rest = self.other_fields();
+    /// the other fields (`rest`, from `other_fields`). Protobuf allows fields in any order.
+    fn encode_to(&self, rest: &FetchResponse, buf: &mut impl bytes::BufMut) -> std::io::Result<()> {
         let len = self.batches_len();
         if len > 0 {
             encode_key(BATCHES_FIELD, WireType::LengthDelimited, buf);
@@ -65,7 +67,7 @@ impl FetchReply {
     }
 }
 
-/// Encodes `FetchReply`s and decodes `FetchRequest`s.
+/// Encodes `FetchReply`s and decodes `FetchRequest`s (with prost, as every other service).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct FetchCodec;
 
@@ -73,14 +75,14 @@ impl Codec for FetchCodec {
     type Encode = FetchReply;
     type Decode = FetchRequest;
     type Encoder = FetchEncoder;
-    type Decoder = FetchDecoder;
+    type Decoder = ProstDecoder<FetchRequest>;
 
     fn encoder(&mut self) -> FetchEncoder {
         FetchEncoder
     }
 
-    fn decoder(&mut self) -> FetchDecoder {
-        FetchDecoder
+    fn decoder(&mut self) -> ProstDecoder<FetchRequest> {
+        ProstDecoder::default()
     }
 }
 
@@ -95,24 +97,10 @@ impl Encoder for FetchEncoder {
     /// (the disk) ends the call or stream with INTERNAL (tonic's code for an encoding
     /// failure); the client resumes from its last `next_offset`.
     fn encode(&mut self, item: FetchReply, buf: &mut EncodeBuf<'_>) -> Result<(), Status> {
-        let len = item.batches_len();
-        buf.reserve(len + item.other_fields().encoded_len() + 16);
-        item.encode_to(buf)
+        let rest = item.other_fields();
+        buf.reserve(BATCHES_PREFIX_BYTES_MAX + item.batches_len() + rest.encoded_len());
+        item.encode_to(&rest, buf)
             .map_err(|e| Status::unavailable(format!("reading the log failed: {e}")))
-    }
-}
-
-#[derive(Debug, Default, Clone, Copy)]
-pub struct FetchDecoder;
-
-impl Decoder for FetchDecoder {
-    type Item = FetchRequest;
-    type Error = Status;
-
-    fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<FetchRequest>, Status> {
-        FetchRequest::decode(buf)
-            .map(Some)
-            .map_err(|e| Status::invalid_argument(format!("invalid FetchRequest: {e}")))
     }
 }
 
@@ -176,9 +164,8 @@ mod tests {
         let next = second.next_offset();
 
         let mut ours = BytesMut::new();
-        reply(vec![first, second], next)
-            .encode_to(&mut ours)
-            .unwrap();
+        let reply = reply(vec![first, second], next);
+        reply.encode_to(&reply.other_fields(), &mut ours).unwrap();
         let expected = FetchResponse {
             batches: Bytes::from(stored),
             next_offset: next,
@@ -193,7 +180,8 @@ mod tests {
     #[test]
     fn an_empty_reply_has_no_batches_field() {
         let mut ours = BytesMut::new();
-        reply(Vec::new(), 3).encode_to(&mut ours).unwrap();
+        let reply = reply(Vec::new(), 3);
+        reply.encode_to(&reply.other_fields(), &mut ours).unwrap();
         let expected = FetchResponse {
             next_offset: 3,
             high_watermark: 9,

@@ -317,10 +317,12 @@ impl Broker {
     fn meter<T>(&self, tenant: &TenantId, f: impl FnOnce(&mut Meter) -> T) -> T {
         let mut meters = self.meters.lock().unwrap_or_else(|p| p.into_inner());
         // Every request passes here: look up before cloning the key for an insert.
-        if !meters.contains_key(tenant) {
-            meters.insert(tenant.clone(), Meter::new(Instant::now()));
+        if let Some(meter) = meters.get_mut(tenant) {
+            return f(meter);
         }
-        f(meters.get_mut(tenant).expect("inserted above"))
+        f(meters
+            .entry(tenant.clone())
+            .or_insert_with(|| Meter::new(Instant::now())))
     }
 
     /// Refuses a write of `incoming` bytes that would take `tenant` past its storage quota.
