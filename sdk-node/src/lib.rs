@@ -21,15 +21,11 @@ use napi::Result;
 use napi_derive::napi;
 
 /// The partition the producer picks for `key` among `partitions` partitions: Kafka's
-/// `murmur2(key) % partitions`, computed by the Rust SDK's default partitioner.
+/// `murmur2(key) % partitions`, computed by the same function as the Rust SDK's partitioner.
 #[napi]
 pub fn partition_for_key(key: napi::bindgen_prelude::Buffer, partitions: u32) -> Result<u32> {
-    use weir::Partitioner;
-    if partitions == 0 {
-        return Err(error::invalid("partitions must be at least 1"));
-    }
-    let partitioner = weir::producer::DefaultPartitioner::new(1);
-    Ok(partitioner.partition("", Some(&key), 0, partitions))
+    weir::partition_for_key(&key, partitions)
+        .map_err(|_| error::invalid("partitions must be at least 1"))
 }
 
 /// Ends the wait of the call started with cancellation id `id` (the JavaScript layer calls it

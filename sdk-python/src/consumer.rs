@@ -143,12 +143,12 @@ impl Record {
     }
 
     /// The value decoded as UTF-8 text (`None` for a tombstone).
-    fn text(&self) -> PyResult<Option<String>> {
+    fn text(&self, py: Python<'_>) -> PyResult<Option<&str>> {
         match &self.inner.value {
             None => Ok(None),
-            Some(v) => String::from_utf8(v.to_vec())
+            Some(v) => std::str::from_utf8(v)
                 .map(Some)
-                .map_err(|e| pyo3::exceptions::PyUnicodeDecodeError::new_err(e.to_string())),
+                .map_err(|e| pyo3::exceptions::PyUnicodeDecodeError::new_err_from_utf8(py, v, e)),
         }
     }
 

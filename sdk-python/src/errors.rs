@@ -41,13 +41,7 @@ pub(crate) fn to_py(error: weir::Error) -> PyErr {
 
 /// `weir.InvalidArgument` (also a `ValueError`) for a setting or argument the SDK refuses.
 pub(crate) fn invalid_argument(message: impl Into<String>) -> PyErr {
-    WeirError::new_err((
-        format!("invalid argument: {}", message.into()),
-        None::<&str>,
-        false,
-        None::<f64>,
-        KIND_INVALID_ARGUMENT,
-    ))
+    to_py(weir::Error::InvalidArgument(message.into()))
 }
 
 /// `weir.Timeout` (also a `TimeoutError`) for a wait of the Python API that ran out, e.g.

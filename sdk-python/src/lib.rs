@@ -21,17 +21,13 @@ mod runtime;
 use pyo3::prelude::*;
 
 /// The partition the producer chooses for `key` among `partitions` partitions: Kafka's
-/// `murmur2(key) % partitions`, computed by the Rust SDK's default partitioner, so it equals
+/// `murmur2(key) % partitions`, computed by the same function as the Rust SDK's partitioner, so it equals
 /// what a Java, Rust or REST producer picks.
 #[pyfunction]
 #[pyo3(signature = (key, partitions))]
 fn partition_for_key(key: convert::KeyArg, partitions: u32) -> PyResult<u32> {
-    use weir::Partitioner;
-    if partitions == 0 {
-        return Err(errors::invalid_argument("partitions must be at least 1"));
-    }
-    let partitioner = weir::producer::DefaultPartitioner::new(1);
-    Ok(partitioner.partition("", Some(&key.0), 0, partitions))
+    weir::partition_for_key(&key.0, partitions)
+        .map_err(|_| errors::invalid_argument("partitions must be at least 1"))
 }
 
 #[pymodule]

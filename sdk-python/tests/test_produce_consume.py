@@ -58,6 +58,8 @@ def test_round_trip_of_bytes_str_and_json_values_with_headers(
         assert rec.value == expected
         assert rec.headers == [("kind", kind.encode()), ("raw", b"\xfe"), ("null", None)]
     assert records[1].text() == "h\u00e9llo"
+    with pytest.raises(UnicodeDecodeError):
+        records[0].text()  # b"\x00\x01raw\xff" is not UTF-8
     assert records[2].json() == {"item": "book", "qty": 2}
     assert records[5].value is None and records[5].json() is None
     assert records[6].offset == repeated.offset

@@ -73,3 +73,4 @@ pub use producer::{
 };
 pub use weir_proto::ErrorCode;
 pub use weir_proto::batch::{Compression, Header};
+pub use weir_proto::partitioner::{ZeroPartitions, partition_for_key};
