@@ -2,7 +2,7 @@
 // states, copy buttons, "copy as" snippets, confirmation dialogs.
 
 import type { ComponentChildren } from "preact";
-import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { useCallback, useEffect, useId, useRef, useState } from "preact/hooks";
 import { baseUrl, plainWords } from "../api.ts";
 import { LANGUAGES, snippet, type Call, type Language } from "../lib/snippets.ts";
 
@@ -192,8 +192,10 @@ export function Confirm({
     if (!open && d.open) d.close();
   }, [open]);
   const ok = !requireText || typed === requireText;
+  // Pages hold several dialogs at once: each names its own title.
+  const titleId = useId();
   return (
-    <dialog ref={ref} onCancel={(e) => (e.preventDefault(), onCancel())} aria-labelledby="dialog-title">
+    <dialog ref={ref} onCancel={(e) => (e.preventDefault(), onCancel())} aria-labelledby={titleId}>
       <form
         method="dialog"
         onSubmit={(e) => {
@@ -201,7 +203,7 @@ export function Confirm({
           if (ok) onConfirm();
         }}
       >
-        <h2 id="dialog-title">{title}</h2>
+        <h2 id={titleId}>{title}</h2>
         {children}
         {requireText ? (
           <label>

@@ -199,6 +199,8 @@ export function GroupDetailPage({ group }: { group: string }) {
   const [error, setError] = useState<unknown>(undefined);
   const [lag, setLag] = useState<Point[]>([]);
   const [confirmDelete, setConfirmDelete] = useState(false);
+  // Not `error`: the next successful poll clears that, and this must stay until acted on.
+  const [deleteError, setDeleteError] = useState<unknown>();
   const [tick, setTick] = useState(0);
 
   useInterval(
@@ -226,6 +228,7 @@ export function GroupDetailPage({ group }: { group: string }) {
       </nav>
       <h1>{group}</h1>
       <ErrorBox error={error} />
+      <ErrorBox error={deleteError} title="The group was not deleted" />
       {detail === null && !error ? <Loading what="the group" /> : null}
       {detail ? (
         <>
@@ -350,10 +353,11 @@ export function GroupDetailPage({ group }: { group: string }) {
             onConfirm={async () => {
               setConfirmDelete(false);
               try {
+                setDeleteError(undefined);
                 await request({ method: "DELETE", path: groupPath(tenant, group) });
                 navigate(href("groups"));
               } catch (e) {
-                setError(e);
+                setDeleteError(e);
               }
             }}
           >
