@@ -67,10 +67,9 @@ function callSync(fn) {
   }
 }
 
-let lastCancelId = 0;
-
 /** `call`, cancellable by an AbortSignal: `fn` gets the cancellation id to pass to the addon;
- * the signal's abort event calls `native.cancel(id)`, which ends the native wait. */
+ * the signal's abort event calls `native.cancel(id)`, which ends the native wait. The addon
+ * hands out the ids, since its registry is shared by every worker thread of the process. */
 function withSignal(signal, what, fn) {
   if (signal === undefined || signal === null) return call(() => fn(undefined));
   if (typeof signal.aborted !== 'boolean' || typeof signal.addEventListener !== 'function') {
@@ -79,8 +78,7 @@ function withSignal(signal, what, fn) {
   if (signal.aborted) {
     return Promise.reject(new WeirError(`${what} was aborted`, { kind: 'aborted', cause: signal.reason }));
   }
-  lastCancelId = (lastCancelId + 1) >>> 0;
-  const id = lastCancelId;
+  const id = native.cancelId();
   const onAbort = () => native.cancel(id);
   signal.addEventListener('abort', onAbort, { once: true });
   const done = () => signal.removeEventListener('abort', onAbort);

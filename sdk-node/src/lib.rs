@@ -28,6 +28,13 @@ pub fn partition_for_key(key: napi::bindgen_prelude::Buffer, partitions: u32) ->
         .map_err(|_| error::invalid("partitions must be at least 1"))
 }
 
+/// A fresh cancellation id for a call made with an `AbortSignal`: unique in the process, so
+/// calls in different `worker_thread`s never cancel each other.
+#[napi]
+pub fn cancel_id() -> u32 {
+    runtime::next_cancel_id()
+}
+
 /// Ends the wait of the call started with cancellation id `id` (the JavaScript layer calls it
 /// when that call's `AbortSignal` fires).
 #[napi]

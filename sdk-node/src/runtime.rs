@@ -7,11 +7,14 @@
 //! future that takes its place in a queue, like the producer's order lock, takes it in call
 //! order); a future done by then gives its value at once (a poll with records ready), any
 //! other is handed to the runtime and a promise returned. Also owns the registry of
-//! cancellation ids: JavaScript gives a call an id, and `cancel(id)` (called from the
-//! signal's `abort` listener) ends that call's wait. Must not know any SDK type.
+//! cancellation ids: a call with an `AbortSignal` takes an id from `next_cancel_id`, and
+//! `cancel(id)` (called from the signal's `abort` listener) ends that call's wait. The ids
+//! are handed out here, not in JavaScript, because the registry is one per process while
+//! every `worker_thread` has its own JavaScript globals. Must not know any SDK type.
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{LazyLock, Mutex};
 
 use futures_util::FutureExt;
@@ -24,6 +27,15 @@ use crate::error::aborted;
 /// Cancellation senders of the calls running with an `AbortSignal`, by id.
 static CANCELS: LazyLock<Mutex<HashMap<u32, watch::Sender<bool>>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// The next cancellation id; shared by every thread of the process.
+static NEXT_CANCEL_ID: AtomicU32 = AtomicU32::new(1);
+
+/// A cancellation id no other running call of the process holds (ids wrap after 2³² calls,
+/// long after the call that held an id has finished).
+pub(crate) fn next_cancel_id() -> u32 {
+    NEXT_CANCEL_ID.fetch_add(1, Ordering::Relaxed)
+}
 
 fn cancels() -> std::sync::MutexGuard<'static, HashMap<u32, watch::Sender<bool>>> {
     CANCELS.lock().unwrap_or_else(|p| p.into_inner())

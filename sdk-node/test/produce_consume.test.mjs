@@ -4,10 +4,12 @@
 
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { after, before, test } from 'node:test';
 
 import { Admin, Consumer, Producer, WeirError, partitionForKey } from '../index.mjs';
-import { clientOptions, pollUntil, rest, startServer, uniqueTopic } from './server.mjs';
+import { SDK_DIR, clientOptions, pollUntil, rest, startServer, uniqueTopic } from './server.mjs';
 
 let server;
 let admin;
@@ -221,4 +223,72 @@ test('AbortSignal ends a long poll, and the event loop keeps running meanwhile',
   await consumer.close();
   assert.deepEqual(await waiting, []);
   await assert.rejects(consumer.poll(), { kind: 'closed' });
+});
+
+// A worker thread that polls `topic` in its own group with an AbortSignal, says 'waiting' once
+// the poll is under way, aborts it on 'abort', and reports how the poll ended.
+const POLLING_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { Consumer } = require(workerData.sdk);
+(async () => {
+  const consumer = new Consumer({ ...workerData.options, group: workerData.group, topics: [workerData.topic] });
+  await consumer.connect();
+  const controller = new AbortController();
+  parentPort.on('message', () => controller.abort());
+  const started = Date.now();
+  const poll = consumer.poll({ timeoutMs: workerData.timeoutMs, signal: controller.signal });
+  parentPort.postMessage('waiting');
+  let outcome;
+  try {
+    outcome = { records: (await poll).length };
+  } catch (e) {
+    outcome = { error: e.kind };
+  }
+  outcome.ms = Date.now() - started;
+  await consumer.close();
+  parentPort.postMessage(outcome);
+})().catch((e) => parentPort.postMessage({ error: String(e) }));
+`;
+
+test('an AbortSignal cancels only its own call, also across worker threads', async () => {
+  const topic = uniqueTopic('abort-workers');
+  await admin.createTopic(topic);
+  // Each worker has its own JavaScript globals but shares the addon; their first cancellable
+  // calls must still get different ids, or aborting one would end the other's wait.
+  const start = (name, timeoutMs) => {
+    const worker = new Worker(POLLING_WORKER, {
+      eval: true,
+      workerData: { sdk: path.join(SDK_DIR, 'index.js'), options: clientOptions(server), topic, group: `g-${name}-${topic}`, timeoutMs },
+    });
+    const messages = [];
+    let wake = () => {};
+    worker.on('message', (m) => {
+      messages.push(m);
+      wake();
+    });
+    worker.on('error', (e) => {
+      messages.push({ error: String(e) });
+      wake();
+    });
+    const next = async () => {
+      while (messages.length === 0) await new Promise((r) => (wake = r));
+      return messages.shift();
+    };
+    return { worker, next };
+  };
+  const first = start('first', 20_000);
+  let second;
+  try {
+    assert.equal(await first.next(), 'waiting');
+    second = start('second', 2_000);
+    assert.equal(await second.next(), 'waiting');
+    first.worker.postMessage('abort');
+    const [aborted, waited] = await Promise.all([first.next(), second.next()]);
+    assert.equal(aborted.error, 'aborted', `the first poll was aborted: ${JSON.stringify(aborted)}`);
+    assert.ok(aborted.ms < 10_000, `the abort ended the first wait (after ${aborted.ms} ms)`);
+    assert.deepEqual({ records: waited.records, error: waited.error }, { records: 0, error: undefined }, JSON.stringify(waited));
+    assert.ok(waited.ms >= 1_500, `the second poll waited its own time out (${waited.ms} ms)`);
+  } finally {
+    await Promise.all([first.worker.terminate(), second?.worker.terminate()]);
+  }
 });
