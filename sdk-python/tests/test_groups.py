@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import urllib.request
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Set, Tuple
 
@@ -94,9 +95,39 @@ def produce(server: WeirServer, topic: str, start: int, n: int) -> Dict[Tuple[in
         futures = [(f"v{i}".encode(), p.send(topic, f"v{i}", key=f"k{i}")) for i in range(start, start + n)]
         out = {}
         for value, f in futures:
-            meta = f.result(timeout=20)
+            try:
+                meta = f.result(timeout=20)
+            except weir.Timeout as e:
+                pending = [(v, f) for v, f in futures if not f.done()]
+                raise AssertionError(undelivered(server, pending)) from e
             out[(meta.partition, meta.offset)] = value
     return out
+
+
+def undelivered(server: WeirServer, pending: List[Tuple[bytes, weir.SendFuture]]) -> str:
+    """What a delivery time-out looked like: the records still waiting, by partition, and the
+    server's produce-stream figures (this test once failed so, and the cause is not known)."""
+    partitions: Dict[int, int] = {}
+    for value, _ in pending:
+        key = b"k" + value[1:]
+        partition = weir.partition_for_key(key, PARTITIONS)
+        partitions[partition] = partitions.get(partition, 0) + 1
+    request = urllib.request.Request(server.http + "/metrics")
+    request.add_header("authorization", f"Bearer {server.token}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            metrics = response.read().decode()
+    except OSError as e:
+        metrics = f"(metrics unavailable: {e})"
+    produce_lines = [
+        line
+        for line in metrics.splitlines()
+        if ("Produce" in line or "errors" in line) and not line.startswith("#") and "_bucket" not in line
+    ]
+    return (
+        f"{len(pending)} records not delivered within 20 s, by partition {partitions}; "
+        "server produce metrics:\n" + "\n".join(produce_lines)
+    )
 
 
 def members_by_partitions(admin: weir.Admin, group: str) -> Dict[str, int]:

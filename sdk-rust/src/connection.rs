@@ -3,17 +3,18 @@
 //!
 //! Owns the tonic channel set-up (one HTTP/2 connection with large flow-control windows), the
 //! bearer-token interceptor, message size limits and `Connection::call`, the one place a unary
-//! call gets its time-out and its `Error`. Must not retry: producers and consumers decide.
+//! call of a generated client gets its time-out and its `Error` (fetches are made in
+//! `fetch_call`). Must not retry: producers and consumers decide.
 
 use std::future::Future;
 use std::time::Duration;
 
+use tonic::codegen::http::HeaderValue;
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 use weir_proto::v1::admin_client::AdminClient;
-use weir_proto::v1::fetch_client::FetchClient;
 use weir_proto::v1::groups_client::GroupsClient;
 use weir_proto::v1::produce_client::ProduceClient;
 
@@ -34,12 +35,11 @@ pub const MESSAGE_BYTES_MAX: usize = 64 << 20;
 pub const STREAM_WINDOW_BYTES: u32 = 16 << 20;
 /// HTTP/2 window per connection, shared by every stream (many partitions at once).
 pub const CONNECTION_WINDOW_BYTES: u32 = 64 << 20;
-/// Largest HTTP/2 frame the client accepts. The protocol default (16 KiB) makes the server
-/// cut a 1 MiB fetch response into 64 frames, each its own write and loopback packet. Not
-/// larger: tonic copies what arrived with a message's first frame once more when it grows
-/// its buffer for the rest, so a whole message in one frame is copied twice (consume 4 GB:
-/// median 1.84 GB/s with 1 MiB frames, 1.99 with 256 KiB).
-pub const FRAME_BYTES: u32 = 256 << 10;
+/// Largest HTTP/2 frame the client accepts: the protocol's maximum, so a fetch response
+/// arrives in one frame (the server cuts frames at the flow-control window too) and
+/// `fetch_call` decodes it from that frame's bytes without a copy. With the protocol default
+/// (16 KiB) the server cut a 1 MiB fetch response into 64 frames, each its own write.
+pub const FRAME_BYTES: u32 = (1 << 24) - 1;
 
 /// Where and as whom a client connects.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,6 +134,22 @@ impl Connection {
         self.config.request_timeout
     }
 
+    /// The server's address.
+    pub(crate) fn url(&self) -> &str {
+        &self.config.url
+    }
+
+    /// The HTTP/2 connection (for calls made without a generated client).
+    pub(crate) fn channel(&self) -> &Channel {
+        &self.channel
+    }
+
+    /// The `authorization` header every request carries, when a token was given.
+    pub(crate) fn authorization(&self) -> Option<HeaderValue> {
+        let value = self.bearer.0.as_ref()?;
+        HeaderValue::from_bytes(value.as_encoded_bytes()).ok()
+    }
+
     pub fn admin(&self) -> AdminClient<AuthChannel> {
         AdminClient::with_interceptor(self.channel.clone(), self.bearer.clone())
             .max_decoding_message_size(MESSAGE_BYTES_MAX)
@@ -142,12 +158,6 @@ impl Connection {
 
     pub fn produce(&self) -> ProduceClient<AuthChannel> {
         ProduceClient::with_interceptor(self.channel.clone(), self.bearer.clone())
-            .max_decoding_message_size(MESSAGE_BYTES_MAX)
-            .max_encoding_message_size(MESSAGE_BYTES_MAX)
-    }
-
-    pub fn fetch(&self) -> FetchClient<AuthChannel> {
-        FetchClient::with_interceptor(self.channel.clone(), self.bearer.clone())
             .max_decoding_message_size(MESSAGE_BYTES_MAX)
             .max_encoding_message_size(MESSAGE_BYTES_MAX)
     }
@@ -178,17 +188,7 @@ impl Connection {
         what: &'static str,
         call: impl Future<Output = Result<tonic::Response<T>, tonic::Status>>,
     ) -> Result<T, Error> {
-        self.call_within(what, self.config.request_timeout, call)
-            .await
-    }
-
-    /// Runs one call bounded by `timeout` (a long poll's wait plus `request_timeout`).
-    pub(crate) async fn call_within<T>(
-        &self,
-        what: &'static str,
-        timeout: Duration,
-        call: impl Future<Output = Result<tonic::Response<T>, tonic::Status>>,
-    ) -> Result<T, Error> {
+        let timeout = self.config.request_timeout;
         match tokio::time::timeout(timeout, call).await {
             Ok(Ok(response)) => Ok(response.into_inner()),
             Ok(Err(status)) => Err(self.error(&status)),

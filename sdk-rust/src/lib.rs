@@ -54,6 +54,7 @@ pub mod admin;
 mod connection;
 pub mod consumer;
 mod error;
+mod fetch_call;
 pub mod producer;
 pub mod tenancy;
 
@@ -67,6 +68,7 @@ pub use consumer::{
     ConsumerRecord, RebalanceListener, TopicPartition,
 };
 pub use error::{ERROR_CODE_METADATA_KEY, Error};
+pub use fetch_call::FetchResponses;
 pub use producer::{
     Acks, BatchDelivery, BatchMetadata, Delivery, Partitioner, Producer, ProducerBuilder,
     ProducerConfig, ProducerRecord, RecordMetadata, WhenFull,

@@ -156,13 +156,7 @@ async fn fetch_once(
         max_bytes: u32::try_from(config.fetch_bytes).unwrap_or(u32::MAX),
         wait_ms: u32::try_from(config.fetch_wait.as_millis()).unwrap_or(u32::MAX),
     };
-    let timeout = shared.conn.request_timeout() + config.fetch_wait;
-    let mut client = shared.conn.fetch();
-    match shared
-        .conn
-        .call_within("fetch", timeout, client.fetch(request))
-        .await
-    {
+    match shared.conn.fetch_once(&request).await {
         Ok(response) => queue(shared, tp, offset, generation, &response),
         Err(e) if e.code() == Some(ErrorCode::OffsetOutOfRange) => {
             let to = reset_offset(shared, tp).await?;

@@ -189,7 +189,6 @@ async fn consume(
     ranges: Vec<Range>,
 ) -> Result<Histogram<u64>, CliError> {
     let mut latencies = report::histogram();
-    let mut client = conn.fetch();
     let mut streams = StreamMap::new();
     let mut tracks = HashMap::new();
     for range in ranges {
@@ -202,11 +201,7 @@ async fn consume(
             max_bytes: plan.fetch_bytes,
             wait_ms: FETCH_WAIT_MS,
         };
-        let stream = client
-            .fetch_stream(request)
-            .await
-            .map_err(|s| conn.error(s))?
-            .into_inner();
+        let stream = conn.fetch_stream(&request).await?;
         streams.insert(range.partition, stream);
         let track = Track {
             end: range.end,
@@ -216,7 +211,7 @@ async fn consume(
         tracks.insert(range.partition, track);
     }
     while let Some((partition, item)) = streams.next().await {
-        let response = item.map_err(|s| conn.error(s))?;
+        let response = item.map_err(CliError::from)?;
         let Some(track) = tracks.get_mut(&partition) else {
             continue;
         };

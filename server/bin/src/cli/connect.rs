@@ -6,8 +6,9 @@
 //! failures: a refused connection becomes `CliError::Unreachable` naming the URL.
 
 use weir_proto::v1::admin_client::AdminClient;
-use weir_proto::v1::fetch_client::FetchClient;
 use weir_proto::v1::produce_client::ProduceClient;
+use weir_proto::v1::{FetchRequest, FetchResponse};
+use weir_sdk::FetchResponses;
 
 use super::CliError;
 
@@ -64,9 +65,14 @@ impl Connection {
         self.inner.produce()
     }
 
-    /// A Fetch client on this connection.
-    pub fn fetch(&self) -> FetchClient<AuthChannel> {
-        self.inner.fetch()
+    /// One fetch (`Fetch`), bounded by the request time-out plus its wait.
+    pub async fn fetch_once(&self, request: &FetchRequest) -> Result<FetchResponse, CliError> {
+        Ok(self.inner.fetch_once(request).await?)
+    }
+
+    /// A fetch stream (`FetchStream`).
+    pub async fn fetch_stream(&self, request: &FetchRequest) -> Result<FetchResponses, CliError> {
+        Ok(self.inner.fetch_stream(request).await?)
     }
 
     /// The error for a failed call on this connection.

@@ -197,7 +197,6 @@ struct Reader {
 
 impl Reader {
     async fn run(self, tx: mpsc::Sender<Chunk>) {
-        let mut client = self.conn.fetch();
         let mut position = self.range.start;
         while self.range.end.is_none_or(|end| position < end) {
             let request = FetchRequest {
@@ -208,11 +207,11 @@ impl Reader {
                 max_bytes: FETCH_BYTES_MAX,
                 wait_ms: FETCH_WAIT_MS,
             };
-            let fetched = client
-                .fetch(request)
+            let fetched = self
+                .conn
+                .fetch_once(&request)
                 .await
-                .map_err(|s| self.conn.error(s))
-                .and_then(|r| self.decode(&r.into_inner(), position));
+                .and_then(|r| self.decode(&r, position));
             let (lines, next) = match fetched {
                 Ok(fetched) => fetched,
                 Err(e) => {
