@@ -10,11 +10,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::Server;
-use support::{client, drain, topic, within};
+use support::{client, drain, producer, topic, within};
 use weir::admin::ResetTo;
 use weir::{
-    AutoOffsetReset, CommitMode, Consumer, ConsumerConfig, Producer, ProducerRecord,
-    RebalanceListener, TopicPartition,
+    AutoOffsetReset, CommitMode, Consumer, ConsumerConfig, ProducerRecord, RebalanceListener,
+    TopicPartition,
 };
 
 fn member(server: &Server, group: &str, topic: &str, commit: CommitMode) -> ConsumerConfig {
@@ -36,12 +36,7 @@ const AUTO: CommitMode = CommitMode::Auto {
 };
 
 async fn produce(server: &Server, topic: &str, values: std::ops::Range<usize>) {
-    let p = Producer::builder()
-        .url(&server.grpc)
-        .token(server.admin_token())
-        .build()
-        .await
-        .expect("producer");
+    let p = producer(server).await;
     let mut deliveries = Vec::new();
     for i in values {
         let r = ProducerRecord::new(topic, i.to_string()).key(format!("k{i}"));

@@ -6,8 +6,8 @@ mod support;
 
 use std::time::Duration;
 
-use support::{client, drain, topic, within};
-use weir::{AutoOffsetReset, Consumer, ConsumerConfig, Producer, ProducerRecord, TopicPartition};
+use support::{client, drain, producer, topic, within};
+use weir::{AutoOffsetReset, Consumer, ConsumerConfig, ProducerRecord, TopicPartition};
 
 const BASE: i64 = 1_700_000_000_000;
 
@@ -15,12 +15,7 @@ const BASE: i64 = 1_700_000_000_000;
 async fn seek_by_offset_and_timestamp_pause_and_resume() {
     let server = common::Server::start();
     topic(&server, "timed", 1).await;
-    let p = Producer::builder()
-        .url(&server.grpc)
-        .token(server.admin_token())
-        .build()
-        .await
-        .expect("producer");
+    let p = producer(&server).await;
     for i in 0..10 {
         let r = ProducerRecord::new("timed", i.to_string()).timestamp(BASE + i * 1000);
         let d = within("send", p.send(r)).await.expect("send");

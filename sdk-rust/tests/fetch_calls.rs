@@ -9,18 +9,13 @@ use std::time::Duration;
 
 use common::Server;
 use futures_util::StreamExt;
-use support::{client, topic, within};
-use weir::{Connection, ErrorCode, Producer, ProducerRecord};
+use support::{client, producer, topic, within};
+use weir::{Connection, ErrorCode, ProducerRecord};
 use weir_proto::batch::batches;
 use weir_proto::v1::FetchRequest;
 
 async fn produce(server: &Server, topic: &str, values: std::ops::Range<usize>) {
-    let p = Producer::builder()
-        .url(&server.grpc)
-        .token(server.admin_token())
-        .build()
-        .await
-        .expect("producer");
+    let p = producer(server).await;
     for i in values {
         let delivery = within("send", p.send(ProducerRecord::new(topic, i.to_string())))
             .await
@@ -50,7 +45,7 @@ fn records(bytes: &[u8]) -> i64 {
 #[tokio::test]
 async fn a_unary_fetch_returns_the_batches_and_refusals_carry_their_code() {
     let server = Server::start();
-    let admin = topic(&server, "unary", 1).await;
+    topic(&server, "unary", 1).await;
     produce(&server, "unary", 0..3).await;
     let conn = within("connect", Connection::open(client(&server)))
         .await
@@ -89,7 +84,6 @@ async fn a_unary_fetch_returns_the_batches_and_refusals_carry_their_code() {
         refused.unwrap_err().code(),
         Some(ErrorCode::Unauthenticated)
     );
-    drop(admin);
 }
 
 #[tokio::test]
@@ -108,19 +102,11 @@ async fn a_fetch_stream_follows_the_partition_and_ends_with_the_servers_error() 
         .expect("open the stream");
     let mut seen = 0;
     let mut next = 0;
-    let producing = tokio::spawn({
-        let grpc = server.grpc.clone();
-        let token = server.admin_token().to_owned();
-        async move {
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            let p = Producer::builder().url(&grpc).token(&token).build().await;
-            let p = p.expect("producer");
-            let d = p
-                .send(ProducerRecord::new("live", "late"))
-                .await
-                .expect("send");
-            d.await.expect("delivered");
-        }
+    let late = producer(&server).await;
+    let producing = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let d = late.send(ProducerRecord::new("live", "late")).await;
+        d.expect("send").await.expect("delivered");
     });
     within("three records", async {
         while next < 3 {

@@ -1,5 +1,5 @@
 //! SDK side of the tests: client settings for a test server (its gRPC address and bootstrap
-//! admin key), an `Admin` on it, a bound around every await (a test fails, never hangs), topic
+//! admin key), an `Admin` and a default `Producer` on it, a bound around every await (a test fails, never hangs), topic
 //! creation and draining a consumer.
 //!
 //! Must not start or stop servers (that is `common`) and must not assert on a scenario.
@@ -9,7 +9,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use weir::admin::TopicConfig;
-use weir::{Admin, ClientConfig, Consumer, ConsumerRecord};
+use weir::{Admin, ClientConfig, Consumer, ConsumerRecord, Producer};
 use weir_testkit::Server;
 
 /// Longest any one awaited step may take.
@@ -30,6 +30,15 @@ pub async fn within<F: Future>(what: &str, f: F) -> F::Output {
     tokio::time::timeout(STEP_TIMEOUT, f)
         .await
         .unwrap_or_else(|_| panic!("{what} did not finish within {STEP_TIMEOUT:?}"))
+}
+
+/// A producer with the SDK's defaults, as the bootstrap admin.
+pub async fn producer(server: &Server) -> Producer {
+    let built = Producer::builder()
+        .url(&server.grpc)
+        .token(server.admin_token())
+        .build();
+    within("connect producer", built).await.expect("producer")
 }
 
 /// An admin client, and a topic with `partitions` partitions.
