@@ -86,11 +86,13 @@ impl Connection {
             .await
             .map_err(|e| Error::transport(self.url(), &e))?;
         let (parts, body) = response.into_parts();
-        // A call refused before any message ("trailers-only") has its status in the headers.
-        if let Some(status) = tonic::Status::from_header_map(&parts.headers)
+        // A call answered without a message ("trailers-only", usually a refusal) has its
+        // status in the headers.
+        let status = tonic::Status::from_header_map(&parts.headers);
+        if let Some(status) = &status
             && status.code() != tonic::Code::Ok
         {
-            return Err(self.error(&status));
+            return Err(self.error(status));
         }
         if parts.status != http::StatusCode::OK {
             return Err(Error::Transport {
@@ -103,6 +105,7 @@ impl Connection {
             frames: Frames::default(),
             conn: self.clone(),
             finished: false,
+            ok_in_headers: status.is_some(),
         })
     }
 
@@ -143,6 +146,8 @@ pub struct FetchResponses {
     frames: Frames,
     conn: Connection,
     finished: bool,
+    /// The headers said OK already: the body ends without trailers.
+    ok_in_headers: bool,
 }
 
 impl FetchResponses {
@@ -162,6 +167,7 @@ impl FetchResponses {
             Some(status) if status.code() != tonic::Code::Ok => self.fail(self.conn.error(&status)),
             Some(_) if self.frames.is_empty() => Poll::Ready(None),
             Some(_) => self.fail(Error::Corrupt("a fetch response was cut short".into())),
+            None if self.ok_in_headers && self.frames.is_empty() => Poll::Ready(None),
             None => self.fail(self.conn.stream_ended("the fetch call")),
         }
     }
