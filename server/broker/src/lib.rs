@@ -525,25 +525,11 @@ impl Broker {
         ))
     }
 
-    /// Reads whole batches from one partition, waiting up to `wait` (capped by
+    /// Finds whole batches of one partition, waiting up to `wait` (capped by
     /// `fetch_wait_ms_max`) when none is there yet; `max_bytes` is capped by `fetch_bytes_max`.
+    /// The bytes stay in the segment files for the caller to copy straight into its output
+    /// (gRPC encodes them into the response with no buffer between), or to `read`.
     pub async fn fetch(
-        &self,
-        tenant: &TenantId,
-        topic: &str,
-        partition: i64,
-        offset: i64,
-        max_bytes: usize,
-        wait: Duration,
-    ) -> Result<Fetched, BrokerError> {
-        self.fetch_slices(tenant, topic, partition, offset, max_bytes, wait)
-            .await?
-            .read()
-    }
-
-    /// As `fetch`, leaving the bytes in the segment files for the caller to copy straight
-    /// into its output (gRPC encodes them into the response without a buffer between).
-    pub async fn fetch_slices(
         &self,
         tenant: &TenantId,
         topic: &str,
@@ -555,7 +541,7 @@ impl Broker {
         let part = self.topic(tenant, topic)?.partition(partition)?;
         let limits = &self.config.limits;
         let wait = wait.min(Duration::from_millis(limits.fetch_wait_ms_max));
-        part.fetch_slices(offset, max_bytes.clamp(1, limits.fetch_bytes_max), wait)
+        part.fetch(offset, max_bytes.clamp(1, limits.fetch_bytes_max), wait)
             .await
     }
 

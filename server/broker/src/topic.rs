@@ -244,19 +244,10 @@ impl Partition {
         Ok(self.lock().log.offset_for_timestamp(timestamp)?)
     }
 
-    /// Reads whole batches from `offset`, up to `max_bytes` (always at least one batch when
-    /// there is one). When nothing is there yet, waits up to `wait` for records to arrive.
+    /// Finds whole batches from `offset`, up to `max_bytes` (always at least one batch when
+    /// there is one), leaving the bytes where they are (see `FetchedSlices`). When nothing is
+    /// there yet, waits up to `wait` for records to arrive.
     pub async fn fetch(
-        &self,
-        offset: i64,
-        max_bytes: usize,
-        wait: Duration,
-    ) -> Result<Fetched, BrokerError> {
-        self.fetch_slices(offset, max_bytes, wait).await?.read()
-    }
-
-    /// As `fetch`, leaving the bytes where they are: see `FetchedSlices`.
-    pub async fn fetch_slices(
         &self,
         offset: i64,
         max_bytes: usize,

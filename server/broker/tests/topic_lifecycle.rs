@@ -25,7 +25,8 @@ fn record(key: Option<&str>, value: &str) -> NewRecord {
     }
 }
 
-fn values(fetched: &weir_broker::Fetched) -> Vec<String> {
+fn values(fetched: &weir_broker::FetchedSlices) -> Vec<String> {
+    let fetched = fetched.clone().read().unwrap();
     let mut out = Vec::new();
     for batch in batches(&fetched.batches) {
         let (_, bytes) = batch.unwrap();

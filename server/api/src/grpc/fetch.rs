@@ -93,7 +93,7 @@ async fn fetch_unary(
     let wait = Duration::from_millis(u64::from(request.wait_ms));
     let fetched = state
         .broker
-        .fetch_slices(
+        .fetch(
             &tenant,
             &request.topic,
             request.partition.into(),
@@ -142,10 +142,9 @@ async fn stream_batches(
             let stop = ApiError::new(ErrorCode::Unavailable, "the server is stopping");
             return end_with(responses, stop).await;
         }
-        let read =
-            state
-                .broker
-                .fetch_slices(tenant, &request.topic, partition, offset, max_bytes, wait);
+        let read = state
+            .broker
+            .fetch(tenant, &request.topic, partition, offset, max_bytes, wait);
         let fetched = tokio::select! {
             () = responses.closed() => return tonic::Code::Cancelled,
             fetched = read => fetched,

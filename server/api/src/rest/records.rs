@@ -345,7 +345,8 @@ pub(crate) async fn fetch(
     let fetched = state
         .broker
         .fetch(&tenant, &path.topic, path.partition, start, max_bytes, wait)
-        .await?;
+        .await?
+        .read()?;
     let (records, next_offset) = records_from(&fetched, start, max_records, None)?;
     let throttle_time_ms = hold(&state, &tenant, Rate::Fetch, fetched.batches.len() as u64).await;
     Ok(axum::Json(FetchResponse {
