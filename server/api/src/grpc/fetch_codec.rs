@@ -13,8 +13,10 @@ use prost::encoding::{WireType, encode_key, encode_varint};
 use tonic::Status;
 use tonic::codec::{Codec, EncodeBuf, Encoder};
 use tonic_prost::ProstDecoder;
-use weir_broker::FetchedSlices;
+use weir_broker::{BrokerError, FetchedSlices};
 use weir_proto::v1::{FetchRequest, FetchResponse};
+
+use crate::ApiError;
 
 /// Field number of `FetchResponse.batches`.
 const BATCHES_FIELD: u32 = 1;
@@ -94,13 +96,15 @@ impl Encoder for FetchEncoder {
     type Error = Status;
 
     /// Grows the buffer once for the whole message, then reads into it. A read that fails
-    /// (the disk) ends the call or stream with INTERNAL (tonic's code for an encoding
-    /// failure); the client resumes from its last `next_offset`.
+    /// (the disk) ends the call or stream with STORAGE_UNAVAILABLE, as a failed read does
+    /// anywhere else; the client resumes from its last `next_offset`.
     fn encode(&mut self, item: FetchReply, buf: &mut EncodeBuf<'_>) -> Result<(), Status> {
         let rest = item.other_fields();
         buf.reserve(BATCHES_PREFIX_BYTES_MAX + item.batches_len() + rest.encoded_len());
-        item.encode_to(&rest, buf)
-            .map_err(|e| Status::unavailable(format!("reading the log failed: {e}")))
+        item.encode_to(&rest, buf).map_err(|e| {
+            let e = BrokerError::StorageUnavailable(format!("reading the log failed: {e}"));
+            ApiError::from(e).into_status()
+        })
     }
 }
 
