@@ -21,8 +21,8 @@ mod runtime;
 use pyo3::prelude::*;
 
 /// The partition the producer chooses for `key` among `partitions` partitions: Kafka's
-/// `murmur2(key) % partitions`, computed by the same function as the Rust SDK's partitioner, so it equals
-/// what a Java, Rust or REST producer picks.
+/// `murmur2(key) % partitions`, computed by the same function as the Rust SDK's partitioner,
+/// so it equals what a Java, Rust or REST producer picks.
 #[pyfunction]
 #[pyo3(signature = (key, partitions))]
 fn partition_for_key(key: convert::KeyArg, partitions: u32) -> PyResult<u32> {

@@ -19,6 +19,7 @@ use weir_proto::v1::groups_client::GroupsClient;
 use weir_proto::v1::produce_client::ProduceClient;
 
 use crate::Error;
+use crate::error::within;
 
 /// The gRPC address `weir serve` listens on by default.
 pub const URL_DEFAULT: &str = "http://127.0.0.1:8781";
@@ -94,6 +95,8 @@ pub type AuthChannel = InterceptedService<Channel, Bearer>;
 pub struct Connection {
     channel: Channel,
     bearer: Bearer,
+    /// The bearer token as a plain header, for calls made without a generated client.
+    authorization: Option<HeaderValue>,
     config: ClientConfig,
 }
 
@@ -117,9 +120,14 @@ impl Connection {
             .connect()
             .await
             .map_err(|e| Error::transport(&config.url, &e))?;
+        let authorization = bearer
+            .0
+            .as_ref()
+            .and_then(|value| HeaderValue::from_bytes(value.as_encoded_bytes()).ok());
         Ok(Connection {
             channel,
             bearer,
+            authorization,
             config,
         })
     }
@@ -145,9 +153,8 @@ impl Connection {
     }
 
     /// The `authorization` header every request carries, when a token was given.
-    pub(crate) fn authorization(&self) -> Option<HeaderValue> {
-        let value = self.bearer.0.as_ref()?;
-        HeaderValue::from_bytes(value.as_encoded_bytes()).ok()
+    pub(crate) fn authorization(&self) -> Option<&HeaderValue> {
+        self.authorization.as_ref()
     }
 
     pub fn admin(&self) -> AdminClient<AuthChannel> {
@@ -188,15 +195,12 @@ impl Connection {
         what: &'static str,
         call: impl Future<Output = Result<tonic::Response<T>, tonic::Status>>,
     ) -> Result<T, Error> {
-        let timeout = self.config.request_timeout;
-        match tokio::time::timeout(timeout, call).await {
-            Ok(Ok(response)) => Ok(response.into_inner()),
-            Ok(Err(status)) => Err(self.error(&status)),
-            Err(_) => Err(Error::Timeout {
-                what,
-                after: timeout,
-            }),
-        }
+        let answered = async {
+            call.await
+                .map(tonic::Response::into_inner)
+                .map_err(|status| self.error(&status))
+        };
+        within(what, self.config.request_timeout, answered).await
     }
 }
 

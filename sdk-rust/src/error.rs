@@ -148,6 +148,17 @@ impl Error {
     }
 }
 
+/// `fut`'s outcome, or `Error::Timeout` naming `what` once `after` has passed.
+pub(crate) async fn within<T>(
+    what: &'static str,
+    after: Duration,
+    fut: impl std::future::Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    tokio::time::timeout(after, fut)
+        .await
+        .unwrap_or(Err(Error::Timeout { what, after }))
+}
+
 fn retry_after(ms: u64) -> Option<Duration> {
     (ms > 0).then(|| Duration::from_millis(ms))
 }

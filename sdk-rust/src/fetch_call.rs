@@ -25,6 +25,7 @@ use weir_proto::v1::{FetchRequest, FetchResponse};
 
 use crate::Error;
 use crate::connection::{Connection, MESSAGE_BYTES_MAX};
+use crate::error::within;
 
 const FETCH_PATH: &str = "/weir.v1.Fetch/Fetch";
 const FETCH_STREAM_PATH: &str = "/weir.v1.Fetch/FetchStream";
@@ -47,29 +48,14 @@ impl Connection {
             }
             response.ok_or_else(|| Error::Corrupt("a unary fetch ended without a response".into()))
         };
-        match tokio::time::timeout(timeout, call).await {
-            Ok(outcome) => outcome,
-            Err(_) => Err(Error::Timeout {
-                what: "fetch",
-                after: timeout,
-            }),
-        }
+        within("fetch", timeout, call).await
     }
 
     /// Opens a `FetchStream`: responses from `request.offset` on, as the partition grows.
     /// Opening is bounded by `request_timeout`; the stream itself has no end of its own.
     pub async fn fetch_stream(&self, request: &FetchRequest) -> Result<FetchResponses, Error> {
-        let opened = tokio::time::timeout(
-            self.request_timeout(),
-            self.call_fetch(FETCH_STREAM_PATH, request),
-        );
-        match opened.await {
-            Ok(outcome) => outcome,
-            Err(_) => Err(Error::Timeout {
-                what: "open fetch stream",
-                after: self.request_timeout(),
-            }),
-        }
+        let opened = self.call_fetch(FETCH_STREAM_PATH, request);
+        within("open fetch stream", self.request_timeout(), opened).await
     }
 
     async fn call_fetch(
@@ -129,7 +115,7 @@ impl Connection {
             )
             .header(header::TE, HeaderValue::from_static("trailers"));
         if let Some(value) = self.authorization() {
-            builder = builder.header(header::AUTHORIZATION, value);
+            builder = builder.header(header::AUTHORIZATION, value.clone());
         }
         let body = tonic::body::Body::new(Full::new(message.freeze()));
         builder

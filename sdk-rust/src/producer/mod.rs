@@ -37,6 +37,7 @@ pub use metadata::METADATA_MAX_AGE;
 pub use partitioner::{DefaultPartitioner, Partitioner};
 
 use crate::connection::{ClientConfig, Connection};
+use crate::error::within;
 use crate::{Admin, Error};
 use idempotence::Identity;
 use metadata::Metadata;
@@ -469,16 +470,12 @@ impl Producer {
             _permit: permit,
         };
         let worker = self.worker(&record.topic, partition);
-        let queued =
-            tokio::time::timeout(inner.config.max_block, worker.send(Msg::Record(pending)));
-        match queued.await {
-            Ok(Ok(())) => Ok(Delivery(rx)),
-            Ok(Err(_)) => Err(Error::Closed("producer")),
-            Err(_) => Err(Error::Timeout {
-                what: "queueing a record",
-                after: inner.config.max_block,
-            }),
-        }
+        let queued = async {
+            let sent = worker.send(Msg::Record(pending)).await;
+            sent.map_err(|_| Error::Closed("producer"))
+        };
+        within("queueing a record", inner.config.max_block, queued).await?;
+        Ok(Delivery(rx))
     }
 
     /// Queues one whole, already encoded RecordBatch v2 (e.g. from
@@ -518,15 +515,12 @@ impl Producer {
             _permit: permit,
         };
         let worker = self.worker(topic, partition);
-        let queued = tokio::time::timeout(inner.config.max_block, worker.send(Msg::Batch(pending)));
-        match queued.await {
-            Ok(Ok(())) => Ok(BatchDelivery(rx)),
-            Ok(Err(_)) => Err(Error::Closed("producer")),
-            Err(_) => Err(Error::Timeout {
-                what: "queueing a batch",
-                after: inner.config.max_block,
-            }),
-        }
+        let queued = async {
+            let sent = worker.send(Msg::Batch(pending)).await;
+            sent.map_err(|_| Error::Closed("producer"))
+        };
+        within("queueing a batch", inner.config.max_block, queued).await?;
+        Ok(BatchDelivery(rx))
     }
 
     async fn reserve(&self, size: usize) -> Result<tokio::sync::OwnedSemaphorePermit, Error> {
@@ -546,14 +540,16 @@ impl Producer {
                     buffer_bytes: config.buffer_bytes,
                 });
         }
-        match tokio::time::timeout(config.max_block, buffer.acquire_many_owned(permits)).await {
-            Ok(Ok(permit)) => Ok(permit),
-            Ok(Err(_)) => Err(Error::Closed("producer")),
-            Err(_) => Err(Error::Timeout {
-                what: "waiting for producer buffer space",
-                after: config.max_block,
-            }),
-        }
+        let acquired = async {
+            let permit = buffer.acquire_many_owned(permits).await;
+            permit.map_err(|_| Error::Closed("producer"))
+        };
+        within(
+            "waiting for producer buffer space",
+            config.max_block,
+            acquired,
+        )
+        .await
     }
 
     async fn choose_partition(&self, record: &ProducerRecord, size: usize) -> Result<u32, Error> {
