@@ -11,7 +11,7 @@ import subprocess
 import sys
 import textwrap
 import threading
-import urllib.request
+from collections import Counter
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Set, Tuple
 
@@ -92,31 +92,25 @@ class Member(threading.Thread):
 def produce(server: WeirServer, topic: str, start: int, n: int) -> Dict[Tuple[int, int], bytes]:
     """Sends `n` keyed records; returns (partition, offset) → value."""
     with weir.Producer(**server.client_args(), linger_ms=5) as p:
-        futures = [(f"v{i}".encode(), p.send(topic, f"v{i}", key=f"k{i}")) for i in range(start, start + n)]
+        sent = [(f"k{i}", f"v{i}") for i in range(start, start + n)]
+        futures = [(key, value.encode(), p.send(topic, value, key=key)) for key, value in sent]
         out = {}
-        for value, f in futures:
+        for _, value, f in futures:
             try:
                 meta = f.result(timeout=20)
             except weir.Timeout as e:
-                pending = [(v, f) for v, f in futures if not f.done()]
+                pending = [key for key, _, f in futures if not f.done()]
                 raise AssertionError(undelivered(server, pending)) from e
             out[(meta.partition, meta.offset)] = value
     return out
 
 
-def undelivered(server: WeirServer, pending: List[Tuple[bytes, weir.SendFuture]]) -> str:
-    """What a delivery time-out looked like: the records still waiting, by partition, and the
-    server's produce-stream figures (this test once failed so, and the cause is not known)."""
-    partitions: Dict[int, int] = {}
-    for value, _ in pending:
-        key = b"k" + value[1:]
-        partition = weir.partition_for_key(key, PARTITIONS)
-        partitions[partition] = partitions.get(partition, 0) + 1
-    request = urllib.request.Request(server.http + "/metrics")
-    request.add_header("authorization", f"Bearer {server.token}")
+def undelivered(server: WeirServer, keys: List[str]) -> str:
+    """What a delivery time-out looked like: how many records of which partitions still wait,
+    and the server's produce-stream figures (this test once failed so, cause unknown)."""
+    partitions = Counter(weir.partition_for_key(key, PARTITIONS) for key in keys)
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            metrics = response.read().decode()
+        metrics = server.http_call("GET", "/metrics")[1].decode()
     except OSError as e:
         metrics = f"(metrics unavailable: {e})"
     produce_lines = [
@@ -125,7 +119,7 @@ def undelivered(server: WeirServer, pending: List[Tuple[bytes, weir.SendFuture]]
         if ("Produce" in line or "errors" in line) and not line.startswith("#") and "_bucket" not in line
     ]
     return (
-        f"{len(pending)} records not delivered within 20 s, by partition {partitions}; "
+        f"{len(keys)} records not delivered within 20 s, by partition {dict(partitions)}; "
         "server produce metrics:\n" + "\n".join(produce_lines)
     )
 

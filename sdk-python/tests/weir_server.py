@@ -135,6 +135,11 @@ class WeirServer:
 
     def rest(self, method: str, path: str, body: Any = None) -> Tuple[int, Any]:
         """One REST call with the bearer token (when there is one): (status, parsed JSON)."""
+        status, text = self.http_call(method, path, body)
+        return status, (json.loads(text) if text else None)
+
+    def http_call(self, method: str, path: str, body: Any = None) -> Tuple[int, bytes]:
+        """One HTTP call with the bearer token (when there is one): (status, raw body)."""
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(self.http + path, data=data, method=method)
         if data is not None:
@@ -143,7 +148,6 @@ class WeirServer:
             request.add_header("authorization", f"Bearer {self.token}")
         try:
             with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:
-                status, text = response.status, response.read()
+                return response.status, response.read()
         except urllib.error.HTTPError as e:
-            status, text = e.code, e.read()
-        return status, (json.loads(text) if text else None)
+            return e.code, e.read()
