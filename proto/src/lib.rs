@@ -1,12 +1,14 @@
 //! weir-proto: the wire contract shared by the Weir server and its SDKs.
 //!
 //! Owns the Kafka RecordBatch v2 codec (`batch`), its compression codecs (`compression`) and
-//! the murmur2 key partitioner (`partitioner`) and the `ErrorCode` every interface speaks. Must not know about tenants, storage or
+//! the murmur2 key partitioner (`partitioner`), the `ErrorCode` every interface speaks, and
+//! gRPC's message framing for the calls that read HTTP/2 frames themselves (`grpc_frame`). Must not know about tenants, storage or
 //! transports: it turns records into bytes and back, and nothing else.
 
 pub mod batch;
 pub mod compression;
 pub mod error;
+pub mod grpc_frame;
 pub mod partitioner;
 
 pub use error::ErrorCode;

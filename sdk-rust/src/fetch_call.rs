@@ -1,26 +1,25 @@
 //! Fetch calls read straight from HTTP/2 frames: `Connection::fetch_once` (unary `Fetch`) and
 //! `Connection::fetch_stream` (`FetchStream`).
 //!
-//! Owns the client side of `weir.v1.Fetch`. tonic copies every response message into a buffer
-//! of its own before decoding it; a fetch response is nearly all batch bytes, which the
-//! caller only reads, and that copy was a tenth of the CPU of a loopback consume. Here a
-//! message that arrived in one HTTP/2 frame is decoded from that frame's bytes without a copy
-//! (the connection accepts frames up to `FRAME_BYTES`, larger than a fetch response), and a
-//! message split over frames is joined once, as tonic would. Must not change the wire: the
+//! Owns the client side of `weir.v1.Fetch`. tonic copies every response message into a
+//! buffer of its own before decoding it; a fetch response is nearly all batch bytes, which the
+//! caller only reads, and that copy was a tenth of the CPU of a loopback consume. Here the
+//! messages are cut from the frames by `weir_proto::grpc_frame`: one that arrived in one
+//! HTTP/2 frame is decoded from that frame's bytes without a copy (the connection accepts
+//! frames up to `FRAME_BYTES`, larger than a fetch response). Must not change the wire: the
 //! requests and responses are the `weir.v1` messages framed as gRPC, and failures are read
 //! from the status in the headers or trailers as tonic reads them.
 
-use std::collections::VecDeque;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use bytes::{Buf, BufMut, Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
 use http_body_util::Full;
 use prost::Message;
 use tonic::codegen::http::{self, HeaderValue, header};
 use tonic::codegen::{Body as _, Service};
+use weir_proto::grpc_frame::{self, Messages};
 use weir_proto::v1::{FetchRequest, FetchResponse};
 
 use crate::Error;
@@ -29,8 +28,6 @@ use crate::error::within;
 
 const FETCH_PATH: &str = "/weir.v1.Fetch/Fetch";
 const FETCH_STREAM_PATH: &str = "/weir.v1.Fetch/FetchStream";
-/// gRPC's message prefix: a compression flag and a 4-byte big-endian length.
-const PREFIX_BYTES: usize = 5;
 
 impl Connection {
     /// One `Fetch` call, bounded by `request_timeout` plus the long poll's `wait_ms`.
@@ -88,7 +85,7 @@ impl Connection {
         }
         Ok(FetchResponses {
             body,
-            frames: Frames::default(),
+            frames: Messages::new(MESSAGE_BYTES_MAX),
             conn: self.clone(),
             finished: false,
             ok_in_headers: status.is_some(),
@@ -100,11 +97,6 @@ impl Connection {
         path: &'static str,
         request: &FetchRequest,
     ) -> Result<http::Request<tonic::body::Body>, Error> {
-        let len = request.encoded_len();
-        let mut message = BytesMut::with_capacity(PREFIX_BYTES + len);
-        message.put_u8(0);
-        message.put_u32(u32::try_from(len).unwrap_or(u32::MAX));
-        request.encode_raw(&mut message);
         let mut builder = http::Request::builder()
             .method(http::Method::POST)
             .uri(path)
@@ -117,7 +109,7 @@ impl Connection {
         if let Some(value) = self.authorization() {
             builder = builder.header(header::AUTHORIZATION, value.clone());
         }
-        let body = tonic::body::Body::new(Full::new(message.freeze()));
+        let body = tonic::body::Body::new(Full::new(grpc_frame::encode(request)));
         builder
             .body(body)
             .map_err(|e| Error::InvalidArgument(format!("cannot build a fetch request: {e}")))
@@ -129,7 +121,7 @@ impl Connection {
 #[derive(Debug)]
 pub struct FetchResponses {
     body: tonic::body::Body,
-    frames: Frames,
+    frames: Messages,
     conn: Connection,
     finished: bool,
     /// The headers said OK already: the body ends without trailers.
@@ -169,7 +161,7 @@ impl Stream for FetchResponses {
                 return Poll::Ready(None);
             }
             match this.frames.next_message() {
-                Err(e) => return this.fail(e),
+                Err(e) => return this.fail(Error::Corrupt(format!("bad fetch response: {e}"))),
                 Ok(Some(message)) => {
                     let decoded = FetchResponse::decode(message)
                         .map_err(|e| Error::Corrupt(format!("bad fetch response: {e}")));
@@ -190,141 +182,5 @@ impl Stream for FetchResponses {
                 Err(frame) => return this.end(frame.trailers_ref()),
             }
         }
-    }
-}
-
-/// gRPC messages cut from the data frames of a response body.
-#[derive(Debug, Default)]
-struct Frames {
-    chunks: VecDeque<Bytes>,
-    /// Bytes in `chunks`.
-    buffered: usize,
-    /// The length of the message whose prefix was read, while its bytes are still arriving.
-    message_len: Option<usize>,
-}
-
-impl Frames {
-    fn push(&mut self, data: Bytes) {
-        if !data.is_empty() {
-            self.buffered += data.len();
-            self.chunks.push_back(data);
-        }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.buffered == 0 && self.message_len.is_none()
-    }
-
-    /// The next whole message, if it has arrived.
-    fn next_message(&mut self) -> Result<Option<Bytes>, Error> {
-        let len = match self.message_len {
-            Some(len) => len,
-            None if self.buffered < PREFIX_BYTES => return Ok(None),
-            None => {
-                let mut prefix = self.take(PREFIX_BYTES);
-                if prefix.get_u8() != 0 {
-                    let e = "a fetch response is compressed, which the client did not ask for";
-                    return Err(Error::Corrupt(e.into()));
-                }
-                let len = usize::try_from(prefix.get_u32()).unwrap_or(usize::MAX);
-                if len > MESSAGE_BYTES_MAX {
-                    let e = format!("a fetch response of {len} B is above {MESSAGE_BYTES_MAX} B");
-                    return Err(Error::Corrupt(e));
-                }
-                self.message_len = Some(len);
-                len
-            }
-        };
-        if self.buffered < len {
-            return Ok(None);
-        }
-        self.message_len = None;
-        Ok(Some(self.take(len)))
-    }
-
-    /// The next `len` buffered bytes: a slice of the first chunk when it holds them all, else
-    /// a copy joining the chunks. `len` must not be above `buffered`.
-    fn take(&mut self, len: usize) -> Bytes {
-        self.buffered -= len;
-        if let Some(front) = self.chunks.front_mut()
-            && front.len() >= len
-        {
-            let taken = front.split_to(len);
-            if front.is_empty() {
-                self.chunks.pop_front();
-            }
-            return taken;
-        }
-        let mut joined = BytesMut::with_capacity(len);
-        while joined.len() < len {
-            let Some(front) = self.chunks.front_mut() else {
-                break;
-            };
-            let n = front.len().min(len - joined.len());
-            joined.extend_from_slice(&front[..n]);
-            front.advance(n);
-            if front.is_empty() {
-                self.chunks.pop_front();
-            }
-        }
-        joined.freeze()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn framed(messages: &[&[u8]]) -> Vec<u8> {
-        let mut out = Vec::new();
-        for m in messages {
-            out.push(0);
-            out.extend_from_slice(&u32::try_from(m.len()).unwrap().to_be_bytes());
-            out.extend_from_slice(m);
-        }
-        out
-    }
-
-    #[test]
-    fn messages_are_cut_at_any_frame_boundary() {
-        let messages: [&[u8]; 4] = [b"first", b"", b"a longer third message", b"4"];
-        let wire = framed(&messages);
-        for cut in 1..wire.len() {
-            for step in [cut, 1] {
-                let mut frames = Frames::default();
-                let mut got = Vec::new();
-                for chunk in wire.chunks(step) {
-                    frames.push(Bytes::copy_from_slice(chunk));
-                    while let Some(m) = frames.next_message().unwrap() {
-                        got.push(m);
-                    }
-                }
-                assert_eq!(got, messages, "chunks of {step}");
-                assert!(frames.is_empty());
-            }
-        }
-    }
-
-    #[test]
-    fn a_message_within_one_frame_is_not_copied() {
-        let wire = Bytes::from(framed(&[b"zero copy", b"second"]));
-        let mut frames = Frames::default();
-        frames.push(wire.clone());
-        let first = frames.next_message().unwrap().unwrap();
-        assert_eq!(first, &b"zero copy"[..]);
-        assert_eq!(first.as_ptr(), wire[PREFIX_BYTES..].as_ptr());
-        assert_eq!(frames.next_message().unwrap().unwrap(), &b"second"[..]);
-        assert_eq!(frames.next_message().unwrap(), None);
-    }
-
-    #[test]
-    fn compressed_or_oversized_messages_are_refused() {
-        let mut frames = Frames::default();
-        frames.push(Bytes::from_static(&[1, 0, 0, 0, 1, 7]));
-        assert!(matches!(frames.next_message(), Err(Error::Corrupt(_))));
-        let mut frames = Frames::default();
-        let too_long = u32::try_from(MESSAGE_BYTES_MAX + 1).unwrap().to_be_bytes();
-        frames.push(Bytes::from_iter([0].into_iter().chain(too_long)));
-        assert!(matches!(frames.next_message(), Err(Error::Corrupt(_))));
     }
 }

@@ -12,7 +12,8 @@
 //! without the console: then `/ui` answers that this binary has no console (unless a `dist`
 //! already exists, which is embedded as it is).
 //!
-//! Also generates the server side of the gRPC Fetch service (see `fetch_service`).
+//! Also generates the server sides of the gRPC Fetch and Produce services (see
+//! `grpc_services`).
 //!
 //! Must not: download anything itself (npm does, from the npm registry, at install time
 //! only), or write anywhere but `web-ui/` (node_modules, dist) and `OUT_DIR`.
@@ -37,7 +38,7 @@ const INPUTS: [&str; 6] = [
 const SKIP_ENV: &str = "WEIR_UI_SKIP_BUILD";
 
 fn main() {
-    fetch_service();
+    grpc_services();
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets it"));
     let ui = manifest.join("../../web-ui");
@@ -207,13 +208,18 @@ fn embed(dist: &Path, dest: &Path, files: &[String]) -> std::io::Result<String> 
     Ok(table)
 }
 
-/// The server side of `weir.v1.Fetch` (proto/weir/v1/fetch.proto), generated with responses
-/// of our own type: `grpc::fetch_codec` encodes a `FetchReply` into exactly the bytes of a
-/// `FetchResponse`, reading batches from the segment files straight into the gRPC buffer.
-/// Requests are the proto's `FetchRequest`. Writes `OUT_DIR/weir.v1.Fetch.rs`.
-fn fetch_service() {
+/// Server sides generated here rather than taken from weir-proto, written to
+/// `OUT_DIR/weir.v1.{Fetch,Produce}.rs`:
+/// - `weir.v1.Fetch` (proto/weir/v1/fetch.proto) with responses of our own type:
+///   `grpc::fetch_codec` encodes a `FetchReply` into exactly the bytes of a `FetchResponse`,
+///   reading batches from the segment files straight into the gRPC buffer. Requests are the
+///   proto's `FetchRequest`.
+/// - `weir.v1.Produce` (proto/weir/v1/produce.proto) without `ProduceStream`, which
+///   `grpc::produce_stream` serves from the HTTP/2 frames themselves; the other methods are
+///   the proto's, with prost's codec.
+fn grpc_services() {
     use tonic_build::manual::{Builder, Method, Service};
-    let method = |name: &str, route: &str| {
+    let fetch = |name: &str, route: &str| {
         Method::builder()
             .name(name)
             .route_name(route)
@@ -221,20 +227,35 @@ fn fetch_service() {
             .output_type("crate::grpc::fetch_codec::FetchReply")
             .codec_path("crate::grpc::fetch_codec::FetchCodec")
     };
-    let service = Service::builder()
+    let fetch = Service::builder()
         .name("Fetch")
         .package("weir.v1")
-        .method(method("fetch", "Fetch").build())
+        .method(fetch("fetch", "Fetch").build())
         .method(
-            method("fetch_stream", "FetchStream")
+            fetch("fetch_stream", "FetchStream")
                 .server_streaming()
                 .build(),
         )
         .build();
+    let unary = |name: &str, route: &str, message: &str| {
+        Method::builder()
+            .name(name)
+            .route_name(route)
+            .input_type(format!("weir_proto::v1::{message}Request"))
+            .output_type(format!("weir_proto::v1::{message}Response"))
+            .codec_path("tonic_prost::ProstCodec")
+            .build()
+    };
+    let produce = Service::builder()
+        .name("Produce")
+        .package("weir.v1")
+        .method(unary("produce", "Produce", "Produce"))
+        .method(unary("init_producer", "InitProducer", "InitProducer"))
+        .build();
     Builder::new()
         .build_client(false)
         .build_transport(false)
-        .compile(&[service]);
+        .compile(&[fetch, produce]);
 }
 
 fn content_type(path: &str) -> &'static str {

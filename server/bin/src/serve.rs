@@ -27,10 +27,9 @@ use crate::config::ServeConfig;
 pub const GRPC_STREAM_WINDOW_BYTES: u32 = 16 << 20;
 /// HTTP/2 flow-control window per connection (several streams in flight).
 pub const GRPC_CONNECTION_WINDOW_BYTES: u32 = 64 << 20;
-/// Largest HTTP/2 frame the server accepts: fewer frames per megabyte than the 16 KiB
-/// default, and not a whole produce request in one frame, which tonic would copy twice (see
-/// the SDK's `FRAME_BYTES`).
-pub const GRPC_FRAME_BYTES: u32 = 256 << 10;
+/// Largest HTTP/2 frame the server accepts: HTTP/2's maximum, so a produce request comes in
+/// one frame and `ProduceStream` decodes it from that frame's bytes without a copy.
+pub const GRPC_FRAME_BYTES: u32 = (16 << 20) - 1;
 
 /// Runs a node until a stop signal. Prints where everything is on stdout.
 pub async fn run(config: ServeConfig) -> Result<(), String> {

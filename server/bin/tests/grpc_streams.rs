@@ -1,19 +1,26 @@
 //! gRPC streams against the real binary: ProduceStream with many requests in flight answered
-//! in order (failures answered in place, the stream going on), and FetchStream as a live tail
-//! that ends with an ErrorCode when its partition goes away.
+//! in order (failures answered in place, the stream going on), its requests read whatever
+//! HTTP/2 frames they come in and bad framing refused with an ErrorCode, and FetchStream as a
+//! live tail that ends with an ErrorCode when its partition goes away.
 
 mod common;
 mod grpc_client;
 
+use bytes::{BufMut, Bytes, BytesMut};
 use grpc_client::{
     Clients, TENANT, TIMESTAMP_BASE, assert_same_records, batch, batch_request, connect,
     create_topic, decode_batches, error_code, expect_code, fetch_request, produce_batch, records,
     within,
 };
+use http_body::Frame;
+use http_body_util::{BodyExt, StreamBody};
+use prost::Message;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
+use tonic::codegen::{Service, http};
 use weir_proto::batch::{Compression, DecodedRecord};
-use weir_proto::v1::{Acks, FetchResponse, ProduceRequest, TopicRef};
+use weir_proto::grpc_frame::{self, Messages};
+use weir_proto::v1::{Acks, FetchResponse, ProduceRequest, ProduceResponse, TopicRef};
 
 /// More requests than the server keeps answered-but-unsent, so its bound is exercised.
 const STREAM_REQUESTS: usize = 100;
@@ -112,6 +119,138 @@ async fn produce_stream_answers_every_request_in_order() {
             .expect("fetch");
         assert_eq!(read.high_watermark, end, "partition {p}");
     }
+}
+
+/// Calls ProduceStream with `wire` (requests framed as gRPC) cut into `chunk`-byte HTTP/2 DATA
+/// frames, and returns the answers and the status the call ended with.
+async fn produce_stream_raw(
+    server: &common::Server,
+    wire: Bytes,
+    chunk: usize,
+) -> (Vec<ProduceResponse>, tonic::Status) {
+    let mut channel = tonic::transport::Channel::from_shared(server.grpc.clone())
+        .expect("endpoint")
+        .connect()
+        .await
+        .expect("connect");
+    let frames: Vec<Result<_, std::convert::Infallible>> = wire
+        .chunks(chunk)
+        .map(|c| Ok(Frame::data(Bytes::copy_from_slice(c))))
+        .collect();
+    let body = StreamBody::new(tokio_stream::iter(frames));
+    let request = http::Request::post("/weir.v1.Produce/ProduceStream")
+        .version(http::Version::HTTP_2)
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .header("authorization", server.bearer())
+        .body(tonic::body::Body::new(body))
+        .expect("request");
+    std::future::poll_fn(|cx| channel.poll_ready(cx))
+        .await
+        .expect("ready");
+    let response = within("produce stream call", channel.call(request))
+        .await
+        .expect("an HTTP answer");
+    let (parts, body) = response.into_parts();
+    if let Some(refused) = tonic::Status::from_header_map(&parts.headers) {
+        return (Vec::new(), refused);
+    }
+    let body = within("produce stream body", body.collect())
+        .await
+        .expect("the whole body");
+    let status = body
+        .trailers()
+        .and_then(tonic::Status::from_header_map)
+        .expect("a status in the trailers");
+    let mut messages = Messages::new(1 << 20);
+    messages.push(body.to_bytes());
+    let mut answers = Vec::new();
+    while let Some(m) = messages.next_message().expect("answers framed as gRPC") {
+        answers.push(ProduceResponse::decode(m).expect("an answer"));
+    }
+    assert!(messages.is_empty(), "no partial answer");
+    (answers, status)
+}
+
+/// Request `i` of a raw stream: three records for partition 0.
+fn framed_request(i: u64) -> Bytes {
+    let recs = records(3, &format!("raw{i}"), TIMESTAMP_BASE);
+    let mut request = batch_request("raw", 0, batch(&recs, Compression::None));
+    request.sequence = i;
+    grpc_frame::encode(&request)
+}
+
+fn joined(parts: &[&[u8]]) -> Bytes {
+    let mut out = BytesMut::new();
+    for p in parts {
+        out.put_slice(p);
+    }
+    out.freeze()
+}
+
+#[tokio::test]
+async fn produce_stream_reads_requests_in_any_frames_and_refuses_bad_framing() {
+    let server = common::Server::start();
+    let mut c = connect(&server).await;
+    create_topic(&mut c, "raw", 1, None).await;
+    let (first, second) = (framed_request(1), framed_request(2));
+
+    // Cut at 7 bytes, then at 1 byte: every request straddles many frames.
+    let mut end = 0;
+    for chunk in [7, 1] {
+        let (answers, status) =
+            produce_stream_raw(&server, joined(&[&first, &second]), chunk).await;
+        assert_eq!(status.code(), tonic::Code::Ok, "{status:?}");
+        let offsets: Vec<_> = answers
+            .iter()
+            .map(|a| (a.sequence, a.base_offset))
+            .collect();
+        assert_eq!(offsets, [(1, end), (2, end + 3)], "chunks of {chunk}");
+        end += 6;
+    }
+
+    // A compressed message (nothing negotiated it): the request before it is answered and kept.
+    let mut compressed = second.to_vec();
+    compressed[0] = 1;
+    let (answers, status) = produce_stream_raw(&server, joined(&[&first, &compressed]), 64).await;
+    assert_eq!(answers.len(), 1);
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
+    assert_eq!(error_code(&status), "INVALID_REQUEST");
+    end += 3;
+
+    // The body ends inside a message.
+    let cut = &second[..second.len() - 1];
+    let (answers, status) = produce_stream_raw(&server, joined(&[&first, cut]), 4096).await;
+    assert_eq!(answers.len(), 1);
+    assert_eq!(error_code(&status), "INVALID_REQUEST");
+    assert!(
+        status.message().contains("middle of a message"),
+        "{status:?}"
+    );
+    end += 3;
+
+    // A prefix announcing more than the server's message limit (16 MiB) is refused at once.
+    let announced = (17_u32 << 20).to_be_bytes();
+    let oversized = [&[0_u8][..], &announced[..]].concat();
+    let (answers, status) = produce_stream_raw(&server, joined(&[&first, &oversized]), 4096).await;
+    assert_eq!(answers.len(), 1);
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
+    assert_eq!(error_code(&status), "REQUEST_TOO_LARGE");
+    end += 3;
+
+    // Bytes that are no ProduceRequest.
+    let garbage = [&[0_u8, 0, 0, 0, 3][..], &[0xff, 0xff, 0xff][..]].concat();
+    let (answers, status) = produce_stream_raw(&server, joined(&[&garbage]), 4096).await;
+    assert!(answers.is_empty());
+    assert_eq!(error_code(&status), "INVALID_REQUEST");
+
+    let read = grpc_client::fetch(&mut c, fetch_request("raw", 0, 0))
+        .await
+        .expect("fetch");
+    assert_eq!(
+        read.high_watermark, end,
+        "every answered request, nothing else"
+    );
 }
 
 async fn next_message(stream: &mut tonic::Streaming<FetchResponse>) -> FetchResponse {

@@ -17,19 +17,20 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use futures_util::StreamExt;
 use tokio::sync::mpsc;
-use tokio_stream::wrappers::ReceiverStream;
 use weir_broker::{Action, Broker, BrokerError, NewRecord, Principal, Rate, TenantId};
 use weir_proto::batch::Header;
 use weir_proto::v1::produce_request::Payload;
-use weir_proto::v1::produce_server::Produce;
 use weir_proto::v1::{
     Acks, InitProducerRequest, InitProducerResponse, PlainRecord, ProduceRequest, ProduceResponse,
     RecordPosition,
 };
 
-use super::{authed, unary};
-use crate::access::{admit, admit_produce, authorize, grpc_caller, hold};
+use super::authed;
+use super::generated::produce_server::Produce;
+use super::produce_stream::Requests;
+use crate::access::{admit, admit_produce, authorize, hold};
 use crate::metrics::track_grpc;
 use crate::{ApiError, ApiState, grpc_code};
 
@@ -43,10 +44,10 @@ pub const PRODUCE_STREAM_IN_FLIGHT_MAX: usize = 32;
 pub const OFFSET_UNKNOWN: i64 = -1;
 
 const METHOD_PRODUCE: &str = "/weir.v1.Produce/Produce";
-const METHOD_PRODUCE_STREAM: &str = "/weir.v1.Produce/ProduceStream";
+pub(crate) const METHOD_PRODUCE_STREAM: &str = "/weir.v1.Produce/ProduceStream";
 const METHOD_INIT_PRODUCER: &str = "/weir.v1.Produce/InitProducer";
 
-/// The Produce service.
+/// The Produce service's unary methods (`ProduceStream` is routed to `produce_stream`).
 #[derive(Debug)]
 pub(crate) struct ProduceService {
     state: Arc<ApiState>,
@@ -266,19 +267,19 @@ async fn init_producer(
 
 type ResponseSender = mpsc::Sender<Result<ProduceResponse, tonic::Status>>;
 
-/// Serves one ProduceStream: requests in order, one response each, until the client stops
-/// sending or goes away.
-async fn serve_stream(
+/// Serves one ProduceStream (opened by `produce_stream`): requests in order, one response
+/// each, until the client stops sending or goes away.
+pub(crate) async fn serve_stream(
     state: Arc<ApiState>,
     caller: Principal,
-    mut requests: tonic::Streaming<ProduceRequest>,
+    mut requests: Requests,
     responses: ResponseSender,
 ) {
     loop {
-        let request = match requests.message().await {
-            Ok(Some(request)) => request,
-            Ok(None) => return,
-            Err(status) => {
+        let request = match requests.next().await {
+            Some(Ok(request)) => request,
+            None => return,
+            Some(Err(status)) => {
                 // The request stream broke (bad message, reset): nothing more will come.
                 let _ = responses.send(Err(status)).await;
                 return;
@@ -352,26 +353,5 @@ impl Produce for ProduceService {
             init_producer(state, caller, r)
         })
         .await
-    }
-
-    type ProduceStreamStream = ReceiverStream<Result<ProduceResponse, tonic::Status>>;
-
-    async fn produce_stream(
-        &self,
-        request: tonic::Request<tonic::Streaming<ProduceRequest>>,
-    ) -> Result<tonic::Response<Self::ProduceStreamStream>, tonic::Status> {
-        let caller = unary(METHOD_PRODUCE_STREAM, async {
-            grpc_caller(&self.state, request.metadata()).await
-        })
-        .await?
-        .into_inner();
-        let (tx, rx) = mpsc::channel(PRODUCE_STREAM_IN_FLIGHT_MAX);
-        tokio::spawn(serve_stream(
-            Arc::clone(&self.state),
-            caller,
-            request.into_inner(),
-            tx,
-        ));
-        Ok(tonic::Response::new(ReceiverStream::new(rx)))
     }
 }

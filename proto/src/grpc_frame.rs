@@ -1,0 +1,209 @@
+//! gRPC's message framing over HTTP/2 DATA frames, for the calls that bypass tonic's codec:
+//! the SDK's fetch calls and the server's ProduceStream.
+//!
+//! Owns cutting length-prefixed messages out of the frames of a body (`Messages`) and
+//! prefixing one (`encode`). Exists because tonic copies every incoming message into a buffer
+//! of its own; these calls carry megabyte batches that are only read, so a message that
+//! arrived within one frame is returned as a slice of that frame, and a message split over
+//! frames is joined once. Must not decode the messages themselves or know any call.
+
+use std::collections::VecDeque;
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use prost::Message;
+
+/// gRPC's message prefix: a compression flag and a 4-byte big-endian length.
+pub const PREFIX_BYTES: usize = 5;
+
+/// Why a message cannot be cut from a body.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FrameError {
+    /// The compression flag is set; these calls never negotiate compression.
+    #[error("the message is compressed, and no compression was negotiated")]
+    Compressed,
+    /// The prefix announces more bytes than the receiver accepts.
+    #[error("a message of {len} B is above the limit of {max} B")]
+    TooLarge {
+        /// Length announced by the prefix.
+        len: usize,
+        /// The receiver's limit.
+        max: usize,
+    },
+}
+
+/// `message` encoded and prefixed, ready to be one gRPC message of a body.
+pub fn encode(message: &impl Message) -> Bytes {
+    let len = message.encoded_len();
+    let mut out = BytesMut::with_capacity(PREFIX_BYTES + len);
+    out.put_u8(0);
+    out.put_u32(u32::try_from(len).unwrap_or(u32::MAX));
+    message.encode_raw(&mut out);
+    out.freeze()
+}
+
+/// gRPC messages cut from the data frames of a body, in order.
+#[derive(Debug)]
+pub struct Messages {
+    chunks: VecDeque<Bytes>,
+    /// Bytes in `chunks`.
+    buffered: usize,
+    /// The length of the message whose prefix was read, while its bytes are still arriving.
+    message_len: Option<usize>,
+    /// The largest message accepted.
+    max: usize,
+}
+
+impl Messages {
+    /// Cuts messages of at most `max` bytes.
+    pub fn new(max: usize) -> Self {
+        Messages {
+            chunks: VecDeque::new(),
+            buffered: 0,
+            message_len: None,
+            max,
+        }
+    }
+
+    /// Adds the next data frame of the body.
+    pub fn push(&mut self, data: Bytes) {
+        if !data.is_empty() {
+            self.buffered += data.len();
+            self.chunks.push_back(data);
+        }
+    }
+
+    /// Whether nothing of a next message has arrived: the body may end here.
+    pub fn is_empty(&self) -> bool {
+        self.buffered == 0 && self.message_len.is_none()
+    }
+
+    /// The next whole message, if it has arrived.
+    pub fn next_message(&mut self) -> Result<Option<Bytes>, FrameError> {
+        let len = match self.message_len {
+            Some(len) => len,
+            None if self.buffered < PREFIX_BYTES => return Ok(None),
+            None => {
+                let mut prefix = self.take(PREFIX_BYTES);
+                if prefix.get_u8() != 0 {
+                    return Err(FrameError::Compressed);
+                }
+                let len = usize::try_from(prefix.get_u32()).unwrap_or(usize::MAX);
+                if len > self.max {
+                    return Err(FrameError::TooLarge { len, max: self.max });
+                }
+                self.message_len = Some(len);
+                len
+            }
+        };
+        if self.buffered < len {
+            return Ok(None);
+        }
+        self.message_len = None;
+        Ok(Some(self.take(len)))
+    }
+
+    /// The next `len` buffered bytes: a slice of the first chunk when it holds them all, else
+    /// a copy joining the chunks. `len` must not be above `buffered`.
+    fn take(&mut self, len: usize) -> Bytes {
+        self.buffered -= len;
+        if let Some(front) = self.chunks.front_mut()
+            && front.len() >= len
+        {
+            let taken = front.split_to(len);
+            if front.is_empty() {
+                self.chunks.pop_front();
+            }
+            return taken;
+        }
+        let mut joined = BytesMut::with_capacity(len);
+        while joined.len() < len {
+            let Some(front) = self.chunks.front_mut() else {
+                break;
+            };
+            let n = front.len().min(len - joined.len());
+            joined.extend_from_slice(&front[..n]);
+            front.advance(n);
+            if front.is_empty() {
+                self.chunks.pop_front();
+            }
+        }
+        joined.freeze()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn framed(messages: &[&[u8]]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for m in messages {
+            out.push(0);
+            out.extend_from_slice(&u32::try_from(m.len()).unwrap().to_be_bytes());
+            out.extend_from_slice(m);
+        }
+        out
+    }
+
+    #[test]
+    fn messages_are_cut_at_any_frame_boundary() {
+        let messages: [&[u8]; 4] = [b"first", b"", b"a longer third message", b"4"];
+        let wire = framed(&messages);
+        for cut in 1..wire.len() {
+            for step in [cut, 1] {
+                let mut frames = Messages::new(64);
+                let mut got = Vec::new();
+                for chunk in wire.chunks(step) {
+                    frames.push(Bytes::copy_from_slice(chunk));
+                    while let Some(m) = frames.next_message().unwrap() {
+                        got.push(m);
+                    }
+                }
+                assert_eq!(got, messages, "chunks of {step}");
+                assert!(frames.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn a_message_within_one_frame_is_not_copied() {
+        let wire = Bytes::from(framed(&[b"zero copy", b"second"]));
+        let mut frames = Messages::new(64);
+        frames.push(wire.clone());
+        let first = frames.next_message().unwrap().unwrap();
+        assert_eq!(first, &b"zero copy"[..]);
+        assert_eq!(first.as_ptr(), wire[PREFIX_BYTES..].as_ptr());
+        assert_eq!(frames.next_message().unwrap().unwrap(), &b"second"[..]);
+        assert_eq!(frames.next_message().unwrap(), None);
+    }
+
+    #[test]
+    fn compressed_or_oversized_messages_are_refused() {
+        let mut frames = Messages::new(64);
+        frames.push(Bytes::from_static(&[1, 0, 0, 0, 1, 7]));
+        assert_eq!(frames.next_message(), Err(FrameError::Compressed));
+        let mut frames = Messages::new(64);
+        frames.push(Bytes::from_static(&[0, 0, 0, 0, 65]));
+        assert_eq!(
+            frames.next_message(),
+            Err(FrameError::TooLarge { len: 65, max: 64 })
+        );
+        let mut frames = Messages::new(64);
+        frames.push(Bytes::from_static(&[0, 0, 0, 0, 64]));
+        assert_eq!(frames.next_message(), Ok(None), "at the limit, and waiting");
+    }
+
+    #[test]
+    fn encode_prefixes_the_message() {
+        let message = crate::v1::FetchRequest {
+            topic: "t".into(),
+            offset: 7,
+            ..Default::default()
+        };
+        let wire = encode(&message);
+        let mut frames = Messages::new(64);
+        frames.push(wire);
+        let got = frames.next_message().unwrap().unwrap();
+        assert_eq!(crate::v1::FetchRequest::decode(got).unwrap(), message);
+    }
+}
