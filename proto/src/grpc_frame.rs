@@ -1,11 +1,13 @@
 //! gRPC's message framing over HTTP/2 DATA frames, for the calls that bypass tonic's codec:
 //! the SDK's fetch calls and the server's ProduceStream.
 //!
-//! Owns cutting length-prefixed messages out of the frames of a body (`Messages`) and
-//! prefixing one (`encode`). Exists because tonic copies every incoming message into a buffer
-//! of its own; these calls carry megabyte batches that are only read, so a message that
-//! arrived within one frame is returned as a slice of that frame, and a message split over
-//! frames is joined once. Must not decode the messages themselves or know any call.
+//! Owns cutting length-prefixed messages out of the frames of a body (`Messages`, each message
+//! a `Framed`) and prefixing one (`encode`). Exists because tonic copies every incoming
+//! message into a buffer of its own; these calls carry megabyte batches that are only read,
+//! so a message is decoded from the frames it arrived in: bytes within one frame (a batch the
+//! sender put in a frame of its own, or a whole message in one frame) are slices of it, and
+//! only bytes split over frames are joined. Must not decode the messages themselves or know
+//! any call.
 
 use std::collections::VecDeque;
 
@@ -78,7 +80,7 @@ impl Messages {
     }
 
     /// The next whole message, if it has arrived.
-    pub fn next_message(&mut self) -> Result<Option<Bytes>, FrameError> {
+    pub fn next_message(&mut self) -> Result<Option<Framed>, FrameError> {
         let len = match self.message_len {
             Some(len) => len,
             None if self.buffered < PREFIX_BYTES => return Ok(None),
@@ -102,32 +104,80 @@ impl Messages {
         Ok(Some(self.take(len)))
     }
 
-    /// The next `len` buffered bytes: a slice of the first chunk when it holds them all, else
-    /// a copy joining the chunks. `len` must not be above `buffered`.
-    fn take(&mut self, len: usize) -> Bytes {
+    /// The next `len` buffered bytes, as the chunks that hold them (the last one cut). `len`
+    /// must not be above `buffered`.
+    fn take(&mut self, len: usize) -> Framed {
         self.buffered -= len;
-        if let Some(front) = self.chunks.front_mut()
-            && front.len() >= len
-        {
-            let taken = front.split_to(len);
-            if front.is_empty() {
-                self.chunks.pop_front();
-            }
-            return taken;
-        }
-        let mut joined = BytesMut::with_capacity(len);
-        while joined.len() < len {
+        let mut taken = Framed {
+            chunks: VecDeque::new(),
+            remaining: len,
+        };
+        let mut missing = len;
+        while missing > 0 {
             let Some(front) = self.chunks.front_mut() else {
                 break;
             };
-            let n = front.len().min(len - joined.len());
-            joined.extend_from_slice(&front[..n]);
-            front.advance(n);
+            if front.len() > missing {
+                taken.chunks.push_back(front.split_to(missing));
+                break;
+            }
+            missing -= front.len();
+            taken.chunks.extend(self.chunks.pop_front());
+        }
+        taken
+    }
+}
+
+/// One message's bytes, in the chunks (frames) they arrived in; a `Buf` to decode it from.
+/// `copy_to_bytes` of bytes within one chunk is a slice of it, so prost decodes a `bytes`
+/// field that came in one frame without copying it.
+#[derive(Debug)]
+pub struct Framed {
+    /// Never an empty chunk.
+    chunks: VecDeque<Bytes>,
+    remaining: usize,
+}
+
+impl Buf for Framed {
+    fn remaining(&self) -> usize {
+        self.remaining
+    }
+
+    fn chunk(&self) -> &[u8] {
+        self.chunks.front().map_or(&[], |c| c)
+    }
+
+    fn advance(&mut self, mut n: usize) {
+        assert!(n <= self.remaining, "advance past the end of a message");
+        self.remaining -= n;
+        while n > 0 {
+            let Some(front) = self.chunks.front_mut() else {
+                return;
+            };
+            if front.len() > n {
+                front.advance(n);
+                return;
+            }
+            n -= front.len();
+            self.chunks.pop_front();
+        }
+    }
+
+    fn copy_to_bytes(&mut self, len: usize) -> Bytes {
+        if let Some(front) = self.chunks.front_mut()
+            && front.len() >= len
+        {
+            let out = front.split_to(len);
             if front.is_empty() {
                 self.chunks.pop_front();
             }
+            self.remaining -= len;
+            return out;
         }
-        joined.freeze()
+        assert!(len <= self.remaining, "copy past the end of a message");
+        let mut out = BytesMut::with_capacity(len);
+        out.put((&mut *self).take(len));
+        out.freeze()
     }
 }
 
@@ -155,8 +205,8 @@ mod tests {
                 let mut got = Vec::new();
                 for chunk in wire.chunks(step) {
                     frames.push(Bytes::copy_from_slice(chunk));
-                    while let Some(m) = frames.next_message().unwrap() {
-                        got.push(m);
+                    while let Some(mut m) = frames.next_message().unwrap() {
+                        got.push(m.copy_to_bytes(m.remaining()));
                     }
                 }
                 assert_eq!(got, messages, "chunks of {step}");
@@ -166,31 +216,60 @@ mod tests {
     }
 
     #[test]
-    fn a_message_within_one_frame_is_not_copied() {
+    fn bytes_within_one_frame_are_not_copied() {
         let wire = Bytes::from(framed(&[b"zero copy", b"second"]));
         let mut frames = Messages::new(64);
         frames.push(wire.clone());
-        let first = frames.next_message().unwrap().unwrap();
-        assert_eq!(first, &b"zero copy"[..]);
-        assert_eq!(first.as_ptr(), wire[PREFIX_BYTES..].as_ptr());
-        assert_eq!(frames.next_message().unwrap().unwrap(), &b"second"[..]);
-        assert_eq!(frames.next_message().unwrap(), None);
+        let mut first = frames.next_message().unwrap().unwrap();
+        let bytes = first.copy_to_bytes(first.remaining());
+        assert_eq!(bytes, &b"zero copy"[..]);
+        assert_eq!(bytes.as_ptr(), wire[PREFIX_BYTES..].as_ptr());
+        let mut second = frames.next_message().unwrap().unwrap();
+        assert_eq!(second.copy_to_bytes(6), &b"second"[..]);
+        assert_eq!(frames.next_message().unwrap().map(|m| m.remaining()), None);
+
+        // A message in two frames, the second all payload (as the SDK sends a batch): that
+        // payload is a slice of its frame; bytes across the cut are joined.
+        let payload = Bytes::from_static(b"payload!");
+        let mut frames = Messages::new(64);
+        frames.push(Bytes::from_static(&[0, 0, 0, 0, 11, b'h', b'e', b'a']));
+        frames.push(payload.clone());
+        let mut message = frames.next_message().unwrap().unwrap();
+        assert_eq!(message.remaining(), 11);
+        assert_eq!(message.chunk(), b"hea");
+        message.advance(2);
+        assert_eq!(
+            message.copy_to_bytes(2),
+            &b"ap"[..],
+            "joined across the cut"
+        );
+        let mut message = Framed {
+            chunks: [Bytes::from_static(b"hea"), payload.clone()].into(),
+            remaining: 11,
+        };
+        message.advance(3);
+        let got = message.copy_to_bytes(8);
+        assert_eq!(got.as_ptr(), payload.as_ptr());
+        assert_eq!(message.remaining(), 0);
     }
 
     #[test]
     fn compressed_or_oversized_messages_are_refused() {
         let mut frames = Messages::new(64);
         frames.push(Bytes::from_static(&[1, 0, 0, 0, 1, 7]));
-        assert_eq!(frames.next_message(), Err(FrameError::Compressed));
+        assert_eq!(frames.next_message().err(), Some(FrameError::Compressed));
         let mut frames = Messages::new(64);
         frames.push(Bytes::from_static(&[0, 0, 0, 0, 65]));
         assert_eq!(
-            frames.next_message(),
-            Err(FrameError::TooLarge { len: 65, max: 64 })
+            frames.next_message().err(),
+            Some(FrameError::TooLarge { len: 65, max: 64 })
         );
         let mut frames = Messages::new(64);
         frames.push(Bytes::from_static(&[0, 0, 0, 0, 64]));
-        assert_eq!(frames.next_message(), Ok(None), "at the limit, and waiting");
+        assert!(
+            frames.next_message().unwrap().is_none(),
+            "at the limit, and waiting"
+        );
     }
 
     #[test]

@@ -55,6 +55,8 @@ mod connection;
 pub mod consumer;
 mod error;
 mod fetch_call;
+mod grpc_call;
+mod produce_call;
 pub mod producer;
 pub mod tenancy;
 
@@ -69,6 +71,7 @@ pub use consumer::{
 };
 pub use error::{ERROR_CODE_METADATA_KEY, Error};
 pub use fetch_call::FetchResponses;
+pub use grpc_call::Responses;
 pub use producer::{
     Acks, BatchDelivery, BatchMetadata, Delivery, Partitioner, Producer, ProducerBuilder,
     ProducerConfig, ProducerRecord, RecordMetadata, WhenFull,

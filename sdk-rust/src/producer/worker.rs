@@ -17,9 +17,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
 use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot};
 use tokio::time::{Instant, sleep_until};
-use tokio_stream::wrappers::ReceiverStream;
 use weir_proto::ErrorCode;
 use weir_proto::batch::{BatchOptions, Record, encode};
 use weir_proto::v1::produce_request::Payload;
@@ -30,6 +30,7 @@ use super::metadata::Metadata;
 use super::{BatchMetadata, ProducerConfig, RETRY_BACKOFF_MAX, RecordMetadata};
 use crate::Error;
 use crate::connection::Connection;
+use crate::produce_call::ProduceResponses;
 
 /// The delivery end of one record.
 type DeliverySender = oneshot::Sender<Result<RecordMetadata, Error>>;
@@ -110,14 +111,14 @@ struct Batch {
 #[derive(Debug)]
 struct Stream {
     requests: mpsc::Sender<ProduceRequest>,
-    responses: tonic::Streaming<ProduceResponse>,
+    responses: ProduceResponses,
 }
 
 /// What woke the worker.
 #[derive(Debug)]
 enum Event {
     Msg(Option<Msg>),
-    Response(Result<Option<ProduceResponse>, tonic::Status>),
+    Response(Option<Result<ProduceResponse, Error>>),
     ResponseOverdue,
     Timer,
 }
@@ -434,29 +435,21 @@ impl Worker {
     }
 
     async fn open_stream(&self) -> Result<Stream, Error> {
-        let (tx, rx) = mpsc::channel(self.config.max_in_flight);
-        let mut client = self.conn.produce();
-        let responses = self
-            .conn
-            .call(
-                "open produce stream",
-                client.produce_stream(ReceiverStream::new(rx)),
-            )
-            .await?;
+        let (requests, responses) = self.conn.produce_stream(self.config.max_in_flight).await?;
         Ok(Stream {
-            requests: tx,
+            requests,
             responses,
         })
     }
 
-    fn on_response(&mut self, r: Result<Option<ProduceResponse>, tonic::Status>) {
+    fn on_response(&mut self, r: Option<Result<ProduceResponse, Error>>) {
         let response = match r {
-            Ok(Some(response)) => response,
-            Ok(None) => {
+            Some(Ok(response)) => response,
+            None => {
                 let e = self.conn.stream_ended("the produce stream");
                 return self.break_stream(e);
             }
-            Err(status) => return self.break_stream(self.conn.error(&status)),
+            Some(Err(e)) => return self.break_stream(e),
         };
         let Some(batch) = self.inflight.pop_front() else {
             return self.break_stream(Error::Corrupt("unexpected produce response".into()));
@@ -587,11 +580,9 @@ async fn recv(rx: Option<&mut mpsc::Receiver<Msg>>) -> Option<Msg> {
     }
 }
 
-async fn message(
-    s: Option<&mut tonic::Streaming<ProduceResponse>>,
-) -> Result<Option<ProduceResponse>, tonic::Status> {
+async fn message(s: Option<&mut ProduceResponses>) -> Option<Result<ProduceResponse, Error>> {
     match s {
-        Some(s) => s.message().await,
+        Some(s) => s.next().await,
         None => pending().await,
     }
 }
