@@ -19,7 +19,7 @@ use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
 use futures_util::{FutureExt, Stream};
-use http_body_util::BodyExt as _;
+use http_body::Body as _;
 use prost::Message;
 use tokio::sync::mpsc;
 use tonic::body::Body;
@@ -137,7 +137,7 @@ impl Stream for Requests {
                     return this.fail(ApiError::invalid(e.to_string()));
                 }
             }
-            match ready!(this.body.frame().poll_unpin(cx)) {
+            match ready!(Pin::new(&mut this.body).poll_frame(cx)) {
                 Some(Ok(frame)) => {
                     if let Ok(data) = frame.into_data() {
                         this.messages.push(data);
