@@ -115,18 +115,15 @@ pub struct ProducerOptions {
     pub when_full: Option<String>,
 }
 
+/// A codec by name, as the Rust SDK and the Python binding name them (`None` is "none").
 fn compression(name: Option<&str>) -> Result<weir::Compression> {
-    Ok(match name {
-        None | Some("none") => weir::Compression::None,
-        Some("gzip") => weir::Compression::Gzip,
-        Some("snappy") => weir::Compression::Snappy,
-        Some("lz4") => weir::Compression::Lz4,
-        Some("zstd") => weir::Compression::Zstd,
-        Some(other) => {
-            return Err(invalid(format!(
-                "compression must be none, gzip, snappy, lz4 or zstd, not {other:?}"
-            )));
-        }
+    let Some(name) = name else {
+        return Ok(weir::Compression::None);
+    };
+    name.parse().map_err(|_| {
+        invalid(format!(
+            "compression must be none, gzip, snappy, lz4 or zstd, not {name:?}"
+        ))
     })
 }
 

@@ -274,10 +274,16 @@ fn pack(records: Option<Vec<weir::ConsumerRecord>>) -> Packed {
     }
 }
 
-/// The JavaScript value of a packed poll: one copy of the bytes into a Buffer.
+/// The JavaScript value of a packed poll. The Buffer is a view of `data` itself, not a copy
+/// (a runtime without external buffers, such as Electron, copies it); an empty one is made
+/// afresh, since every empty vector has the same dangling pointer.
 fn to_js(env: &Env, packed: Packed) -> Result<PollOut<'_>> {
+    let data = match packed.data.is_empty() {
+        true => BufferSlice::copy_from(env, [])?,
+        false => BufferSlice::from_data(env, packed.data)?,
+    };
     Ok(PollOut {
-        data: BufferSlice::copy_from(env, &packed.data)?,
+        data,
         records: packed.records,
         closed: packed.closed,
     })
