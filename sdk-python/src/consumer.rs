@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList};
 
 use crate::convert::{self, headers_to_py};
@@ -157,8 +158,10 @@ impl Record {
         let Some(value) = &self.inner.value else {
             return Ok(py.None().into_bound(py));
         };
-        py.import("json")?
-            .call_method1("loads", (PyBytes::new(py, value),))
+        static LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+        LOADS
+            .import(py, "json", "loads")?
+            .call1((PyBytes::new(py, value),))
     }
 
     fn __repr__(&self) -> String {
@@ -437,22 +440,9 @@ impl Consumer {
         max_records: Option<usize>,
     ) -> PyResult<Vec<Record>> {
         let deadline = Instant::now() + convert::millis(timeout_ms, "timeout_ms")?;
-        loop {
-            self.run_callbacks(py)?;
-            if self.core.closing.load(Ordering::Acquire) {
-                return Err(closed("consumer"));
-            }
-            let slice = deadline
-                .saturating_duration_since(Instant::now())
-                .min(SIGNAL_CHECK);
-            let polled = self.poll_slice(py, slice, max_records)?;
-            self.run_callbacks(py)?;
-            match polled {
-                None => return Err(closed("consumer")),
-                Some(list) if !list.is_empty() => return Ok(records(list)),
-                Some(_) if Instant::now() >= deadline => return Ok(Vec::new()),
-                Some(_) => py.check_signals()?,
-            }
+        match self.poll_until(py, Some(deadline), max_records)? {
+            None => Err(closed("consumer")),
+            Some(list) => Ok(records(list)),
         }
     }
 
@@ -462,22 +452,10 @@ impl Consumer {
 
     /// The next record, waiting as long as it takes; stops once the consumer is closed.
     fn __next__(&self, py: Python<'_>) -> PyResult<Option<Record>> {
-        loop {
-            self.run_callbacks(py)?;
-            if self.core.closing.load(Ordering::Acquire) {
-                return Ok(None);
-            }
-            match self.poll_slice(py, SIGNAL_CHECK, Some(1))? {
-                None => return Ok(None),
-                Some(mut list) => {
-                    if let Some(inner) = list.pop() {
-                        self.run_callbacks(py)?;
-                        return Ok(Some(Record { inner }));
-                    }
-                }
-            }
-            py.check_signals()?;
-        }
+        let next = self.poll_until(py, None, Some(1))?;
+        Ok(next
+            .and_then(|mut list| list.pop())
+            .map(|inner| Record { inner }))
     }
 
     /// Commits offsets: with no argument, the positions of every record handed out so far;
@@ -654,6 +632,37 @@ fn to_py_tps(list: Vec<weir::TopicPartition>) -> Vec<TopicPartition> {
 }
 
 impl Consumer {
+    /// Polls in slices of `SIGNAL_CHECK`, running callbacks and checking for signals between
+    /// them, until records come, `deadline` passes (an empty list; `None`: no deadline) or
+    /// the consumer closes (`None`).
+    fn poll_until(
+        &self,
+        py: Python<'_>,
+        deadline: Option<Instant>,
+        max_records: Option<usize>,
+    ) -> PyResult<Option<Vec<weir::ConsumerRecord>>> {
+        loop {
+            self.run_callbacks(py)?;
+            if self.core.closing.load(Ordering::Acquire) {
+                return Ok(None);
+            }
+            let slice = deadline.map_or(SIGNAL_CHECK, |d| {
+                d.saturating_duration_since(Instant::now())
+                    .min(SIGNAL_CHECK)
+            });
+            let polled = self.poll_slice(py, slice, max_records)?;
+            self.run_callbacks(py)?;
+            match polled {
+                None => return Ok(None),
+                Some(list) if !list.is_empty() => return Ok(Some(list)),
+                Some(_) if deadline.is_some_and(|d| Instant::now() >= d) => {
+                    return Ok(Some(Vec::new()));
+                }
+                Some(_) => py.check_signals()?,
+            }
+        }
+    }
+
     /// One Rust poll of at most `slice` (fast path: records ready now, GIL held).
     fn poll_slice(
         &self,

@@ -33,13 +33,11 @@ fn raw_bytes(obj: &Bound<'_, PyAny>) -> PyResult<Option<Bytes>> {
 fn json_dumps(obj: &Bound<'_, PyAny>) -> PyResult<Bytes> {
     static DUMPS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let py = obj.py();
-    let dumps = DUMPS.get_or_try_init(py, || -> PyResult<Py<PyAny>> {
-        Ok(py.import("json")?.getattr("dumps")?.unbind())
-    })?;
+    let dumps = DUMPS.import(py, "json", "dumps")?;
     let kwargs = PyDict::new(py);
     kwargs.set_item("separators", (",", ":"))?;
     kwargs.set_item("ensure_ascii", false)?;
-    let text = dumps.bind(py).call((obj,), Some(&kwargs))?;
+    let text = dumps.call((obj,), Some(&kwargs))?;
     let text = text.cast::<PyString>()?;
     Ok(Bytes::from(text.to_cow()?.into_owned()))
 }
