@@ -1,8 +1,9 @@
 //! gRPC's message framing over HTTP/2 DATA frames, for the calls that bypass tonic's codec:
-//! the SDK's fetch calls and the server's ProduceStream.
+//! the SDK's fetch and produce calls and the server's ProduceStream.
 //!
 //! Owns cutting length-prefixed messages out of the frames of a body (`Messages`, each message
-//! a `Framed`) and prefixing one (`encode`). Exists because tonic copies every incoming
+//! a `Framed`; `Messages::poll_next` reads them from an HTTP body) and prefixing one
+//! (`encode`). Exists because tonic copies every incoming
 //! message into a buffer of its own; these calls carry megabyte batches that are only read,
 //! so a message is decoded from the frames it arrived in: bytes within one frame (a batch the
 //! sender put in a frame of its own, or a whole message in one frame) are slices of it, and
@@ -10,9 +11,13 @@
 //! any call.
 
 use std::collections::VecDeque;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use prost::Message;
+use tonic::codegen::Body;
+use tonic::codegen::http::HeaderMap;
 
 /// gRPC's message prefix: a compression flag and a 4-byte big-endian length.
 pub const PREFIX_BYTES: usize = 5;
@@ -31,6 +36,25 @@ pub enum FrameError {
         /// The receiver's limit.
         max: usize,
     },
+}
+
+/// What a body gave next.
+#[derive(Debug)]
+pub enum Next {
+    /// A whole message.
+    Message(Framed),
+    /// The end of the body, with its trailers when it had some. Whether it ended inside a
+    /// message is `Messages::is_empty`.
+    End(Option<HeaderMap>),
+}
+
+/// Why a body gave no next message.
+#[derive(Debug)]
+pub enum ReadError<E> {
+    /// The bytes are no gRPC message this receiver takes.
+    Frame(FrameError),
+    /// The body itself failed (the peer reset the stream, the connection broke).
+    Body(E),
 }
 
 /// `message` encoded and prefixed, ready to be one gRPC message of a body.
@@ -77,6 +101,32 @@ impl Messages {
     /// Whether nothing of a next message has arrived: the body may end here.
     pub fn is_empty(&self) -> bool {
         self.buffered == 0 && self.message_len.is_none()
+    }
+
+    /// Reads `body` until a whole message has arrived, or until the body ends.
+    pub fn poll_next<B>(
+        &mut self,
+        mut body: Pin<&mut B>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Next, ReadError<B::Error>>>
+    where
+        B: Body<Data = Bytes>,
+    {
+        loop {
+            match self.next_message() {
+                Err(e) => return Poll::Ready(Err(ReadError::Frame(e))),
+                Ok(Some(message)) => return Poll::Ready(Ok(Next::Message(message))),
+                Ok(None) => {}
+            }
+            match ready!(body.as_mut().poll_frame(cx)) {
+                None => return Poll::Ready(Ok(Next::End(None))),
+                Some(Err(e)) => return Poll::Ready(Err(ReadError::Body(e))),
+                Some(Ok(frame)) => match frame.into_data() {
+                    Ok(data) => self.push(data),
+                    Err(frame) => return Poll::Ready(Ok(Next::End(frame.into_trailers().ok()))),
+                },
+            }
+        }
     }
 
     /// The next whole message, if it has arrived.

@@ -1,9 +1,10 @@
 //! weir-proto: the wire contract shared by the Weir server and its SDKs.
 //!
-//! Owns the Kafka RecordBatch v2 codec (`batch`), its compression codecs (`compression`) and
-//! the murmur2 key partitioner (`partitioner`), the `ErrorCode` every interface speaks, and
-//! gRPC's message framing for the calls that read HTTP/2 frames themselves (`grpc_frame`). Must not know about tenants, storage or
-//! transports: it turns records into bytes and back, and nothing else.
+//! Owns the Kafka RecordBatch v2 codec (`batch`), its compression codecs (`compression`), the
+//! murmur2 key partitioner (`partitioner`), the `ErrorCode` every interface speaks, and gRPC's
+//! message framing for the calls that read HTTP/2 frames themselves (`grpc_frame`). Must not
+//! know about tenants, storage or connections: it turns records and messages into bytes and
+//! back, and nothing else.
 
 pub mod batch;
 pub mod compression;

@@ -3,8 +3,8 @@
 //!
 //! Owns the tonic channel set-up (one HTTP/2 connection with large flow-control windows), the
 //! bearer-token interceptor, message size limits and `Connection::call`, the one place a unary
-//! call of a generated client gets its time-out and its `Error` (fetches are made in
-//! `fetch_call`). Must not retry: producers and consumers decide.
+//! call of a generated client gets its time-out and its `Error` (fetches and produce streams
+//! are made without one, in `grpc_call`). Must not retry: producers and consumers decide.
 
 use std::future::Future;
 use std::time::Duration;

@@ -17,9 +17,9 @@ use std::task::{Context, Poll, ready};
 use futures_util::Stream;
 use prost::Message;
 use sync_wrapper::SyncWrapper;
+use tonic::codegen::Service;
 use tonic::codegen::http::{self, HeaderValue, header};
-use tonic::codegen::{Body as _, Service};
-use weir_proto::grpc_frame::Messages;
+use weir_proto::grpc_frame::{Messages, Next, ReadError};
 
 use crate::Error;
 use crate::connection::{Connection, MESSAGE_BYTES_MAX};
@@ -131,31 +131,21 @@ impl<M: Message + Default> Stream for Responses<M> {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
-        loop {
-            if this.finished {
-                return Poll::Ready(None);
+        if this.finished {
+            return Poll::Ready(None);
+        }
+        let bad = |what: &str, e: &dyn std::fmt::Display| {
+            Error::Corrupt(format!("bad {what} response: {e}"))
+        };
+        match ready!(this.frames.poll_next(Pin::new(this.body.get_mut()), cx)) {
+            Ok(Next::Message(message)) => {
+                Poll::Ready(Some(M::decode(message).map_err(|e| bad(this.what, &e))))
             }
-            let bad = |e: &dyn std::fmt::Display| {
-                Error::Corrupt(format!("bad {} response: {e}", this.what))
-            };
-            match this.frames.next_message() {
-                Err(e) => return this.fail(bad(&e)),
-                Ok(Some(message)) => {
-                    return Poll::Ready(Some(M::decode(message).map_err(|e| bad(&e))));
-                }
-                Ok(None) => {}
-            }
-            let frame = match ready!(Pin::new(this.body.get_mut()).poll_frame(cx)) {
-                None => return this.end(None),
-                Some(Err(status)) => {
-                    let e = this.conn.error(&status);
-                    return this.fail(e);
-                }
-                Some(Ok(frame)) => frame,
-            };
-            match frame.into_data() {
-                Ok(data) => this.frames.push(data),
-                Err(frame) => return this.end(frame.trailers_ref()),
+            Ok(Next::End(trailers)) => this.end(trailers.as_ref()),
+            Err(ReadError::Frame(e)) => this.fail(bad(this.what, &e)),
+            Err(ReadError::Body(status)) => {
+                let e = this.conn.error(&status);
+                this.fail(e)
             }
         }
     }

@@ -6,9 +6,10 @@
 //! (`Requests`) and responses encoded into it (`Responses`). tonic copies every incoming
 //! message into a buffer of its own before decoding it; a produce request is nearly all batch
 //! bytes, which the log writes as they are, and that copy was a tenth of the server's CPU in
-//! a loopback produce. Here a request that arrived in one HTTP/2 frame is decoded from that
-//! frame's bytes (the server accepts frames larger than a produce request), and one split over
-//! frames is joined once, as tonic would. Must not change the wire: the `weir.v1` messages
+//! a loopback produce. Here a request is decoded from the frames it arrived in: a batch within
+//! one frame (a whole request in one frame, as the server accepts frames larger than a
+//! request, or the batch in a frame of its own, as the SDK sends it) is a slice of it, and only
+//! bytes split over frames are joined. Must not change the wire: the `weir.v1` messages
 //! framed as gRPC, the status in the trailers, or in the headers of a refused open. What a
 //! request does is `produce::serve_stream`'s.
 
@@ -19,7 +20,6 @@ use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
 use futures_util::{FutureExt, Stream};
-use http_body::Body as _;
 use prost::Message;
 use tokio::sync::mpsc;
 use tonic::body::Body;
@@ -27,7 +27,7 @@ use tonic::codegen::http::{self, HeaderMap, HeaderValue, header};
 use tonic::codegen::{BoxFuture, Service};
 use tonic::server::NamedService;
 use weir_proto::ErrorCode;
-use weir_proto::grpc_frame::{self, FrameError, Messages};
+use weir_proto::grpc_frame::{self, FrameError, Messages, Next, ReadError};
 use weir_proto::v1::{ProduceRequest, ProduceResponse};
 
 use super::generated::produce_server::ProduceServer;
@@ -120,41 +120,31 @@ impl Stream for Requests {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
-        loop {
-            if this.ended {
-                return Poll::Ready(None);
+        if this.ended {
+            return Poll::Ready(None);
+        }
+        match ready!(this.messages.poll_next(Pin::new(&mut this.body), cx)) {
+            Ok(Next::Message(message)) => match ProduceRequest::decode(message) {
+                Ok(request) => Poll::Ready(Some(Ok(request))),
+                Err(e) => this.fail(ApiError::invalid(format!("bad request: {e}"))),
+            },
+            Ok(Next::End(_)) if this.messages.is_empty() => {
+                this.ended = true;
+                Poll::Ready(None)
             }
-            match this.messages.next_message() {
-                Ok(Some(message)) => match ProduceRequest::decode(message) {
-                    Ok(request) => return Poll::Ready(Some(Ok(request))),
-                    Err(e) => return this.fail(ApiError::invalid(format!("bad request: {e}"))),
-                },
-                Ok(None) => {}
-                Err(e @ FrameError::TooLarge { .. }) => {
-                    return this.fail(ApiError::new(ErrorCode::RequestTooLarge, e.to_string()));
-                }
-                Err(e @ FrameError::Compressed) => {
-                    return this.fail(ApiError::invalid(e.to_string()));
-                }
+            Ok(Next::End(_)) => {
+                let e = "the request stream ended in the middle of a message";
+                this.fail(ApiError::invalid(e))
             }
-            match ready!(Pin::new(&mut this.body).poll_frame(cx)) {
-                Some(Ok(frame)) => {
-                    if let Ok(data) = frame.into_data() {
-                        this.messages.push(data);
-                    }
-                }
-                Some(Err(status)) => {
-                    this.ended = true;
-                    return Poll::Ready(Some(Err(status)));
-                }
-                None if this.messages.is_empty() => {
-                    this.ended = true;
-                    return Poll::Ready(None);
-                }
-                None => {
-                    let e = "the request stream ended in the middle of a message";
-                    return this.fail(ApiError::invalid(e));
-                }
+            Err(ReadError::Frame(e @ FrameError::TooLarge { .. })) => {
+                this.fail(ApiError::new(ErrorCode::RequestTooLarge, e.to_string()))
+            }
+            Err(ReadError::Frame(e @ FrameError::Compressed)) => {
+                this.fail(ApiError::invalid(e.to_string()))
+            }
+            Err(ReadError::Body(status)) => {
+                this.ended = true;
+                Poll::Ready(Some(Err(status)))
             }
         }
     }
