@@ -1,7 +1,8 @@
 //! gRPC streams against the real binary: ProduceStream with many requests in flight answered
 //! in order (failures answered in place, the stream going on), its requests read whatever
-//! HTTP/2 frames they come in and bad framing refused with an ErrorCode, and FetchStream as a
-//! live tail that ends with an ErrorCode when its partition goes away.
+//! HTTP/2 frames they come in and bad framing refused with an ErrorCode (as tonic's refusals of
+//! the other methods' requests are), and FetchStream as a live tail that ends with an ErrorCode
+//! when its partition goes away.
 
 mod common;
 mod grpc_client;
@@ -128,6 +129,17 @@ async fn produce_stream_raw(
     wire: Bytes,
     chunk: usize,
 ) -> (Vec<ProduceResponse>, tonic::Status) {
+    call_raw(server, "/weir.v1.Produce/ProduceStream", wire, chunk).await
+}
+
+/// Calls the method at `path` with `wire` as its request body, cut into `chunk`-byte HTTP/2
+/// DATA frames, and returns the answers and the status the call ended with.
+async fn call_raw<M: Message + Default>(
+    server: &common::Server,
+    path: &str,
+    wire: Bytes,
+    chunk: usize,
+) -> (Vec<M>, tonic::Status) {
     let mut channel = tonic::transport::Channel::from_shared(server.grpc.clone())
         .expect("endpoint")
         .connect()
@@ -138,7 +150,7 @@ async fn produce_stream_raw(
         .map(|c| Ok(Frame::data(Bytes::copy_from_slice(c))))
         .collect();
     let body = StreamBody::new(tokio_stream::iter(frames));
-    let request = http::Request::post("/weir.v1.Produce/ProduceStream")
+    let request = http::Request::post(path)
         .version(http::Version::HTTP_2)
         .header("content-type", "application/grpc")
         .header("te", "trailers")
@@ -166,7 +178,7 @@ async fn produce_stream_raw(
     messages.push(body.to_bytes());
     let mut answers = Vec::new();
     while let Some(m) = messages.next_message().expect("answers framed as gRPC") {
-        answers.push(ProduceResponse::decode(m).expect("an answer"));
+        answers.push(M::decode(m).expect("an answer"));
     }
     assert!(messages.is_empty(), "no partial answer");
     (answers, status)
@@ -251,6 +263,50 @@ async fn produce_stream_reads_requests_in_any_frames_and_refuses_bad_framing() {
         read.high_watermark, end,
         "every answered request, nothing else"
     );
+}
+
+#[tokio::test]
+async fn requests_tonic_cannot_read_are_refused_with_an_error_code() {
+    let server = common::Server::start();
+    let mut c = connect(&server).await;
+    create_topic(&mut c, "raw", 1, None).await;
+    let oversized = [&[0_u8][..], &(17_u32 << 20).to_be_bytes()[..]].concat();
+    let garbage = [&[0_u8, 0, 0, 0, 3][..], &[0xff, 0xff, 0xff][..]].concat();
+    let cut = framed_request(1).slice(..20);
+    let cases: [(&str, &[u8], &str); 6] = [
+        ("/weir.v1.Produce/Produce", &oversized, "REQUEST_TOO_LARGE"),
+        ("/weir.v1.Produce/Produce", &garbage, "INVALID_REQUEST"),
+        ("/weir.v1.Produce/Produce", &cut, "INVALID_REQUEST"),
+        ("/weir.v1.Produce/Produce", &[], "INVALID_REQUEST"),
+        ("/weir.v1.Fetch/FetchStream", &garbage, "INVALID_REQUEST"),
+        (
+            "/weir.v1.Admin/CreateTopic",
+            &oversized,
+            "REQUEST_TOO_LARGE",
+        ),
+    ];
+    for (path, wire, expected) in cases {
+        let wire = Bytes::copy_from_slice(wire);
+        let (answers, status) = call_raw::<ProduceResponse>(&server, path, wire, 4096).await;
+        assert!(answers.is_empty(), "{path}");
+        assert_eq!(
+            status.code(),
+            tonic::Code::InvalidArgument,
+            "{path}: {status:?}"
+        );
+        assert_eq!(error_code(&status), expected, "{path}: {status:?}");
+    }
+
+    // An unknown method is no request error: it stays UNIMPLEMENTED.
+    let (_, status) =
+        call_raw::<ProduceResponse>(&server, "/weir.v1.Produce/Nope", framed_request(1), 4096)
+            .await;
+    assert_eq!(status.code(), tonic::Code::Unimplemented, "{status:?}");
+
+    let read = grpc_client::fetch(&mut c, fetch_request("raw", 0, 0))
+        .await
+        .expect("fetch");
+    assert_eq!(read.high_watermark, 0, "nothing was appended");
 }
 
 async fn next_message(stream: &mut tonic::Streaming<FetchResponse>) -> FetchResponse {

@@ -33,6 +33,7 @@ use weir_proto::v1::{ProduceRequest, ProduceResponse};
 use super::generated::produce_server::ProduceServer;
 use super::produce::{METHOD_PRODUCE_STREAM, PRODUCE_STREAM_IN_FLIGHT_MAX, ProduceService};
 use super::unary;
+use super::unreadable::WithErrorCodes;
 use crate::access::grpc_caller;
 use crate::{ApiError, ApiState};
 
@@ -41,11 +42,14 @@ use crate::{ApiError, ApiState};
 pub(crate) struct ProduceRoutes {
     state: Arc<ApiState>,
     /// `Produce` and `InitProducer`, with tonic's codec and message limits.
-    others: ProduceServer<ProduceService>,
+    others: WithErrorCodes<ProduceServer<ProduceService>>,
 }
 
 impl ProduceRoutes {
-    pub(crate) fn new(state: Arc<ApiState>, others: ProduceServer<ProduceService>) -> Self {
+    pub(crate) fn new(
+        state: Arc<ApiState>,
+        others: WithErrorCodes<ProduceServer<ProduceService>>,
+    ) -> Self {
         ProduceRoutes { state, others }
     }
 }
