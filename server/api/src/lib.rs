@@ -45,6 +45,11 @@ pub struct GatewayLimits {
     pub fetch_records_max: usize,
     /// Most live-tail (SSE) streams open at once.
     pub sse_streams_max: usize,
+    /// Most connections open at once, per listener (REST, gRPC).
+    pub connections_max: usize,
+    /// Most gRPC calls open at once on one connection (HTTP/2 streams). A producer opens
+    /// one stream per partition it writes to, a consumer one per partition it follows.
+    pub grpc_streams_per_connection_max: u32,
 }
 
 impl Default for GatewayLimits {
@@ -54,6 +59,8 @@ impl Default for GatewayLimits {
             grpc_message_bytes_max: 16 << 20,
             fetch_records_max: 10_000,
             sse_streams_max: 256,
+            connections_max: 1024,
+            grpc_streams_per_connection_max: 4096,
         }
     }
 }

@@ -132,6 +132,10 @@ pub struct FileLimits {
     pub fetch_records_max: Option<usize>,
     /// Most open live tails.
     pub sse_streams_max: Option<usize>,
+    /// Most open connections per listener.
+    pub connections_max: Option<usize>,
+    /// Most open gRPC calls per connection.
+    pub grpc_streams_per_connection_max: Option<u32>,
 }
 
 /// `[groups]` in the TOML file.
@@ -336,6 +340,10 @@ fn merge_gateway(f: &FileLimits) -> GatewayLimits {
         grpc_message_bytes_max: f.grpc_message_bytes_max.unwrap_or(d.grpc_message_bytes_max),
         fetch_records_max: f.fetch_records_max.unwrap_or(d.fetch_records_max),
         sse_streams_max: f.sse_streams_max.unwrap_or(d.sse_streams_max),
+        connections_max: f.connections_max.unwrap_or(d.connections_max),
+        grpc_streams_per_connection_max: f
+            .grpc_streams_per_connection_max
+            .unwrap_or(d.grpc_streams_per_connection_max),
     }
 }
 

@@ -6,6 +6,7 @@
 mod bench;
 mod cli;
 mod config;
+mod listen;
 mod serve;
 
 use std::net::SocketAddr;

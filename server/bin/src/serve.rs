@@ -11,16 +11,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::serve::ListenerExt;
-use futures_util::TryStreamExt;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio_stream::wrappers::TcpListenerStream;
 use weir_api::auth::bootstrap_token_path;
 use weir_api::{ApiState, AuthMode, Authenticator, NodeInfo};
 use weir_broker::tenancy::parse_scopes;
 use weir_broker::{Broker, BrokerConfig, DEFAULT_TENANT, Principal, TenantId};
 
 use crate::config::ServeConfig;
+use crate::listen::{Gate, GatedListener};
 
 /// HTTP/2 flow-control window per gRPC stream. The protocol default (64 KiB) makes a 1 MB
 /// batch wait for a dozen window updates; a window above the largest message lets it flow.
@@ -235,13 +234,10 @@ async fn stopped(mut stop: watch::Receiver<bool>) {
 }
 
 async fn serve_rest(listener: TcpListener, state: Arc<ApiState>, stop: watch::Receiver<bool>) {
+    let gate = Gate::new("rest", state.limits.connections_max);
     // With connect info, handlers can see the caller's address (a group member's host).
     let router = weir_api::rest::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let listener = listener.tap_io(|stream| {
-        if let Err(e) = stream.set_nodelay(true) {
-            tracing::warn!(error = %e, "cannot set TCP_NODELAY on an HTTP connection");
-        }
-    });
+    let listener = GatedListener { listener, gate }.tap_io(|io| io.set_nodelay("rest"));
     if let Err(e) = axum::serve(listener, router)
         .with_graceful_shutdown(stopped(stop))
         .await
@@ -251,20 +247,19 @@ async fn serve_rest(listener: TcpListener, state: Arc<ApiState>, stop: watch::Re
 }
 
 async fn serve_grpc(listener: TcpListener, state: Arc<ApiState>, stop: watch::Receiver<bool>) {
+    let gate = Gate::new("grpc", state.limits.connections_max);
+    let streams_max = state.limits.grpc_streams_per_connection_max;
     let routes = weir_api::grpc::routes(state);
-    // The builder's tcp_nodelay only reaches connections tonic accepts itself; these come
-    // from our listener. Without it, Nagle and delayed ACKs hold small answers for ~40 ms.
-    let incoming = TcpListenerStream::new(listener).map_ok(|stream| {
-        if let Err(e) = stream.set_nodelay(true) {
-            tracing::warn!(error = %e, "cannot set TCP_NODELAY on a gRPC connection");
-        }
-        stream
+    let incoming = futures_util::stream::unfold((listener, gate), |(listener, gate)| async move {
+        let (connection, _) = gate.accept(&listener).await;
+        connection.set_nodelay("grpc");
+        Some((Ok::<_, std::io::Error>(connection), (listener, gate)))
     });
     if let Err(e) = tonic::transport::Server::builder()
-        .tcp_nodelay(true)
         .initial_stream_window_size(GRPC_STREAM_WINDOW_BYTES)
         .initial_connection_window_size(GRPC_CONNECTION_WINDOW_BYTES)
         .max_frame_size(GRPC_FRAME_BYTES)
+        .max_concurrent_streams(streams_max)
         .add_routes(routes)
         .serve_with_incoming_shutdown(incoming, stopped(stop))
         .await

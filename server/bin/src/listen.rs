@@ -1,0 +1,168 @@
+//! Accepting connections: at most `connections_max` open per listener.
+//!
+//! Owns the connection limit. A connection past it is closed as soon as it is accepted (the
+//! client sees the connection reset or closed, as at Kafka's `max.connections`), counted in
+//! `weir_connections_refused_total` and logged once per run of refusals; it is never left
+//! waiting in the backlog, where a client could not tell a full server from a slow one. A
+//! connection holds its slot until it closes. Must not look at what a connection carries:
+//! limits on requests are the gateway's.
+
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// A listener's connection slots.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    /// `rest` or `grpc`, the metric's `listener` label.
+    listener: &'static str,
+    max: usize,
+    slots: Arc<Semaphore>,
+    /// Whether the current run of refusals was logged.
+    refusing: Arc<AtomicBool>,
+}
+
+impl Gate {
+    pub fn new(listener: &'static str, max: usize) -> Gate {
+        Gate {
+            listener,
+            max,
+            slots: Arc::new(Semaphore::new(max)),
+            refusing: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// `stream` holding a slot, or `None` (and the stream closed) when every slot is taken.
+    pub fn admit(&self, stream: TcpStream, peer: SocketAddr) -> Option<Gated> {
+        let Ok(slot) = Arc::clone(&self.slots).try_acquire_owned() else {
+            metrics::counter!("weir_connections_refused_total", "listener" => self.listener)
+                .increment(1);
+            if !self.refusing.swap(true, Ordering::Relaxed) {
+                tracing::warn!(
+                    listener = self.listener,
+                    connections_max = self.max,
+                    %peer,
+                    "refusing connections: connections_max are open"
+                );
+            }
+            return None;
+        };
+        self.refusing.store(false, Ordering::Relaxed);
+        Some(Gated {
+            stream,
+            _slot: slot,
+        })
+    }
+
+    /// Accepts until a connection is admitted. Accept errors (out of descriptors, a
+    /// connection reset before it was accepted) are logged and retried after a pause.
+    pub async fn accept(&self, listener: &TcpListener) -> (Gated, SocketAddr) {
+        loop {
+            match listener.accept().await {
+                Ok((stream, peer)) => {
+                    if let Some(gated) = self.admit(stream, peer) {
+                        return (gated, peer);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(listener = self.listener, error = %e, "accept failed");
+                    tokio::time::sleep(ACCEPT_RETRY).await;
+                }
+            }
+        }
+    }
+}
+
+/// Pause after a failed accept (most often: out of file descriptors).
+const ACCEPT_RETRY: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// An accepted connection and the slot it holds until it is dropped.
+#[derive(Debug)]
+pub struct Gated {
+    stream: TcpStream,
+    _slot: OwnedSemaphorePermit,
+}
+
+impl Gated {
+    /// Sets `TCP_NODELAY`: without it, Nagle and delayed ACKs hold small answers for ~40 ms.
+    pub fn set_nodelay(&self, listener: &str) {
+        if let Err(e) = self.stream.set_nodelay(true) {
+            tracing::warn!(listener, error = %e, "cannot set TCP_NODELAY");
+        }
+    }
+}
+
+impl AsyncRead for Gated {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Gated {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+impl tonic::transport::server::Connected for Gated {
+    type ConnectInfo = tonic::transport::server::TcpConnectInfo;
+
+    fn connect_info(&self) -> Self::ConnectInfo {
+        self.stream.connect_info()
+    }
+}
+
+/// The REST listener as axum serves it.
+#[derive(Debug)]
+pub struct GatedListener {
+    pub listener: TcpListener,
+    pub gate: Gate,
+}
+
+impl axum::serve::Listener for GatedListener {
+    type Io = Gated;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Gated, SocketAddr) {
+        self.gate.accept(&self.listener).await
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+}

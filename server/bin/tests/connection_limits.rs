@@ -1,0 +1,188 @@
+//! `connections_max` against the real binary: on each listener (REST, gRPC), a connection past
+//! the limit is closed at once and counted, and a slot comes back when a connection closes.
+
+mod common;
+mod grpc_client;
+
+use std::time::{Duration, Instant};
+
+use grpc_client::{CALL_TIMEOUT, within};
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpStream;
+use weir_proto::v1::ListTopicsRequest;
+use weir_proto::v1::admin_client::AdminClient;
+
+const CONNECTIONS_MAX: usize = 2;
+
+/// Whether `stream` is closed by the server: it reads end-of-stream or a reset.
+async fn closed_by_server(stream: &mut TcpStream) -> bool {
+    let mut buf = [0_u8; 64];
+    match tokio::time::timeout(CALL_TIMEOUT, stream.read(&mut buf)).await {
+        Ok(Ok(0) | Err(_)) => true,
+        Ok(Ok(_)) | Err(_) => false,
+    }
+}
+
+/// Retries `call` until it succeeds: the server frees a slot only once it sees a close.
+async fn eventually<F, Fut, T, E>(what: &str, mut call: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    E: std::fmt::Debug,
+{
+    let deadline = Instant::now() + CALL_TIMEOUT;
+    loop {
+        match call().await {
+            Ok(v) => return v,
+            Err(e) if Instant::now() > deadline => panic!("{what} kept failing: {e:?}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
+
+async fn rest_call(server: &common::Server) -> Result<(), String> {
+    let client = server.client(Duration::from_secs(2));
+    let r = client
+        .get(server.url("/v1/tenants/default/topics"))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    r.error_for_status().map(drop).map_err(|e| e.to_string())
+}
+
+async fn grpc_call(server: &common::Server) -> Result<(), String> {
+    let channel = tonic::transport::Channel::from_shared(server.grpc.clone())
+        .expect("endpoint")
+        .connect_timeout(Duration::from_secs(2))
+        .timeout(Duration::from_secs(2))
+        .connect()
+        .await
+        .map_err(|e| e.to_string())?;
+    let bearer: tonic::metadata::MetadataValue<_> = server.bearer().parse().expect("bearer");
+    let mut admin = AdminClient::with_interceptor(channel, move |mut r: tonic::Request<()>| {
+        r.metadata_mut().insert("authorization", bearer.clone());
+        Ok(r)
+    });
+    let request = ListTopicsRequest {
+        tenant: "default".into(),
+    };
+    admin
+        .list_topics(request)
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+#[tokio::test]
+async fn connections_past_connections_max_are_closed_counted_and_let_in_once_one_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("weir.toml");
+    std::fs::write(
+        &config,
+        format!("[limits]\nconnections_max = {CONNECTIONS_MAX}\n"),
+    )
+    .unwrap();
+    let server = common::Server::start_in(
+        &dir.path().join("data"),
+        &["--config", config.to_str().unwrap()],
+    );
+    let grpc_addr = server.grpc.trim_start_matches("http://").to_owned();
+    let rest_addr = server.http.trim_start_matches("http://").to_owned();
+
+    for (listener, addr) in [("rest", &rest_addr), ("grpc", &grpc_addr)] {
+        // The listener's slots, all held by connections that send nothing.
+        let mut held = Vec::new();
+        for _ in 0..CONNECTIONS_MAX {
+            held.push(
+                within("connect", TcpStream::connect(addr))
+                    .await
+                    .expect("connect"),
+            );
+        }
+        let mut past = within("connect", TcpStream::connect(addr))
+            .await
+            .expect("connect");
+        assert!(
+            closed_by_server(&mut past).await,
+            "{listener}: the connection past the limit is closed"
+        );
+        let started = Instant::now();
+        let refused = match listener {
+            "rest" => rest_call(&server).await,
+            _ => grpc_call(&server).await,
+        };
+        assert!(
+            refused.is_err(),
+            "{listener}: a call while the slots are held fails"
+        );
+        assert!(
+            started.elapsed() < CALL_TIMEOUT,
+            "{listener}: and fails at once"
+        );
+
+        // One closes: its slot comes back.
+        held.pop();
+        match listener {
+            "rest" => eventually("a REST call", || rest_call(&server)).await,
+            _ => eventually("a gRPC call", || grpc_call(&server)).await,
+        }
+        drop(held);
+    }
+
+    // Counted per listener (the REST client here needs a slot, which is free again).
+    let metrics = eventually("GET /metrics", || async {
+        let r = server
+            .client(CALL_TIMEOUT)
+            .get(server.url("/metrics"))
+            .send()
+            .await?;
+        r.error_for_status()?.text().await
+    })
+    .await;
+    for listener in ["rest", "grpc"] {
+        let line = metrics
+            .lines()
+            .find(|l| {
+                l.starts_with(&format!(
+                    "weir_connections_refused_total{{listener=\"{listener}\"}}"
+                ))
+            })
+            .unwrap_or_else(|| panic!("no refusal count for {listener} in:\n{metrics}"));
+        let count: f64 = line.rsplit(' ').next().unwrap().parse().expect("a count");
+        assert!(count >= 2.0, "{line}");
+    }
+}
+
+#[tokio::test]
+async fn a_connection_carries_at_most_grpc_streams_per_connection_max_calls_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("weir.toml");
+    std::fs::write(&config, "[limits]\ngrpc_streams_per_connection_max = 1\n").unwrap();
+    let server = common::Server::start_in(
+        &dir.path().join("data"),
+        &["--config", config.to_str().unwrap()],
+    );
+    let mut c = grpc_client::connect(&server).await;
+    grpc_client::create_topic(&mut c, "tail", 1, None).await;
+
+    // A live tail holds the connection's one stream; a second call waits for it to end.
+    let tail = within(
+        "open fetch stream",
+        c.fetch
+            .fetch_stream(grpc_client::fetch_request("tail", 0, 0)),
+    )
+    .await
+    .expect("fetch stream");
+    let list = c.admin.list_topics(ListTopicsRequest {
+        tenant: "default".into(),
+    });
+    let mut list = std::pin::pin!(list);
+    let waited = tokio::time::timeout(Duration::from_millis(500), list.as_mut()).await;
+    assert!(
+        waited.is_err(),
+        "the second call waits while the stream is open"
+    );
+    drop(tail);
+    let listed = within("list topics", list).await.expect("list topics");
+    assert_eq!(listed.into_inner().topics.len(), 1);
+}
