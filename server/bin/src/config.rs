@@ -134,6 +134,8 @@ pub struct FileLimits {
     pub sse_streams_max: Option<usize>,
     /// Most open connections per listener.
     pub connections_max: Option<usize>,
+    /// Longest wait for a REST request's headers.
+    pub http_header_read_timeout_ms: Option<u64>,
     /// Most open gRPC calls per connection.
     pub grpc_streams_per_connection_max: Option<u32>,
 }
@@ -211,7 +213,7 @@ pub fn resolve(file: Option<&Path>, overrides: Overrides) -> Result<ServeConfig,
     };
     let parse = |s: &str| s.parse::<SocketAddr>().expect("default address parses");
     let limits = merge_limits(&f.limits);
-    let gateway = merge_gateway(&f.limits);
+    let gateway = merge_gateway(&f.limits)?;
     let topic_defaults = merge_topic_defaults(&f.topic_defaults)?;
     Ok(ServeConfig {
         data_dir: overrides
@@ -333,17 +335,36 @@ fn merge_groups(f: &FileGroups) -> GroupLimits {
     }
 }
 
-fn merge_gateway(f: &FileLimits) -> GatewayLimits {
+fn merge_gateway(f: &FileLimits) -> Result<GatewayLimits, String> {
     let d = GatewayLimits::default();
-    GatewayLimits {
+    let gateway = GatewayLimits {
         request_bytes_max: f.request_bytes_max.unwrap_or(d.request_bytes_max),
         grpc_message_bytes_max: f.grpc_message_bytes_max.unwrap_or(d.grpc_message_bytes_max),
         fetch_records_max: f.fetch_records_max.unwrap_or(d.fetch_records_max),
         sse_streams_max: f.sse_streams_max.unwrap_or(d.sse_streams_max),
         connections_max: f.connections_max.unwrap_or(d.connections_max),
+        http_header_read_timeout_ms: f
+            .http_header_read_timeout_ms
+            .unwrap_or(d.http_header_read_timeout_ms),
         grpc_streams_per_connection_max: f
             .grpc_streams_per_connection_max
             .unwrap_or(d.grpc_streams_per_connection_max),
+    };
+    // Zero would leave the node unreachable rather than limited.
+    let zero = [
+        ("connections_max", gateway.connections_max == 0),
+        (
+            "grpc_streams_per_connection_max",
+            gateway.grpc_streams_per_connection_max == 0,
+        ),
+        (
+            "http_header_read_timeout_ms",
+            gateway.http_header_read_timeout_ms == 0,
+        ),
+    ];
+    match zero.iter().find(|(_, is_zero)| *is_zero) {
+        Some((name, _)) => Err(format!("limits.{name} must be at least 1")),
+        None => Ok(gateway),
     }
 }
 
@@ -392,6 +413,15 @@ mod tests {
         assert!(err.contains("data_dri"), "{err}");
         std::fs::write(&path, "[topic_defaults]\nsegment_bytes = 3\n").unwrap();
         assert!(resolve(Some(&path), Overrides::default()).is_err());
+        for zero in [
+            "connections_max",
+            "grpc_streams_per_connection_max",
+            "http_header_read_timeout_ms",
+        ] {
+            std::fs::write(&path, format!("[limits]\n{zero} = 0\n")).unwrap();
+            let err = resolve(Some(&path), Overrides::default()).unwrap_err();
+            assert_eq!(err, format!("limits.{zero} must be at least 1"));
+        }
     }
 
     #[test]

@@ -146,23 +146,3 @@ impl tonic::transport::server::Connected for Gated {
         self.stream.connect_info()
     }
 }
-
-/// The REST listener as axum serves it.
-#[derive(Debug)]
-pub struct GatedListener {
-    pub listener: TcpListener,
-    pub gate: Gate,
-}
-
-impl axum::serve::Listener for GatedListener {
-    type Io = Gated;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Gated, SocketAddr) {
-        self.gate.accept(&self.listener).await
-    }
-
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.listener.local_addr()
-    }
-}

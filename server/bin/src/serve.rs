@@ -10,16 +10,23 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::serve::ListenerExt;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tonic::codegen::http;
+use tower::ServiceExt;
 use weir_api::auth::bootstrap_token_path;
 use weir_api::{ApiState, AuthMode, Authenticator, NodeInfo};
 use weir_broker::tenancy::parse_scopes;
 use weir_broker::{Broker, BrokerConfig, DEFAULT_TENANT, Principal, TenantId};
 
 use crate::config::ServeConfig;
-use crate::listen::{Gate, GatedListener};
+use crate::listen::Gate;
 
 /// HTTP/2 flow-control window per gRPC stream. The protocol default (64 KiB) makes a 1 MB
 /// batch wait for a dozen window updates; a window above the largest message lets it flow.
@@ -233,17 +240,44 @@ async fn stopped(mut stop: watch::Receiver<bool>) {
     let _ = stop.changed().await;
 }
 
-async fn serve_rest(listener: TcpListener, state: Arc<ApiState>, stop: watch::Receiver<bool>) {
+/// Serves REST on `listener` until the stop. Connections are served here rather than by
+/// `axum::serve`, which sets no timer: hyper would then wait for a request's headers forever,
+/// and clients that connect and send nothing could hold every `connections_max` slot.
+async fn serve_rest(listener: TcpListener, state: Arc<ApiState>, mut stop: watch::Receiver<bool>) {
     let gate = Gate::new("rest", state.limits.connections_max);
-    // With connect info, handlers can see the caller's address (a group member's host).
-    let router = weir_api::rest::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let listener = GatedListener { listener, gate }.tap_io(|io| io.set_nodelay("rest"));
-    if let Err(e) = axum::serve(listener, router)
-        .with_graceful_shutdown(stopped(stop))
-        .await
-    {
-        tracing::error!(error = %e, "REST server failed");
+    let header_timeout = Duration::from_millis(state.limits.http_header_read_timeout_ms);
+    let router = weir_api::rest::router(state);
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    let graceful = GracefulShutdown::new();
+    loop {
+        let (io, peer) = tokio::select! {
+            accepted = gate.accept(&listener) => accepted,
+            _ = stop.changed() => break,
+        };
+        io.set_nodelay("rest");
+        // With connect info, handlers can see the caller's address (a group member's host).
+        let service = router
+            .clone()
+            .map_request(move |mut request: http::Request<Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            });
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(io), TowerToHyperService::new(service))
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "a REST connection ended with an error");
+            }
+        });
     }
+    drop(listener);
+    graceful.shutdown().await;
 }
 
 async fn serve_grpc(listener: TcpListener, state: Arc<ApiState>, stop: watch::Receiver<bool>) {

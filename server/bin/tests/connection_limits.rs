@@ -1,5 +1,7 @@
 //! `connections_max` against the real binary: on each listener (REST, gRPC), a connection past
-//! the limit is closed at once and counted, and a slot comes back when a connection closes.
+//! the limit is closed at once and counted, and a slot comes back when a connection closes;
+//! HTTP/2 streams per gRPC connection are bounded; a REST client too slow with its headers is
+//! disconnected.
 
 mod common;
 mod grpc_client;
@@ -7,20 +9,20 @@ mod grpc_client;
 use std::time::{Duration, Instant};
 
 use grpc_client::{CALL_TIMEOUT, within};
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use weir_proto::v1::ListTopicsRequest;
 use weir_proto::v1::admin_client::AdminClient;
 
 const CONNECTIONS_MAX: usize = 2;
 
-/// Whether `stream` is closed by the server: it reads end-of-stream or a reset.
+/// Whether the server closes `stream` (end-of-stream or a reset, after whatever it sends
+/// first) within `CALL_TIMEOUT`.
 async fn closed_by_server(stream: &mut TcpStream) -> bool {
-    let mut buf = [0_u8; 64];
-    match tokio::time::timeout(CALL_TIMEOUT, stream.read(&mut buf)).await {
-        Ok(Ok(0) | Err(_)) => true,
-        Ok(Ok(_)) | Err(_) => false,
-    }
+    let mut rest = Vec::new();
+    tokio::time::timeout(CALL_TIMEOUT, stream.read_to_end(&mut rest))
+        .await
+        .is_ok()
 }
 
 /// Retries `call` until it succeeds: the server frees a slot only once it sees a close.
@@ -185,4 +187,38 @@ async fn a_connection_carries_at_most_grpc_streams_per_connection_max_calls_at_o
     drop(tail);
     let listed = within("list topics", list).await.expect("list topics");
     assert_eq!(listed.into_inner().topics.len(), 1);
+}
+
+#[tokio::test]
+async fn a_rest_client_that_does_not_finish_its_headers_is_disconnected() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("weir.toml");
+    std::fs::write(
+        &config,
+        "[limits]\nconnections_max = 1\nhttp_header_read_timeout_ms = 300\n",
+    )
+    .unwrap();
+    let server = common::Server::start_in(
+        &dir.path().join("data"),
+        &["--config", config.to_str().unwrap()],
+    );
+    let addr = server.http.trim_start_matches("http://").to_owned();
+
+    // Half a request line, then nothing: the connection's one slot would be held for good.
+    let mut slow = within("connect", TcpStream::connect(&addr))
+        .await
+        .expect("connect");
+    slow.write_all(b"GET /healthz HT").await.expect("write");
+    let started = Instant::now();
+    assert!(
+        closed_by_server(&mut slow).await,
+        "the slow client is disconnected"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "not before its time: {:?}",
+        started.elapsed()
+    );
+    // Its slot is free again.
+    eventually("a REST call", || rest_call(&server)).await;
 }
