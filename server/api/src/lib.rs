@@ -50,6 +50,8 @@ pub struct GatewayLimits {
     /// Longest a REST (HTTP/1) client may take to send a request's headers, counted from when
     /// its connection starts waiting for them: so also how long an idle connection stays open.
     pub http_header_read_timeout_ms: u64,
+    /// Longest a new gRPC connection may take to send its first bytes (the HTTP/2 preface).
+    pub grpc_handshake_timeout_ms: u64,
     /// Most gRPC calls open at once on one connection (HTTP/2 streams). A producer opens
     /// one stream per partition it writes to, a consumer one per partition it follows.
     pub grpc_streams_per_connection_max: u32,
@@ -64,6 +66,7 @@ impl Default for GatewayLimits {
             sse_streams_max: 256,
             connections_max: 1024,
             http_header_read_timeout_ms: 30_000,
+            grpc_handshake_timeout_ms: 10_000,
             grpc_streams_per_connection_max: 4096,
         }
     }

@@ -136,6 +136,8 @@ pub struct FileLimits {
     pub connections_max: Option<usize>,
     /// Longest wait for a REST request's headers.
     pub http_header_read_timeout_ms: Option<u64>,
+    /// Longest wait for a gRPC connection's first bytes.
+    pub grpc_handshake_timeout_ms: Option<u64>,
     /// Most open gRPC calls per connection.
     pub grpc_streams_per_connection_max: Option<u32>,
 }
@@ -346,20 +348,28 @@ fn merge_gateway(f: &FileLimits) -> Result<GatewayLimits, String> {
         http_header_read_timeout_ms: f
             .http_header_read_timeout_ms
             .unwrap_or(d.http_header_read_timeout_ms),
+        grpc_handshake_timeout_ms: f
+            .grpc_handshake_timeout_ms
+            .unwrap_or(d.grpc_handshake_timeout_ms),
         grpc_streams_per_connection_max: f
             .grpc_streams_per_connection_max
             .unwrap_or(d.grpc_streams_per_connection_max),
     };
     // Zero would leave the node unreachable rather than limited.
+    let g = &gateway;
     let zero = [
-        ("connections_max", gateway.connections_max == 0),
+        ("connections_max", g.connections_max == 0),
         (
             "grpc_streams_per_connection_max",
-            gateway.grpc_streams_per_connection_max == 0,
+            g.grpc_streams_per_connection_max == 0,
         ),
         (
             "http_header_read_timeout_ms",
-            gateway.http_header_read_timeout_ms == 0,
+            g.http_header_read_timeout_ms == 0,
+        ),
+        (
+            "grpc_handshake_timeout_ms",
+            g.grpc_handshake_timeout_ms == 0,
         ),
     ];
     match zero.iter().find(|(_, is_zero)| *is_zero) {
@@ -417,6 +427,7 @@ mod tests {
             "connections_max",
             "grpc_streams_per_connection_max",
             "http_header_read_timeout_ms",
+            "grpc_handshake_timeout_ms",
         ] {
             std::fs::write(&path, format!("[limits]\n{zero} = 0\n")).unwrap();
             let err = resolve(Some(&path), Overrides::default()).unwrap_err();

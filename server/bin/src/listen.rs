@@ -1,11 +1,13 @@
-//! Accepting connections: at most `connections_max` open per listener.
+//! Accepting connections: at most `connections_max` open per listener, and a deadline for a
+//! connection's first bytes.
 //!
 //! Owns the connection limit. A connection past it is closed as soon as it is accepted (the
 //! client sees the connection reset or closed, as at Kafka's `max.connections`), counted in
 //! `weir_connections_refused_total` and logged once per run of refusals; it is never left
 //! waiting in the backlog, where a client could not tell a full server from a slow one. A
-//! connection holds its slot until it closes. Must not look at what a connection carries:
-//! limits on requests are the gateway's.
+//! connection holds its slot until it closes, so one that sends nothing is closed once its
+//! first-bytes deadline passes (when the gate has one), instead of holding the slot for good.
+//! Must not look at what a connection carries: limits on requests are the gateway's.
 
 use std::io;
 use std::net::SocketAddr;
@@ -17,6 +19,7 @@ use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::{Duration, Sleep};
 
 /// A listener's connection slots.
 #[derive(Debug, Clone)]
@@ -27,6 +30,8 @@ pub struct Gate {
     slots: Arc<Semaphore>,
     /// Whether the current run of refusals was logged.
     refusing: Arc<AtomicBool>,
+    /// How long an admitted connection may take to send its first bytes; `None`: forever.
+    first_bytes_within: Option<Duration>,
 }
 
 impl Gate {
@@ -36,6 +41,15 @@ impl Gate {
             max,
             slots: Arc::new(Semaphore::new(max)),
             refusing: Arc::new(AtomicBool::new(false)),
+            first_bytes_within: None,
+        }
+    }
+
+    /// This gate, closing a connection that sends nothing for `within` after it is admitted.
+    pub fn first_bytes_within(self, within: Duration) -> Gate {
+        Gate {
+            first_bytes_within: Some(within),
+            ..self
         }
     }
 
@@ -58,6 +72,9 @@ impl Gate {
         Some(Gated {
             stream,
             _slot: slot,
+            first_bytes: self
+                .first_bytes_within
+                .map(|within| Box::pin(tokio::time::sleep(within))),
         })
     }
 
@@ -88,6 +105,8 @@ const ACCEPT_RETRY: std::time::Duration = std::time::Duration::from_millis(50);
 pub struct Gated {
     stream: TcpStream,
     _slot: OwnedSemaphorePermit,
+    /// Until the first bytes arrive: when reading fails instead of waiting on.
+    first_bytes: Option<Pin<Box<Sleep>>>,
 }
 
 impl Gated {
@@ -105,7 +124,25 @@ impl AsyncRead for Gated {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let read = Pin::new(&mut self.stream).poll_read(cx, buf);
+        let Some(deadline) = self.first_bytes.as_mut() else {
+            return read;
+        };
+        match read {
+            Poll::Ready(Ok(())) if buf.filled().len() == before => Poll::Ready(Ok(())),
+            Poll::Ready(_) => {
+                self.first_bytes = None;
+                read
+            }
+            Poll::Pending => match deadline.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the client sent nothing in time",
+                ))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
     }
 }
 

@@ -281,7 +281,8 @@ async fn serve_rest(listener: TcpListener, state: Arc<ApiState>, mut stop: watch
 }
 
 async fn serve_grpc(listener: TcpListener, state: Arc<ApiState>, stop: watch::Receiver<bool>) {
-    let gate = Gate::new("grpc", state.limits.connections_max);
+    let handshake = Duration::from_millis(state.limits.grpc_handshake_timeout_ms);
+    let gate = Gate::new("grpc", state.limits.connections_max).first_bytes_within(handshake);
     let streams_max = state.limits.grpc_streams_per_connection_max;
     let routes = weir_api::grpc::routes(state);
     let incoming = futures_util::stream::unfold((listener, gate), |(listener, gate)| async move {

@@ -1,7 +1,7 @@
 //! `connections_max` against the real binary: on each listener (REST, gRPC), a connection past
 //! the limit is closed at once and counted, and a slot comes back when a connection closes;
-//! HTTP/2 streams per gRPC connection are bounded; a REST client too slow with its headers is
-//! disconnected.
+//! HTTP/2 streams per gRPC connection are bounded; a REST client too slow with its headers,
+//! or a gRPC client that sends nothing, is disconnected.
 
 mod common;
 mod grpc_client;
@@ -190,35 +190,43 @@ async fn a_connection_carries_at_most_grpc_streams_per_connection_max_calls_at_o
 }
 
 #[tokio::test]
-async fn a_rest_client_that_does_not_finish_its_headers_is_disconnected() {
+async fn clients_that_send_too_little_in_time_are_disconnected_and_free_their_slot() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("weir.toml");
     std::fs::write(
         &config,
-        "[limits]\nconnections_max = 1\nhttp_header_read_timeout_ms = 300\n",
+        "[limits]\nconnections_max = 1\nhttp_header_read_timeout_ms = 300\ngrpc_handshake_timeout_ms = 300\n",
     )
     .unwrap();
     let server = common::Server::start_in(
         &dir.path().join("data"),
         &["--config", config.to_str().unwrap()],
     );
-    let addr = server.http.trim_start_matches("http://").to_owned();
 
-    // Half a request line, then nothing: the connection's one slot would be held for good.
-    let mut slow = within("connect", TcpStream::connect(&addr))
-        .await
-        .expect("connect");
-    slow.write_all(b"GET /healthz HT").await.expect("write");
-    let started = Instant::now();
-    assert!(
-        closed_by_server(&mut slow).await,
-        "the slow client is disconnected"
-    );
-    assert!(
-        started.elapsed() >= Duration::from_millis(250),
-        "not before its time: {:?}",
-        started.elapsed()
-    );
-    // Its slot is free again.
-    eventually("a REST call", || rest_call(&server)).await;
+    // REST: half a request line, then nothing. gRPC: nothing at all. Either would hold the
+    // listener's one slot for good.
+    for (listener, addr, sent) in [
+        ("rest", &server.http, &b"GET /healthz HT"[..]),
+        ("grpc", &server.grpc, &b""[..]),
+    ] {
+        let addr = addr.trim_start_matches("http://");
+        let mut slow = within("connect", TcpStream::connect(addr))
+            .await
+            .expect("connect");
+        slow.write_all(sent).await.expect("write");
+        let started = Instant::now();
+        assert!(
+            closed_by_server(&mut slow).await,
+            "{listener}: the slow client is disconnected"
+        );
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_millis(250),
+            "{listener}: not before its time: {waited:?}"
+        );
+        match listener {
+            "rest" => eventually("a REST call", || rest_call(&server)).await,
+            _ => eventually("a gRPC call", || grpc_call(&server)).await,
+        }
+    }
 }
