@@ -42,6 +42,18 @@ where
     }
 }
 
+/// A server whose `[limits]` section is `limits`; the directory holds its config and data.
+fn start_with_limits(limits: &str) -> (tempfile::TempDir, common::Server) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("weir.toml");
+    std::fs::write(&config, format!("[limits]\n{limits}")).unwrap();
+    let server = common::Server::start_in(
+        &dir.path().join("data"),
+        &["--config", config.to_str().unwrap()],
+    );
+    (dir, server)
+}
+
 async fn rest_call(server: &common::Server) -> Result<(), String> {
     let client = server.client(Duration::from_secs(2));
     let r = client
@@ -77,17 +89,7 @@ async fn grpc_call(server: &common::Server) -> Result<(), String> {
 
 #[tokio::test]
 async fn connections_past_connections_max_are_closed_counted_and_let_in_once_one_closes() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("weir.toml");
-    std::fs::write(
-        &config,
-        format!("[limits]\nconnections_max = {CONNECTIONS_MAX}\n"),
-    )
-    .unwrap();
-    let server = common::Server::start_in(
-        &dir.path().join("data"),
-        &["--config", config.to_str().unwrap()],
-    );
+    let (_dir, server) = start_with_limits(&format!("connections_max = {CONNECTIONS_MAX}\n"));
     let grpc_addr = server.grpc.trim_start_matches("http://").to_owned();
     let rest_addr = server.http.trim_start_matches("http://").to_owned();
 
@@ -157,13 +159,7 @@ async fn connections_past_connections_max_are_closed_counted_and_let_in_once_one
 
 #[tokio::test]
 async fn a_connection_carries_at_most_grpc_streams_per_connection_max_calls_at_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("weir.toml");
-    std::fs::write(&config, "[limits]\ngrpc_streams_per_connection_max = 1\n").unwrap();
-    let server = common::Server::start_in(
-        &dir.path().join("data"),
-        &["--config", config.to_str().unwrap()],
-    );
+    let (_dir, server) = start_with_limits("grpc_streams_per_connection_max = 1\n");
     let mut c = grpc_client::connect(&server).await;
     grpc_client::create_topic(&mut c, "tail", 1, None).await;
 
@@ -191,16 +187,8 @@ async fn a_connection_carries_at_most_grpc_streams_per_connection_max_calls_at_o
 
 #[tokio::test]
 async fn clients_that_send_too_little_in_time_are_disconnected_and_free_their_slot() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("weir.toml");
-    std::fs::write(
-        &config,
-        "[limits]\nconnections_max = 1\nhttp_header_read_timeout_ms = 300\ngrpc_handshake_timeout_ms = 300\n",
-    )
-    .unwrap();
-    let server = common::Server::start_in(
-        &dir.path().join("data"),
-        &["--config", config.to_str().unwrap()],
+    let (_dir, server) = start_with_limits(
+        "connections_max = 1\nhttp_header_read_timeout_ms = 300\ngrpc_handshake_timeout_ms = 300\n",
     );
 
     // REST: half a request line, then nothing. gRPC: nothing at all. Either would hold the
