@@ -1,5 +1,5 @@
-//! Accepting connections: at most `connections_max` open per listener, and a deadline for a
-//! connection's first bytes.
+//! Accepting connections: at most `connections_max` open per listener, a deadline for a
+//! connection's first bytes, and `TCP_NODELAY` on each.
 //!
 //! Owns the connection limit. A connection past it is closed as soon as it is accepted (the
 //! client sees the connection reset or closed, as at Kafka's `max.connections`), counted in
@@ -22,14 +22,14 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Duration, Sleep};
 
 /// A listener's connection slots.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Gate {
     /// `rest` or `grpc`, the metric's `listener` label.
     listener: &'static str,
     max: usize,
     slots: Arc<Semaphore>,
     /// Whether the current run of refusals was logged.
-    refusing: Arc<AtomicBool>,
+    refusing: AtomicBool,
     /// How long an admitted connection may take to send its first bytes; `None`: forever.
     first_bytes_within: Option<Duration>,
 }
@@ -40,7 +40,7 @@ impl Gate {
             listener,
             max,
             slots: Arc::new(Semaphore::new(max)),
-            refusing: Arc::new(AtomicBool::new(false)),
+            refusing: AtomicBool::new(false),
             first_bytes_within: None,
         }
     }
@@ -54,7 +54,7 @@ impl Gate {
     }
 
     /// `stream` holding a slot, or `None` (and the stream closed) when every slot is taken.
-    pub fn admit(&self, stream: TcpStream, peer: SocketAddr) -> Option<Gated> {
+    fn admit(&self, stream: TcpStream, peer: SocketAddr) -> Option<Gated> {
         let Ok(slot) = Arc::clone(&self.slots).try_acquire_owned() else {
             metrics::counter!("weir_connections_refused_total", "listener" => self.listener)
                 .increment(1);
@@ -69,6 +69,10 @@ impl Gate {
             return None;
         };
         self.refusing.store(false, Ordering::Relaxed);
+        if let Err(e) = stream.set_nodelay(true) {
+            // Without it, Nagle and delayed ACKs hold small answers for ~40 ms.
+            tracing::warn!(listener = self.listener, error = %e, "cannot set TCP_NODELAY");
+        }
         Some(Gated {
             stream,
             _slot: slot,
@@ -98,7 +102,7 @@ impl Gate {
 }
 
 /// Pause after a failed accept (most often: out of file descriptors).
-const ACCEPT_RETRY: std::time::Duration = std::time::Duration::from_millis(50);
+const ACCEPT_RETRY: Duration = Duration::from_millis(50);
 
 /// An accepted connection and the slot it holds until it is dropped.
 #[derive(Debug)]
@@ -107,15 +111,6 @@ pub struct Gated {
     _slot: OwnedSemaphorePermit,
     /// Until the first bytes arrive: when reading fails instead of waiting on.
     first_bytes: Option<Pin<Box<Sleep>>>,
-}
-
-impl Gated {
-    /// Sets `TCP_NODELAY`: without it, Nagle and delayed ACKs hold small answers for ~40 ms.
-    pub fn set_nodelay(&self, listener: &str) {
-        if let Err(e) = self.stream.set_nodelay(true) {
-            tracing::warn!(listener, error = %e, "cannot set TCP_NODELAY");
-        }
-    }
 }
 
 impl AsyncRead for Gated {

@@ -258,7 +258,6 @@ async fn serve_rest(listener: TcpListener, state: Arc<ApiState>, mut stop: watch
             accepted = gate.accept(&listener) => accepted,
             _ = stop.changed() => break,
         };
-        io.set_nodelay("rest");
         // With connect info, handlers can see the caller's address (a group member's host).
         let service = router
             .clone()
@@ -287,7 +286,6 @@ async fn serve_grpc(listener: TcpListener, state: Arc<ApiState>, stop: watch::Re
     let routes = weir_api::grpc::routes(state);
     let incoming = futures_util::stream::unfold((listener, gate), |(listener, gate)| async move {
         let (connection, _) = gate.accept(&listener).await;
-        connection.set_nodelay("grpc");
         Some((Ok::<_, std::io::Error>(connection), (listener, gate)))
     });
     if let Err(e) = tonic::transport::Server::builder()

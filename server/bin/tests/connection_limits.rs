@@ -15,6 +15,9 @@ use weir_proto::v1::ListTopicsRequest;
 use weir_proto::v1::admin_client::AdminClient;
 
 const CONNECTIONS_MAX: usize = 2;
+/// Time-out of the test's own REST and gRPC calls: a call the server left waiting (instead of
+/// refusing) would take this long to fail.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Whether the server closes `stream` (end-of-stream or a reset, after whatever it sends
 /// first) within `CALL_TIMEOUT`.
@@ -55,7 +58,7 @@ fn start_with_limits(limits: &str) -> (tempfile::TempDir, common::Server) {
 }
 
 async fn rest_call(server: &common::Server) -> Result<(), String> {
-    let client = server.client(Duration::from_secs(2));
+    let client = server.client(CLIENT_TIMEOUT);
     let r = client
         .get(server.url("/v1/tenants/default/topics"))
         .send()
@@ -67,8 +70,8 @@ async fn rest_call(server: &common::Server) -> Result<(), String> {
 async fn grpc_call(server: &common::Server) -> Result<(), String> {
     let channel = tonic::transport::Channel::from_shared(server.grpc.clone())
         .expect("endpoint")
-        .connect_timeout(Duration::from_secs(2))
-        .timeout(Duration::from_secs(2))
+        .connect_timeout(CLIENT_TIMEOUT)
+        .timeout(CLIENT_TIMEOUT)
         .connect()
         .await
         .map_err(|e| e.to_string())?;
@@ -85,6 +88,14 @@ async fn grpc_call(server: &common::Server) -> Result<(), String> {
         .await
         .map(drop)
         .map_err(|e| e.to_string())
+}
+
+/// A real call on `listener` (`rest` or `grpc`), on a new connection.
+async fn call(server: &common::Server, listener: &str) -> Result<(), String> {
+    match listener {
+        "rest" => rest_call(server).await,
+        _ => grpc_call(server).await,
+    }
 }
 
 #[tokio::test]
@@ -111,25 +122,19 @@ async fn connections_past_connections_max_are_closed_counted_and_let_in_once_one
             "{listener}: the connection past the limit is closed"
         );
         let started = Instant::now();
-        let refused = match listener {
-            "rest" => rest_call(&server).await,
-            _ => grpc_call(&server).await,
-        };
+        let refused = call(&server, listener).await;
         assert!(
             refused.is_err(),
             "{listener}: a call while the slots are held fails"
         );
         assert!(
-            started.elapsed() < CALL_TIMEOUT,
+            started.elapsed() < CLIENT_TIMEOUT,
             "{listener}: and fails at once"
         );
 
         // One closes: its slot comes back.
         held.pop();
-        match listener {
-            "rest" => eventually("a REST call", || rest_call(&server)).await,
-            _ => eventually("a gRPC call", || grpc_call(&server)).await,
-        }
+        eventually(&format!("a {listener} call"), || call(&server, listener)).await;
         drop(held);
     }
 
@@ -212,9 +217,6 @@ async fn clients_that_send_too_little_in_time_are_disconnected_and_free_their_sl
             waited >= Duration::from_millis(250),
             "{listener}: not before its time: {waited:?}"
         );
-        match listener {
-            "rest" => eventually("a REST call", || rest_call(&server)).await,
-            _ => eventually("a gRPC call", || grpc_call(&server)).await,
-        }
+        eventually(&format!("a {listener} call"), || call(&server, listener)).await;
     }
 }
