@@ -107,7 +107,8 @@ def produce(server: WeirServer, topic: str, start: int, n: int) -> Dict[Tuple[in
 
 def undelivered(server: WeirServer, keys: List[str]) -> str:
     """What a delivery time-out looked like: how many records of which partitions still wait,
-    and the server's produce-stream figures (this test once failed so, cause unknown)."""
+    and the server's produce-stream figures (a partition's last batch once waited here for the
+    next flush: the producer worker lost its linger wake-up)."""
     partitions = Counter(weir.partition_for_key(key, PARTITIONS) for key in keys)
     try:
         metrics = server.http_call("GET", "/metrics")[1].decode()

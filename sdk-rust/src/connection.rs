@@ -204,6 +204,22 @@ impl Connection {
     }
 }
 
+#[cfg(test)]
+impl Connection {
+    /// A connection that would connect on its first call, for tests of logic that makes none.
+    pub(crate) fn unconnected(config: ClientConfig) -> Connection {
+        let channel = Endpoint::from_shared(config.url.clone())
+            .expect("a valid url")
+            .connect_lazy();
+        Connection {
+            channel,
+            bearer: Bearer(None),
+            authorization: None,
+            config,
+        }
+    }
+}
+
 fn bearer(token: Option<&str>) -> Result<Bearer, Error> {
     let Some(token) = token else {
         return Ok(Bearer(None));

@@ -226,12 +226,7 @@ impl Worker {
     }
 
     async fn next_event(&mut self) -> Event {
-        let now = Instant::now();
-        let linger = self.linger_deadline().filter(|d| *d > now);
-        let timer = match (linger, self.retry_at) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let timer = self.wake_at();
         let overdue = self
             .inflight
             .front()
@@ -251,6 +246,25 @@ impl Worker {
 
     fn linger_deadline(&self) -> Option<Instant> {
         self.open.started.map(|s| s + self.config.linger)
+    }
+
+    /// When the worker must wake up with nothing else happening: when the open batch is due
+    /// and could go out (at once if it is due already), or when a retry's backoff ends. An
+    /// open batch that cannot go out yet waits for a response or the retry instead.
+    fn wake_at(&self) -> Option<Instant> {
+        let linger = self.linger_deadline().filter(|_| self.can_close());
+        match (linger, self.retry_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Whether `ship` may close the open batch now: nothing waits before it and a slot is
+    /// free, so it is sent as soon as it is closed.
+    fn can_close(&self) -> bool {
+        self.ready.is_empty()
+            && self.inflight.len() < self.config.max_in_flight
+            && self.retry_at.is_none()
     }
 
     fn add(&mut self, p: Pending) {
@@ -379,13 +393,12 @@ impl Worker {
     /// Closes the open batch when it is due and sends ready batches while slots are free.
     async fn ship(&mut self) {
         let now = Instant::now();
-        let lingered = self.linger_deadline().is_some_and(|d| d <= now);
-        let slot = self.ready.is_empty() && self.inflight.len() < self.config.max_in_flight;
-        if (lingered || !self.rx_open) && slot && self.retry_at.is_none() {
-            self.close_open();
-        }
         if self.retry_at.is_some_and(|t| t <= now) {
             self.retry_at = None;
+        }
+        let due = self.linger_deadline().is_some_and(|d| d <= now) || !self.rx_open;
+        if due && self.can_close() {
+            self.close_open();
         }
         while self.retry_at.is_none() && self.inflight.len() < self.config.max_in_flight {
             let Some(batch) = self.ready.pop_front() else {
@@ -596,7 +609,88 @@ async fn sleep_opt(at: Option<Instant>) {
 
 #[cfg(test)]
 mod tests {
+    use tokio::sync::Semaphore;
+
     use super::*;
+    use crate::Admin;
+    use crate::connection::ClientConfig;
+
+    fn worker(config: ProducerConfig) -> (Worker, mpsc::Sender<Msg>) {
+        let conn = Connection::unconnected(ClientConfig::default());
+        let metadata = Arc::new(Metadata::new(Admin::from_connection(conn.clone())));
+        let (tx, rx) = mpsc::channel(8);
+        let worker = Worker::new(conn, Arc::new(config), metadata, "t".into(), 0, None, rx);
+        (worker, tx)
+    }
+
+    fn record(
+        buffer: &Arc<Semaphore>,
+    ) -> (Pending, oneshot::Receiver<Result<RecordMetadata, Error>>) {
+        let (delivery, rx) = oneshot::channel();
+        let pending = Pending {
+            record: Record {
+                value: Some(Bytes::from_static(b"v")),
+                ..Record::default()
+            },
+            size: 1,
+            delivery,
+            _permit: Arc::clone(buffer)
+                .try_acquire_owned()
+                .expect("buffer space"),
+        };
+        (pending, rx)
+    }
+
+    /// An open batch whose linger ended since the worker last looked must still wake it: the
+    /// worker looks at the clock once to ship and again to wait, and a deadline falling
+    /// between the two looks once left a partition's last batch unsent until the next flush.
+    #[tokio::test]
+    async fn an_open_batch_wakes_the_worker_when_due_even_if_due_already() {
+        let linger = Duration::from_millis(5);
+        let config = ProducerConfig {
+            linger,
+            ..ProducerConfig::default()
+        };
+        let (mut worker, _tx) = worker(config);
+        let buffer = Arc::new(Semaphore::new(16));
+        assert_eq!(
+            worker.wake_at(),
+            None,
+            "nothing to send, nothing to wait for"
+        );
+
+        let (first, _delivery) = record(&buffer);
+        worker.add(first);
+        let due = worker.linger_deadline().expect("an open batch");
+        assert!(due > Instant::now());
+        assert_eq!(worker.wake_at(), Some(due));
+        tokio::time::sleep_until(due + linger).await;
+        assert_eq!(worker.wake_at(), Some(due), "due already: wake at once");
+
+        // Waiting for a retry: the open batch goes out after it, so the retry wakes the worker.
+        let retry = Instant::now() + Duration::from_secs(1);
+        worker.retry_at = Some(retry);
+        assert_eq!(worker.wake_at(), Some(retry));
+        worker.retry_at = None;
+
+        // Every slot taken: a response frees one and wakes the worker; no timer spins.
+        for id in 0..worker.config.max_in_flight {
+            let (pending, _delivery) = record(&buffer);
+            worker.inflight.push_back(Batch {
+                id: id as u64,
+                bytes: Bytes::new(),
+                waiters: Waiters::Records(vec![Waiter {
+                    delivery: pending.delivery,
+                    timestamp: 0,
+                    _permit: pending._permit,
+                }]),
+                deadline: Instant::now() + Duration::from_secs(60),
+                attempts: 0,
+                sent_at: Instant::now(),
+            });
+        }
+        assert_eq!(worker.wake_at(), None);
+    }
 
     #[test]
     fn backoff_doubles_up_to_the_cap_and_honors_the_server() {
