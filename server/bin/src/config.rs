@@ -357,25 +357,22 @@ fn merge_gateway(f: &FileLimits) -> Result<GatewayLimits, String> {
     };
     // Zero would leave the node unreachable rather than limited.
     let g = &gateway;
-    let zero = [
-        ("connections_max", g.connections_max == 0),
-        (
-            "grpc_streams_per_connection_max",
-            g.grpc_streams_per_connection_max == 0,
-        ),
-        (
-            "http_header_read_timeout_ms",
-            g.http_header_read_timeout_ms == 0,
-        ),
-        (
-            "grpc_handshake_timeout_ms",
-            g.grpc_handshake_timeout_ms == 0,
-        ),
-    ];
-    match zero.iter().find(|(_, is_zero)| *is_zero) {
-        Some((name, _)) => Err(format!("limits.{name} must be at least 1")),
-        None => Ok(gateway),
+    at_least_one("connections_max", g.connections_max)?;
+    at_least_one(
+        "grpc_streams_per_connection_max",
+        g.grpc_streams_per_connection_max,
+    )?;
+    at_least_one("http_header_read_timeout_ms", g.http_header_read_timeout_ms)?;
+    at_least_one("grpc_handshake_timeout_ms", g.grpc_handshake_timeout_ms)?;
+    Ok(gateway)
+}
+
+/// Refuses `limits.<name>` = 0 (an unsigned number's default).
+fn at_least_one<T: Default + PartialEq>(name: &str, value: T) -> Result<(), String> {
+    if value == T::default() {
+        return Err(format!("limits.{name} must be at least 1"));
     }
+    Ok(())
 }
 
 fn merge_topic_defaults(f: &TopicConfigDto) -> Result<TopicConfig, String> {
