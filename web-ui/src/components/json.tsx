@@ -1,12 +1,14 @@
 // A JSON value as a collapsible tree (native <details>: keyboard and screen-reader friendly).
 
+import { escapeControls, plural } from "../lib/format.ts";
+
 const COLLAPSE_AT_DEPTH = 2;
 
 function Scalar({ v }: { v: unknown }) {
   if (v === null) return <span class="j-null">null</span>;
   switch (typeof v) {
     case "string":
-      return <span class="j-str">{JSON.stringify(v)}</span>;
+      return <span class="j-str">{escapeControls(JSON.stringify(v))}</span>;
     case "number":
       return <span class="j-num">{String(v)}</span>;
     case "boolean":
@@ -17,7 +19,7 @@ function Scalar({ v }: { v: unknown }) {
 }
 
 function Node({ name, v, depth }: { name?: string; v: unknown; depth: number }) {
-  const label = name !== undefined ? <span class="j-key">{JSON.stringify(name)}: </span> : null;
+  const label = name !== undefined ? <span class="j-key">{escapeControls(JSON.stringify(name))}: </span> : null;
   if (v === null || typeof v !== "object") {
     return (
       <div class="j-line">
@@ -47,7 +49,7 @@ function Node({ name, v, depth }: { name?: string; v: unknown; depth: number }) 
         {open}
         <span class="j-count">
           {" "}
-          {entries.length} {isArray ? "items" : "keys"} {close}
+          {isArray ? plural(entries.length, "item") : plural(entries.length, "key")} {close}
         </span>
       </summary>
       <div class="j-children">

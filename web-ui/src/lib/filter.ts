@@ -1,6 +1,6 @@
 // The message browser's filters: key, header and text in value. Pure.
 
-import { allHeaders, base64ToBytes, keyText, valueText } from "./format.ts";
+import { allHeaders, keyText, valueBytes, valueText } from "./format.ts";
 import type { Rec } from "./types.ts";
 
 export interface RecordFilter {
@@ -17,8 +17,8 @@ export function isEmptyFilter(f: RecordFilter): boolean {
 }
 
 function searchableValue(r: Rec): string {
-  if (r.value_format === "binary" && r.value_b64) {
-    const bytes = base64ToBytes(r.value_b64);
+  const bytes = r.value_format === "binary" ? valueBytes(r) : null;
+  if (bytes) {
     let s = "";
     for (const b of bytes) s += String.fromCharCode(b);
     return s;

@@ -27,6 +27,14 @@ export function formatNumber(n: number | null | undefined): string {
   return Math.round(n).toLocaleString("en-US");
 }
 
+/**
+ * A count with its noun, singular for exactly one: (1, "record") → "1 record", (0, "record") →
+ * "0 records", (1234, "record") → "1,234 records"; `many` for irregular plurals.
+ */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${formatNumber(n)} ${Math.round(n) === 1 ? one : many}`;
+}
+
 /** Rates: 0.25 → "0.25/s", 1234.5 → "1,235/s". */
 export function formatRate(perSec: number, unit: "records" | "bytes"): string {
   if (!Number.isFinite(perSec)) return "—";
@@ -80,6 +88,41 @@ export function parseTimestamp(text: string): number | null {
   return Number.isNaN(ms) ? null : ms;
 }
 
+/**
+ * Characters that must never reach the page raw: the C0 controls but tab, newline and carriage
+ * return, DEL, and the C1 controls (U+0080–U+009F). A terminal escape (ESC [ 3 1 m) or a NUL
+ * in a value would otherwise be invisible or garble what is around it.
+ */
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
+
+/** How many control characters `escapeControls` would escape. */
+export function countControls(s: string): number {
+  return s.match(CONTROL)?.length ?? 0;
+}
+
+/** The escape shown for a control character: JSON's form, "\u001b" for ESC. */
+export function controlEscape(c: string): string {
+  return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+}
+
+/** Text with every control character (see `CONTROL`) written as its "\uXXXX" escape. */
+export function escapeControls(s: string): string {
+  return s.replace(CONTROL, controlEscape);
+}
+
+/** Text cut into plain runs and single control characters, for showing the latter marked. */
+export function splitControls(s: string): { text: string; control: boolean }[] {
+  const out: { text: string; control: boolean }[] = [];
+  let last = 0;
+  for (const m of s.matchAll(CONTROL)) {
+    if (m.index > last) out.push({ text: s.slice(last, m.index), control: false });
+    out.push({ text: m[0], control: true });
+    last = m.index + m[0].length;
+  }
+  if (last < s.length) out.push({ text: s.slice(last), control: false });
+  return out;
+}
+
 export function base64ToBytes(b64: string): Uint8Array {
   const bin = atob(b64);
   const out = new Uint8Array(bin.length);
@@ -131,6 +174,51 @@ export function valueText(r: Rec): string {
     case "null":
       return "";
   }
+}
+
+/**
+ * The bytes of a record's value, for hex and base64 views: a binary value decoded, a string
+ * as UTF-8 (what was stored, since the server sends a value as text only when it is UTF-8).
+ * Null for JSON, null values, and base64 that does not decode.
+ */
+export function valueBytes(r: Rec): Uint8Array | null {
+  switch (r.value_format) {
+    case "binary":
+      try {
+        return base64ToBytes(r.value_b64 ?? "");
+      } catch {
+        return null;
+      }
+    case "string":
+      return new TextEncoder().encode(String(r.value ?? ""));
+    default:
+      return null;
+  }
+}
+
+/** Bytes as spaced hex, the first `max` of them: "00 ff 10 20". */
+export function hexPrefix(bytes: Uint8Array, max: number): string {
+  const hex = Array.from(bytes.subarray(0, max), (b) => b.toString(16).padStart(2, "0")).join(" ");
+  return bytes.length > max ? `${hex} …` : hex;
+}
+
+/** Bytes shown at the start of a binary value's one-line preview. */
+const PREVIEW_BYTES = 16;
+
+/**
+ * A record's value on one line, safe to show as it is: JSON text or the string with control
+ * characters escaped, a binary value as its size and first bytes in hex ("‹4 bytes› 00 ff 10
+ * 20"), "" for null; cut to `max` characters.
+ */
+export function previewText(r: Rec, max = 120): string {
+  let t: string;
+  if (r.value_format === "binary") {
+    const bytes = valueBytes(r);
+    t = bytes === null ? "‹not base64›" : `‹${plural(bytes.length, "byte")}› ${hexPrefix(bytes, PREVIEW_BYTES)}`.trimEnd();
+  } else {
+    t = escapeControls(valueText(r));
+  }
+  return t.length > max ? `${t.slice(0, max)}…` : t;
 }
 
 /** JSON with two-space indents; strings that are not JSON come back unchanged. */

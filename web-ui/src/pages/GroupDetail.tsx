@@ -6,7 +6,8 @@ import { useState } from "preact/hooks";
 import { request } from "../api.ts";
 import { Chart, type Point } from "../components/chart.tsx";
 import { Confirm, CopyAs, Empty, ErrorBox, Loading, useInterval } from "../components/ui.tsx";
-import { formatNumber, parseTimestamp } from "../lib/format.ts";
+import { formatNumber, parseTimestamp, plural } from "../lib/format.ts";
+import { describeLag, lagSummary } from "../lib/lag.ts";
 import type { Call } from "../lib/snippets.ts";
 import type { GroupDetail, ResetRequest, ResetResponse, ResetTo, TopicPartitions } from "../lib/types.ts";
 import { href, navigate, onLink } from "../router.ts";
@@ -184,8 +185,8 @@ function Reset({ tenant, detail, onDone }: { tenant: string; detail: GroupDetail
         }}
       >
         <p>
-          {preview?.offsets.length ?? 0} partition offsets change as previewed. Consumers of the group will read from
-          there.
+          {plural(preview?.offsets.length ?? 0, "partition offset")} {preview?.offsets.length === 1 ? "changes" : "change"} as
+          previewed. Consumers of the group will read from there.
         </p>
       </Confirm>
     </form>
@@ -197,11 +198,13 @@ export function GroupDetailPage({ group }: { group: string }) {
   const tenant = session.tenant;
   const [detail, setDetail] = useState<GroupDetail | null>(null);
   const [error, setError] = useState<unknown>(undefined);
-  const [lag, setLag] = useState<Point[]>([]);
+  const [lagPoints, setLag] = useState<Point[]>([]);
   const [confirmDelete, setConfirmDelete] = useState(false);
   // Not `error`: the next successful poll clears that, and this must stay until acted on.
   const [deleteError, setDeleteError] = useState<unknown>();
   const [tick, setTick] = useState(0);
+
+  const lag = detail ? describeLag(lagSummary(detail.partitions)) : null;
 
   useInterval(
     async () => {
@@ -209,7 +212,9 @@ export function GroupDetailPage({ group }: { group: string }) {
         const d = await request<GroupDetail>({ method: "GET", path: groupPath(tenant, group) });
         setDetail(d);
         setError(undefined);
-        setLag((l) => [...l, { t: Date.now(), v: d.total_lag }].slice(-POINTS));
+        // No point while nothing is committed: the lag is unknown, not zero.
+        const total = lagSummary(d.partitions).total;
+        if (total !== null) setLag((l) => [...l, { t: Date.now(), v: total }].slice(-POINTS));
       } catch (e) {
         setError(e);
       }
@@ -230,7 +235,7 @@ export function GroupDetailPage({ group }: { group: string }) {
       <ErrorBox error={error} />
       <ErrorBox error={deleteError} title="The group was not deleted" />
       {detail === null && !error ? <Loading what="the group" /> : null}
-      {detail ? (
+      {detail && lag ? (
         <>
           <section class="stats" aria-label="Group summary">
             <div class="stat">
@@ -239,11 +244,16 @@ export function GroupDetailPage({ group }: { group: string }) {
                 <span class={`badge state-${detail.state}`}>{detail.state}</span>
               </div>
             </div>
-            <div class="stat">
+            <div class="stat" title={lag.title}>
               <div class="stat-label">Total lag</div>
               <div class="stat-value" data-testid="total-lag">
-                {formatNumber(detail.total_lag)}
+                {lag.value}
               </div>
+              {lag.note ? (
+                <div class="stat-hint" data-testid="total-lag-note">
+                  {lag.note}
+                </div>
+              ) : null}
             </div>
             <div class="stat">
               <div class="stat-label">Members</div>
@@ -256,7 +266,7 @@ export function GroupDetailPage({ group }: { group: string }) {
               </div>
             </div>
           </section>
-          <Chart label="Total lag (records)" points={lag} format={(v) => formatNumber(v)} />
+          <Chart label="Total lag (records)" points={lagPoints} format={(v) => formatNumber(v)} />
           <h2>Partitions</h2>
           {detail.partitions.length === 0 ? (
             <Empty>No partitions subscribed or committed.</Empty>

@@ -4,7 +4,7 @@
 import { useState } from "preact/hooks";
 import { get, request } from "../api.ts";
 import { Confirm, CopyAs, CopyButton, Empty, ErrorBox, Meter, Show, useAsync } from "../components/ui.tsx";
-import { formatBytes, formatNumber, formatRate, formatTimestamp, quotaShare } from "../lib/format.ts";
+import { formatBytes, formatNumber, formatRate, formatTimestamp, plural, quotaShare } from "../lib/format.ts";
 import { isAdmin } from "../lib/session.ts";
 import type { Call } from "../lib/snippets.ts";
 import type { ApiKey, CreatedKey, Quotas, Tenant, Usage } from "../lib/types.ts";
@@ -288,7 +288,7 @@ function QuotasView({ tenant, admin }: { tenant: string; admin: boolean }) {
               </table>
             </div>
             <p class="hint">
-              Throttled: {formatNumber(u.throttled_requests_total)} requests refused, {formatNumber(u.throttle_time_ms_total)} ms
+              Throttled: {plural(u.throttled_requests_total, "request")} refused, {formatNumber(u.throttle_time_ms_total)} ms
               held since the server started.
             </p>
             {admin ? (

@@ -4,7 +4,7 @@
 import { useState } from "preact/hooks";
 import { get, request } from "../api.ts";
 import { Confirm, CopyAs, ErrorBox, Show, useAsync, useInterval } from "../components/ui.tsx";
-import { formatBytes, formatDuration, formatNumber } from "../lib/format.ts";
+import { formatBytes, formatDuration, formatNumber, plural } from "../lib/format.ts";
 import type { Call } from "../lib/snippets.ts";
 import type { TopicConfig, TopicDetail } from "../lib/types.ts";
 import { href, navigate, onLink } from "../router.ts";
@@ -188,12 +188,12 @@ function Settings({ tenant, detail, onChanged }: { tenant: string; detail: Topic
       <ErrorBox error={error} />
       <Confirm
         open={confirmPartitions}
-        title={`Grow ${detail.name} to ${newCount} partitions?`}
+        title={`Grow ${detail.name} to ${plural(newCount, "partition")}?`}
         confirmLabel="Add partitions"
         onCancel={() => setConfirmPartitions(false)}
         onConfirm={() => {
           setConfirmPartitions(false);
-          void act(partitionsCall(), `Now ${newCount} partitions.`);
+          void act(partitionsCall(), `Now ${plural(newCount, "partition")}.`);
         }}
       >
         <p>This cannot be undone: partitions are never removed.</p>
@@ -249,9 +249,9 @@ export function TopicDetailPage({ topic, tab }: { topic: string; tab: string }) 
       <Show a={a} what="the topic">
         {(d) => (
           <>
-            <p class="hint">
-              {d.partitions.length} partitions · {formatNumber(d.partitions.reduce((s, p) => s + p.high_watermark - p.log_start_offset, 0))}{" "}
-              records · {formatBytes(d.partitions.reduce((s, p) => s + p.size_bytes, 0))} · retention {formatDuration(d.config.retention_ms)}
+            <p class="hint" data-testid="topic-summary">
+              {plural(d.partitions.length, "partition")} ·{" "}
+              {plural(d.partitions.reduce((s, p) => s + p.high_watermark - p.log_start_offset, 0), "record")} · {formatBytes(d.partitions.reduce((s, p) => s + p.size_bytes, 0))} · retention {formatDuration(d.config.retention_ms)}
             </p>
             <div class="tabs" role="tablist" aria-label="Topic views">
               {TABS.map(([id, label]) => (

@@ -1,22 +1,28 @@
 // The message browser of a topic: partitions, start position, paging both ways, filters,
 // record details (JSON tree, text, hex/base64), copy and export.
 
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { get } from "../api.ts";
 import { JsonView } from "../components/json.tsx";
+import { SafeText } from "../components/text.tsx";
 import { CopyAs, CopyButton, Empty, ErrorBox, Loading, download } from "../components/ui.tsx";
 import { makeFilter, type RecordFilter } from "../lib/filter.ts";
 import {
   allHeaders,
-  base64ToBytes,
+  bytesToBase64,
+  countControls,
+  escapeControls,
   exportRecord,
   formatTimestamp,
   hexDump,
   keyText,
   parseTimestamp,
+  plural,
   prettyJson,
+  previewText,
   toCsv,
   toJsonExport,
+  valueBytes,
   valueText,
 } from "../lib/format.ts";
 import { describeRange, firstPage, pageBackward, pageForward, type Bounds, type Page, type Source, type Start } from "../lib/paging.ts";
@@ -54,14 +60,56 @@ export function restSource(tenant: string, topic: string): Source {
 
 type StartKind = Start["kind"];
 
+type BytesAs = "text" | "hex" | "base64";
+
+function ViewButtons({ views, shown, onShow }: { views: BytesAs[]; shown: BytesAs; onShow: (v: BytesAs) => void }) {
+  const names: Record<BytesAs, string> = { text: "Text", hex: "Hex", base64: "Base64" };
+  return (
+    <>
+      {views.map((v) => (
+        <button type="button" class="small" aria-pressed={shown === v} onClick={() => onShow(v)}>
+          {names[v]}
+        </button>
+      ))}
+    </>
+  );
+}
+
+function BytesPre({ bytes, as }: { bytes: Uint8Array; as: "hex" | "base64" }) {
+  if (bytes.length === 0) return <p class="hint">no bytes (an empty value)</p>;
+  return <pre class="value mono">{as === "hex" ? hexDump(bytes) : bytesToBase64(bytes)}</pre>;
+}
+
 function ValueView({ r }: { r: Rec }) {
-  const [binaryAs, setBinaryAs] = useState<"hex" | "base64">("hex");
+  const [as, setAs] = useState<BytesAs | null>(null);
   const [raw, setRaw] = useState(false);
   switch (r.value_format) {
     case "null":
       return <p class="hint">null (tombstone)</p>;
-    case "string":
-      return <pre class="value">{String(r.value)}</pre>;
+    case "string": {
+      const text = String(r.value ?? "");
+      const controls = countControls(text);
+      if (controls === 0) return <pre class="value">{text}</pre>;
+      // Text with control characters: escaped by default, or its bytes.
+      const shown = as ?? "text";
+      return (
+        <div>
+          <div class="row">
+            <ViewButtons views={["text", "hex", "base64"]} shown={shown} onShow={setAs} />
+            <span class="hint" data-testid="control-note">
+              {plural(controls, "control character")} shown as \u escapes
+            </span>
+          </div>
+          {shown === "text" ? (
+            <pre class="value">
+              <SafeText text={text} />
+            </pre>
+          ) : (
+            <BytesPre bytes={valueBytes(r)!} as={shown} />
+          )}
+        </div>
+      );
+    }
     case "json":
       return (
         <div>
@@ -73,23 +121,26 @@ function ValueView({ r }: { r: Rec }) {
               Pretty text
             </button>
           </div>
-          {raw ? <pre class="value">{prettyJson(r.value)}</pre> : <JsonView value={r.value} />}
+          {raw ? (
+            <pre class="value">
+              <SafeText text={prettyJson(r.value)} />
+            </pre>
+          ) : (
+            <JsonView value={r.value} />
+          )}
         </div>
       );
     case "binary": {
-      const b64 = r.value_b64 ?? "";
+      const bytes = valueBytes(r);
+      if (bytes === null) return <p class="hint">The server sent a value that is not base64.</p>;
+      const shown = as === "base64" ? "base64" : "hex";
       return (
         <div>
           <div class="row">
-            <button type="button" class="small" aria-pressed={binaryAs === "hex"} onClick={() => setBinaryAs("hex")}>
-              Hex
-            </button>
-            <button type="button" class="small" aria-pressed={binaryAs === "base64"} onClick={() => setBinaryAs("base64")}>
-              Base64
-            </button>
-            <span class="hint">{base64ToBytes(b64).length} bytes</span>
+            <ViewButtons views={["hex", "base64"]} shown={shown} onShow={setAs} />
+            <span class="hint">{plural(bytes.length, "byte")}</span>
           </div>
-          <pre class="value mono">{binaryAs === "hex" ? hexDump(base64ToBytes(b64)) : b64}</pre>
+          <BytesPre bytes={bytes} as={shown} />
         </div>
       );
     }
@@ -115,7 +166,7 @@ function RecordDetail({ r, tenant, topic }: { r: Rec; tenant: string; topic: str
           {formatTimestamp(r.timestamp)} <span class="hint">({r.timestamp})</span>
         </dd>
         <dt>Key</dt>
-        <dd>{keyText(r) || <span class="hint">none</span>}</dd>
+        <dd>{keyText(r) ? <SafeText text={keyText(r)} /> : <span class="hint">none</span>}</dd>
         <dt>Headers</dt>
         <dd>
           {Object.keys(headers).length === 0 ? (
@@ -124,7 +175,10 @@ function RecordDetail({ r, tenant, topic }: { r: Rec; tenant: string; topic: str
             <ul class="headers">
               {Object.entries(headers).map(([k, v]) => (
                 <li>
-                  <code>{k}</code>: {v}
+                  <code>
+                    <SafeText text={k} />
+                  </code>
+                  : <SafeText text={v} />
                 </li>
               ))}
             </ul>
@@ -139,15 +193,11 @@ function RecordDetail({ r, tenant, topic }: { r: Rec; tenant: string; topic: str
   );
 }
 
-function preview(r: Rec): string {
-  const t = r.value_format === "binary" ? `‹${base64ToBytes(r.value_b64 ?? "").length} bytes›` : valueText(r);
-  return t.length > 120 ? `${t.slice(0, 120)}…` : t;
-}
-
 export function MessageBrowser({ tenant, detail }: { tenant: string; detail: TopicDetail }) {
   const all = detail.partitions.map((p) => p.partition);
   const [chosen, setChosen] = useState<number[]>(all);
-  const [startKind, setStartKind] = useState<StartKind>("oldest");
+  // Opening a topic shows its newest records at once (and "newest" stays the start chosen).
+  const [startKind, setStartKind] = useState<StartKind>("newest");
   const [startValue, setStartValue] = useState("");
   const [limit, setLimit] = useState(20);
   const [filter, setFilter] = useState<RecordFilter>({});
@@ -170,20 +220,32 @@ export function MessageBrowser({ tenant, detail }: { tenant: string; detail: Top
   };
   const opts = () => ({ limit, match: makeFilter(filter) });
 
+  // Only the latest read may show its page: the one started on opening can still be under way
+  // when the form is sent, and none may land after the browser is gone.
+  const latest = useRef(0);
   const run = async (f: () => Promise<Page>) => {
+    const mine = ++latest.current;
     setBusy(true);
     setError(undefined);
     try {
       const p = await f();
+      if (mine !== latest.current) return;
       setPage(p);
       setOpen(null);
       setSelected(new Set());
     } catch (e) {
-      setError(e);
+      if (mine === latest.current) setError(e);
     } finally {
-      setBusy(false);
+      if (mine === latest.current) setBusy(false);
     }
   };
+
+  useEffect(() => {
+    void run(async () => firstPage(source, { kind: "newest" }, await bounds(), opts()));
+    return () => {
+      latest.current++;
+    };
+  }, []);
 
   const start = (): Start | null => {
     switch (startKind) {
@@ -313,7 +375,15 @@ export function MessageBrowser({ tenant, detail }: { tenant: string; detail: Top
           </button>
         </div>
       ) : null}
-      {page && records.length === 0 ? <Empty>No records here{makeFilter(filter) ? " match the filters" : ""}.</Empty> : null}
+      {page && records.length === 0 ? (
+        <Empty>
+          {Object.values(page.bounds).some((b) => b.highWatermark > b.logStart)
+            ? `No records here${makeFilter(filter) ? " match the filters" : ""}.`
+            : Object.keys(page.bounds).length === all.length
+              ? "The topic holds no records yet: produce some, or watch the live tail."
+              : "These partitions hold no records."}
+        </Empty>
+      ) : null}
       {records.length > 0 ? (
         <div class="table-wrap">
           <table class="records">
@@ -362,9 +432,9 @@ export function MessageBrowser({ tenant, detail }: { tenant: string; detail: Top
                         </button>
                       </td>
                       <td class="nowrap">{formatTimestamp(r.timestamp)}</td>
-                      <td class="key">{keyText(r)}</td>
+                      <td class="key">{escapeControls(keyText(r))}</td>
                       <td class="preview">
-                        <span class={`fmt fmt-${r.value_format}`}>{r.value_format}</span> {preview(r)}
+                        <span class={`fmt fmt-${r.value_format}`}>{r.value_format}</span> {previewText(r)}
                       </td>
                       <td class="num">{Object.keys(allHeaders(r)).length}</td>
                     </tr>

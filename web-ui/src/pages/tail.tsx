@@ -5,7 +5,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { readEventStream } from "../api.ts";
 import { CopyAs, CopyButton, Empty, ErrorBox } from "../components/ui.tsx";
-import { allHeaders, exportRecord, formatTimestamp, keyText, valueText } from "../lib/format.ts";
+import { allHeaders, escapeControls, exportRecord, formatTimestamp, keyText, previewText } from "../lib/format.ts";
 import type { Rec, TopicDetail } from "../lib/types.ts";
 
 const SHOWN_MAX = 500;
@@ -124,14 +124,16 @@ export function LiveTail({ tenant, detail }: { tenant: string; detail: TopicDeta
                   <td class="num">{r.partition}</td>
                   <td class="num">{r.offset}</td>
                   <td class="nowrap">{formatTimestamp(r.timestamp)}</td>
-                  <td class="key">{keyText(r)}</td>
+                  <td class="key">{escapeControls(keyText(r))}</td>
                   <td class="preview">
-                    <span class={`fmt fmt-${r.value_format}`}>{r.value_format}</span> {valueText(r).slice(0, 200)}
+                    <span class={`fmt fmt-${r.value_format}`}>{r.value_format}</span> {previewText(r, 200)}
                   </td>
                   <td>
-                    {Object.entries(allHeaders(r))
-                      .map(([k, v]) => `${k}=${v}`)
-                      .join(", ")}
+                    {escapeControls(
+                      Object.entries(allHeaders(r))
+                        .map(([k, v]) => `${k}=${v}`)
+                        .join(", "),
+                    )}
                   </td>
                   <td>
                     <CopyButton text={() => JSON.stringify(exportRecord(r), null, 2)} label="Copy" />

@@ -194,15 +194,16 @@ describe("web console", { timeout: 300_000 }, () => {
     // (Server timestamps: they never go down, so back and forth see the very same pages.)
     const records = Array.from({ length: 12 }, (_, i) => ({ key: `k-${i}`, value: { n: i }, partition: i % 3 }));
     assert.equal((await rest(weir, "POST", "/v1/tenants/default/topics/orders/records", { records })).status, 200);
+    // Opening the topic shows its newest page (all 13 records fit) without pressing a button.
     await go("/ui/topics/orders");
-    await page.getByRole("button", { name: "Show records" }).click();
     const row = page.locator("table.records tbody tr", { hasText: "user-1" });
     await row.waitFor();
     await row.getByRole("button").first().click();
     await page.locator(".record-detail .j-key", { hasText: '"item"' }).waitFor();
     await page.locator(".record-detail ul.headers code", { hasText: "source" }).waitFor();
     await shot("05-browser-record");
-    // 13 records, 10 a page: forward 10 then 3, then back to the same first page.
+    // 13 records, 10 a page from the oldest: forward 10 then 3, then back to the same first page.
+    await page.getByLabel("Start at").selectOption("oldest");
     const perPage = page.getByLabel("Per page");
     await perPage.selectOption("10");
     await page.getByRole("button", { name: "Show records" }).click();
@@ -240,6 +241,71 @@ describe("web console", { timeout: 300_000 }, () => {
     await page.locator(".record-detail").getByRole("button", { name: "Base64" }).click();
     assert.equal(await page.locator(".record-detail pre.value").innerText(), "AP8QIA==");
     await shot("06b-browser-binary");
+  });
+
+  test("opening a topic shows its newest records at once; one of a thing reads singular", async () => {
+    const topic = "single";
+    const path = `/v1/tenants/default/topics/${topic}`;
+    assert.equal((await rest(weir, "POST", "/v1/tenants/default/topics", { name: topic, partitions: 1 })).status, 201);
+    assert.equal((await rest(weir, "POST", `${path}/records`, { records: [{ key: "only", value: { n: 0 } }] })).status, 200);
+    await go(`/ui/topics/${topic}`);
+    // Nothing pressed: the record is there.
+    const only = page.locator("table.records tbody tr", { hasText: "only" });
+    await only.waitFor();
+    await page.getByTestId("page-range").filter({ hasText: "1 shown" }).waitFor();
+    const summary = page.getByTestId("topic-summary");
+    await summary.filter({ hasText: /^1 partition · 1 record · / }).waitFor();
+    assert.doesNotMatch(await summary.innerText(), /\b1 (partitions|records)\b/);
+    await only.getByRole("button").first().click();
+    const count = page.locator(".record-detail .j-count").first();
+    assert.equal((await count.innerText()).trim(), "1 key }");
+    await shot("06c-browser-opened");
+    // 26 records: the newest 20 (offsets 6 to 25), oldest first; Previous goes back to the rest.
+    const records = Array.from({ length: 25 }, (_, i) => ({ key: `more-${i + 1}`, value: { n: i + 1 } }));
+    assert.equal((await rest(weir, "POST", `${path}/records`, { records })).status, 200);
+    await go(`/ui/topics/${topic}`);
+    await page.getByTestId("page-range").filter({ hasText: "20 shown" }).waitFor();
+    const offsets = () =>
+      page.locator("table.records tbody tr[data-offset]").evaluateAll((rows) => rows.map((r) => Number(r.getAttribute("data-offset"))));
+    assert.deepEqual(await offsets(), Array.from({ length: 20 }, (_, i) => i + 6));
+    assert.equal(await page.getByRole("button", { name: "Next →" }).isDisabled(), true);
+    await page.getByRole("button", { name: "← Previous" }).click();
+    await page.getByTestId("page-range").filter({ hasText: "6 shown" }).waitFor();
+    assert.deepEqual(await offsets(), [0, 1, 2, 3, 4, 5]);
+  });
+
+  test("a value with control characters is never shown raw, whether it comes as string or binary", async () => {
+    // "hi", SOH, ESC [31m (a terminal colour), "red", DEL: valid UTF-8 but not text to print.
+    const value = Buffer.from("hi\u0001\u001b[31mred\u007f", "latin1");
+    const sent = await rest(weir, "POST", "/v1/tenants/default/topics/single/records", { records: [{ key: "ctl-1", value_b64: value.toString("base64") }] });
+    assert.equal(sent.status, 200);
+    const RAW = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+    await go("/ui/topics/single");
+    const row = page.locator("table.records tbody tr", { hasText: "ctl-1" });
+    await row.waitFor();
+    const preview = await row.locator("td.preview").innerText();
+    assert.doesNotMatch(preview, RAW, JSON.stringify(preview));
+    await row.getByRole("button").first().click();
+    const detail = page.locator(".record-detail");
+    const pre = detail.locator("pre.value");
+    await pre.waitFor();
+    assert.doesNotMatch(await detail.innerText(), RAW);
+    const format = (await row.locator(".fmt").innerText()).trim();
+    if (format === "string") {
+      // Text: escaped, and its bytes one click away.
+      assert.match(preview, /hi\\u0001\\u001b\[31mred\\u007f/);
+      assert.equal(await pre.innerText(), "hi\\u0001\\u001b[31mred\\u007f");
+      await detail.getByTestId("control-note").filter({ hasText: "3 control characters" }).waitFor();
+      await detail.getByRole("button", { name: "Hex" }).click();
+    } else {
+      // The server sends such bytes as binary: a hex dump.
+      assert.equal(format, "binary");
+      assert.match(preview, /‹12 bytes› 68 69 01 1b 5b 33 31 6d/);
+    }
+    await pre.filter({ hasText: "68 69 01 1b 5b 33 31 6d  72 65 64" }).waitFor();
+    await detail.getByRole("button", { name: "Base64" }).click();
+    assert.equal(await pre.innerText(), value.toString("base64"));
+    await shot("06d-browser-control-characters");
   });
 
   test("the live tail shows a record produced by REST, and pause/resume misses nothing", async () => {
@@ -293,6 +359,29 @@ describe("web console", { timeout: 300_000 }, () => {
     committed = await rest(weir, "GET", "/v1/tenants/default/groups/billing/offsets");
     assert.ok(committed.body.offsets.every((o) => o.offset === 0), JSON.stringify(committed.body));
     await page.getByTestId("total-lag").filter({ hasText: String(expected + topic.partitions.length) }).waitFor();
+  });
+
+  test("a group that committed nothing has an unknown total lag, not 0; a partial one says over how many", async () => {
+    const topic = (await rest<{ partitions: { partition: number; high_watermark: number }[] }>(weir, "GET", "/v1/tenants/default/topics/orders")).body;
+    // A member joins (a REST group fetch) and commits nothing.
+    const joined = await rest(weir, "POST", "/v1/tenants/default/groups/fresh/fetch", { topics: ["orders"], wait_ms: 0, max_records: 1 });
+    assert.equal(joined.status, 200, JSON.stringify(joined.body));
+    await go("/ui/groups/fresh");
+    await page.getByTestId("total-lag").waitFor();
+    assert.equal(await page.getByTestId("total-lag").innerText(), "—");
+    assert.equal(await page.getByTestId("total-lag-note").innerText(), "nothing committed yet");
+    const cells = page.getByTestId("partition-lag");
+    assert.equal(await cells.count(), topic.partitions.length);
+    assert.deepEqual(await cells.allInnerTexts(), topic.partitions.map(() => "—"));
+    await shot("09b-group-nothing-committed");
+    // Partition 0 committed (before any member), then a member subscribes to all of orders.
+    const p0 = topic.partitions.find((p) => p.partition === 0)!;
+    const offsets = [{ topic: "orders", partition: 0, offset: 0 }];
+    assert.equal((await rest(weir, "POST", "/v1/tenants/default/groups/partial/offsets", { offsets })).status, 204);
+    assert.equal((await rest(weir, "POST", "/v1/tenants/default/groups/partial/fetch", { topics: ["orders"], wait_ms: 0, max_records: 1 })).status, 200);
+    await go("/ui/groups/partial");
+    await page.getByTestId("total-lag").filter({ hasText: String(p0.high_watermark) }).waitFor();
+    assert.equal(await page.getByTestId("total-lag-note").innerText(), `1 of ${topic.partitions.length} partitions committed`);
   });
 
   test("create an API key (shown once, and it works), then revoke it (and it stops working)", async () => {

@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
+  controlEscape,
+  countControls,
   csvField,
+  escapeControls,
   exportRecord,
   formatBytes,
   formatDuration,
@@ -11,10 +14,14 @@ import {
   hexDump,
   keyText,
   parseTimestamp,
+  plural,
+  previewText,
   quotaShare,
+  splitControls,
   textToBase64,
   toCsv,
   toJsonExport,
+  valueBytes,
   valueText,
 } from "../../src/lib/format.ts";
 import { makeFilter } from "../../src/lib/filter.ts";
@@ -62,6 +69,15 @@ describe("numbers, sizes, durations, times", () => {
     assert.equal(parseTimestamp("2026-11-05T14:03:07.123+01:00"), ms - 3_600_000);
     assert.equal(parseTimestamp("yesterday"), null);
     assert.equal(parseTimestamp(""), null);
+  });
+  test("counts take the singular for exactly one", () => {
+    assert.equal(plural(1, "record"), "1 record");
+    assert.equal(plural(0, "record"), "0 records");
+    assert.equal(plural(2, "partition"), "2 partitions");
+    assert.equal(plural(1234, "record"), "1,234 records");
+    assert.equal(plural(1, "entry", "entries"), "1 entry");
+    assert.equal(plural(3, "entry", "entries"), "3 entries");
+    assert.equal(plural(1, "partition offset"), "1 partition offset");
   });
   test("quota share", () => {
     assert.equal(quotaShare(5, 0), null);
@@ -113,6 +129,66 @@ describe("record contents", () => {
     assert.equal(head, "partition,offset,timestamp,key,value_format,value,headers");
     assert.equal(row, '0,0,2026-11-05 14:03:07.123,"a,b",json,"{""q"":""\\""""}","{""x"":""1""}"');
     assert.ok(csv.endsWith("\r\n"));
+  });
+});
+
+describe("control characters are never shown raw", () => {
+  // Every C0 control but tab, LF and CR; DEL; every C1 control.
+  const controls = [
+    ...Array.from({ length: 0x20 }, (_, i) => i).filter((c) => c !== 0x09 && c !== 0x0a && c !== 0x0d),
+    0x7f,
+    ...Array.from({ length: 0x20 }, (_, i) => 0x80 + i),
+  ].map((c) => String.fromCharCode(c));
+  const RAW = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+
+  test("escapes: JSON's \\uXXXX form, tab/newline/CR and other text kept", () => {
+    assert.equal(controls.length, 29 + 1 + 32);
+    assert.equal(escapeControls("a\u0000b\u001b[31mred\u007f\u0085"), "a\\u0000b\\u001b[31mred\\u007f\\u0085");
+    assert.equal(escapeControls("tab\tline\nret\r é ✓ 😀"), "tab\tline\nret\r é ✓ 😀");
+    for (const c of controls) {
+      assert.doesNotMatch(escapeControls(`x${c}y`), RAW, `U+${c.charCodeAt(0).toString(16)}`);
+      assert.equal(escapeControls(c), controlEscape(c));
+    }
+    assert.equal(countControls(controls.join("") + "\t\n\r plain"), controls.length);
+    assert.equal(countControls("plain"), 0);
+  });
+  test("split into plain runs and marked control characters, losing nothing", () => {
+    const s = "\u0001ab\u0002\u0003c";
+    const parts = splitControls(s);
+    assert.deepEqual(parts, [
+      { text: "\u0001", control: true },
+      { text: "ab", control: false },
+      { text: "\u0002", control: true },
+      { text: "\u0003", control: true },
+      { text: "c", control: false },
+    ]);
+    assert.equal(parts.map((p) => p.text).join(""), s);
+    assert.deepEqual(splitControls("plain"), [{ text: "plain", control: false }]);
+    assert.deepEqual(splitControls(""), []);
+  });
+  test("previews: strings and JSON escaped, binary as size and hex, never a raw control", () => {
+    assert.equal(previewText(rec({ value_format: "string", value: "hi\u0001\u001b[0m" })), "hi\\u0001\\u001b[0m");
+    // JSON.stringify escapes C0 itself; DEL and C1 are escaped too.
+    assert.equal(previewText(rec({ value_format: "json", value: { s: "a\u0001\u007f" } })), '{"s":"a\\u0001\\u007f"}');
+    assert.equal(previewText(rec({ value_format: "binary", value_b64: "AP8QIA==" })), "‹4 bytes› 00 ff 10 20");
+    assert.equal(previewText(rec({ value_format: "binary", value_b64: "AQ==" })), "‹1 byte› 01");
+    assert.equal(previewText(rec({ value_format: "binary", value_b64: "" })), "‹0 bytes›");
+    const long = btoa(String.fromCharCode(...Array.from({ length: 20 }, (_, i) => i)));
+    assert.equal(previewText(rec({ value_format: "binary", value_b64: long })), "‹20 bytes› 00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f …");
+    assert.equal(previewText(rec({ value_format: "binary", value_b64: "not base64!" })), "‹not base64›");
+    assert.equal(previewText(rec({ value_format: "null" })), "");
+    assert.equal(previewText(rec({ value_format: "string", value: "x".repeat(200) }), 10), "xxxxxxxxxx…");
+    for (const c of controls) {
+      assert.doesNotMatch(previewText(rec({ value_format: "string", value: `v${c}` })), RAW);
+      assert.doesNotMatch(previewText(rec({ value_format: "json", value: [`v${c}`] })), RAW);
+    }
+  });
+  test("value bytes: binary decoded, strings as UTF-8, nothing for JSON or bad base64", () => {
+    assert.deepEqual(valueBytes(rec({ value_format: "binary", value_b64: "AP8QIA==" })), new Uint8Array([0, 255, 16, 32]));
+    assert.deepEqual(valueBytes(rec({ value_format: "string", value: "é\u0001" })), new Uint8Array([0xc3, 0xa9, 1]));
+    assert.equal(valueBytes(rec({ value_format: "binary", value_b64: "%%%" })), null);
+    assert.equal(valueBytes(rec({ value_format: "json", value: 1 })), null);
+    assert.equal(valueBytes(rec({ value_format: "null" })), null);
   });
 });
 

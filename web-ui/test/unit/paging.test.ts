@@ -44,6 +44,15 @@ describe("paging across partitions", () => {
     assert.deepEqual(ids(page.records), ["0:0", "1:0", "1:1", "0:1", "0:2", "1:2"]);
   });
 
+  test("the newest page (what opening a topic shows) reads no empty partition and ends the log", async () => {
+    const log = new MemLog(MemLog.build([[1, 2, 3], [], [4, 5], [6]]).parts, [0, 0, 0, 1]);
+    const page = await firstPage(log, { kind: "newest" }, log.bounds(), { limit: 20 });
+    assert.deepEqual(ids(page.records), ["0:0", "0:1", "0:2", "2:0", "2:1"]);
+    assert.equal(log.reads, 2, "partition 1 is empty and partition 3 holds nothing past its log start");
+    assert.equal(page.hasNext, false);
+    assert.equal(page.hasPrev, false);
+  });
+
   test("newest shows the last `limit` records in merge order; previous pages go back to the start", async () => {
     const log = MemLog.build([
       [1, 3, 5, 7, 9],
