@@ -7,6 +7,7 @@ mod bench;
 mod cli;
 mod config;
 mod listen;
+mod recover;
 mod serve;
 
 use std::net::SocketAddr;
@@ -43,6 +44,16 @@ enum Command {
     Consume(cli::consume::ConsumeArgs),
     /// Measure produce or consume throughput and latency (MB = 1,000,000 bytes).
     Bench(bench::BenchArgs),
+    /// Local administration of a stopped node's data directory.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Write a new admin API key of tenant `default` to <data-dir>/bootstrap-admin.token: the
+    /// way back when every admin key is lost. Run it on the node's machine, node stopped.
+    Recover(recover::RecoverArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -74,6 +85,7 @@ fn main() -> ExitCode {
         Command::Produce(args) => client(cli::produce::run(args)),
         Command::Consume(args) => client(cli::consume::run(args)),
         Command::Bench(args) => client(bench::run(args)),
+        Command::Admin(AdminCommand::Recover(args)) => recover::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

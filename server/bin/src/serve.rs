@@ -42,14 +42,7 @@ pub async fn run(config: ServeConfig) -> Result<(), String> {
     let metrics = weir_api::install_recorder()
         .map_err(|e| format!("cannot install the metrics recorder: {e}"))?;
     let started = Instant::now();
-    let broker_config = BrokerConfig {
-        data_dir: config.data_dir.clone(),
-        limits: config.limits.clone(),
-        topic_defaults: config.topic_defaults.clone(),
-        group_limits: config.groups.clone(),
-        quota_defaults: config.quota_defaults,
-        throttling: config.throttling,
-    };
+    let broker_config = broker_config(&config);
     let broker = tokio::task::spawn_blocking(move || Broker::open(broker_config))
         .await
         .map_err(|e| format!("opening the data directory panicked: {e}"))?
@@ -130,6 +123,18 @@ pub async fn run(config: ServeConfig) -> Result<(), String> {
     Ok(())
 }
 
+/// The broker's part of the configuration.
+pub(crate) fn broker_config(config: &ServeConfig) -> BrokerConfig {
+    BrokerConfig {
+        data_dir: config.data_dir.clone(),
+        limits: config.limits.clone(),
+        topic_defaults: config.topic_defaults.clone(),
+        group_limits: config.groups.clone(),
+        quota_defaults: config.quota_defaults,
+        throttling: config.throttling,
+    }
+}
+
 async fn bind(addr: SocketAddr, what: &str) -> Result<TcpListener, String> {
     TcpListener::bind(addr)
         .await
@@ -182,7 +187,11 @@ fn bootstrap_admin(broker: &Broker, config: &ServeConfig) -> Result<Option<PathB
 fn sign_in_token(state: &ApiState, bootstrap: &Path) -> Option<String> {
     let key = std::fs::read_to_string(bootstrap).ok()?;
     let principal = state.broker.authenticate_key(key.trim()).ok()?;
-    state.auth.issue(&principal).ok().map(|t| t.token)
+    state
+        .auth
+        .issue(&state.broker, &principal)
+        .ok()
+        .map(|t| t.token)
 }
 
 /// Where the node listens.

@@ -6,6 +6,7 @@
 //! indistinguishable from a missing one.
 
 mod audit;
+mod datadir;
 mod error;
 pub mod groups;
 mod metadata;
@@ -128,6 +129,8 @@ struct State {
     keys: BTreeMap<String, ApiKey>,
     /// Quotas set for a tenant; absent = the configured defaults.
     quotas: BTreeMap<TenantId, Quotas>,
+    /// Each tenant's incarnation (see `Command::CreateTenant`).
+    incarnations: BTreeMap<TenantId, u64>,
 }
 
 /// The broker of one node.
@@ -141,6 +144,8 @@ pub struct Broker {
     audit: Audit,
     meters: Mutex<HashMap<TenantId, Meter>>,
     storage_cache: Mutex<HashMap<TenantId, (Instant, u64)>>,
+    /// The data directory's lock, held while the broker lives.
+    _lock: std::fs::File,
 }
 
 impl Broker {
@@ -148,9 +153,7 @@ impl Broker {
     /// removes directories of deleted topics, and creates the `default` tenant when fresh.
     pub fn open(config: BrokerConfig) -> Result<Broker, BrokerError> {
         let data = &config.data_dir;
-        std::fs::create_dir_all(data.join("topics")).map_err(|e| {
-            BrokerError::StorageUnavailable(format!("create {}: {e}", data.display()))
-        })?;
+        let lock = datadir::open(data)?;
         let (meta, commands) = MetaLog::open(&data.join("meta"))?;
         let fresh = commands.is_empty();
         let groups = groups::Coordinator::open(&data.join("groups"), config.group_limits.clone())?;
@@ -164,6 +167,7 @@ impl Broker {
             audit,
             meters: Mutex::new(HashMap::new()),
             storage_cache: Mutex::new(HashMap::new()),
+            _lock: lock,
         };
         for command in commands {
             broker.apply(command)?;
@@ -222,8 +226,13 @@ impl Broker {
     fn apply(&self, command: Command) -> Result<(), BrokerError> {
         let mut state = self.state_mut();
         match command {
-            Command::CreateTenant { tenant } => {
-                state.tenants.entry(TenantId::parse(&tenant)?).or_default();
+            Command::CreateTenant {
+                tenant,
+                incarnation,
+            } => {
+                let tenant = TenantId::parse(&tenant)?;
+                state.tenants.entry(tenant.clone()).or_default();
+                state.incarnations.insert(tenant, incarnation.unwrap_or(0));
             }
             Command::CreateTopic {
                 id,
@@ -341,6 +350,7 @@ impl Broker {
             }
             Ok(Command::CreateTenant {
                 tenant: tenant.to_string(),
+                incarnation: Some(tenancy::new_incarnation()?),
             })
         })
     }

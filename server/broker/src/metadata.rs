@@ -25,6 +25,11 @@ const REPLAY_READ_BYTES: usize = 1 << 20;
 pub(crate) enum Command {
     CreateTenant {
         tenant: String,
+        /// Tells this tenant from an earlier one of the same name: tokens carry it, so a token
+        /// of a deleted tenant never works for a new one. Absent in logs written before it
+        /// existed (read as 0); new tenants get a random non-zero value.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        incarnation: Option<u64>,
     },
     CreateTopic {
         id: u64,

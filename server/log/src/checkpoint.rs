@@ -28,7 +28,7 @@ pub(crate) fn write(dir: &Path, name: &str, offset: i64) -> Result<(), LogError>
     bytes.extend_from_slice(&crc.to_be_bytes());
     let tmp = dir.join(format!("{name}{TMP_SUFFIX}"));
     let path = dir.join(name);
-    let mut file = File::create(&tmp).map_err(LogError::io("create", &tmp))?;
+    let mut file = crate::private::create_file(&tmp).map_err(LogError::io("create", &tmp))?;
     file.write_all(&bytes)
         .map_err(LogError::io("write", &tmp))?;
     file.sync_all().map_err(LogError::io("fsync", &tmp))?;

@@ -14,6 +14,7 @@ mod clock;
 mod config;
 mod error;
 mod log;
+pub mod private;
 mod segment;
 mod sys;
 

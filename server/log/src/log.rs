@@ -94,7 +94,7 @@ impl Log {
     ) -> Result<Log, LogError> {
         config.validate()?;
         let dir = dir.into();
-        std::fs::create_dir_all(&dir).map_err(LogError::io("create dir", &dir))?;
+        crate::private::create_dir_all(&dir).map_err(LogError::io("create dir", &dir))?;
         let bases = list_segments(&dir)?;
         let clean = checkpoint::read(&dir, CLEAN_SHUTDOWN)?.is_some();
         // From here on a crash must not be mistaken for a clean stop.

@@ -99,6 +99,7 @@ impl Issuer {
     pub(crate) fn issue(
         &self,
         principal: &Principal,
+        incarnation: u64,
         issuer: &str,
         audience: &str,
         ttl_secs: u64,
@@ -112,6 +113,7 @@ impl Issuer {
             iat: Some(now),
             nbf: Some(now),
             tid: principal.tenant.to_string(),
+            tin: Some(incarnation),
             scope: principal
                 .scopes
                 .iter()
@@ -126,8 +128,13 @@ impl Issuer {
 }
 
 fn create(dir: &Path, path: &Path) -> Result<StoredKey, String> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let mut private = std::fs::DirBuilder::new();
+    private
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let mut bytes = [0u8; 40];
     getrandom::fill(&mut bytes).map_err(|e| format!("no random source: {e}"))?;
     let hex = |b: &[u8]| b.iter().map(|b| format!("{b:02x}")).collect::<String>();

@@ -103,6 +103,10 @@ pub(crate) struct Claims {
     pub(crate) nbf: Option<u64>,
     /// Tenant.
     pub(crate) tid: String,
+    /// The tenant's incarnation, in tokens this server issues: a token of a deleted tenant
+    /// never works for a later tenant of the same name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) tin: Option<u64>,
     /// Space-separated scopes.
     #[serde(default)]
     pub(crate) scope: String,
@@ -169,12 +173,22 @@ impl Authenticator {
         serde_json::to_value(self.issuer.jwks()).unwrap_or_default()
     }
 
-    /// A short-lived token standing for `principal`.
-    pub fn issue(&self, principal: &Principal) -> Result<IssuedToken, ApiError> {
+    /// A short-lived token standing for `principal`, bound to its tenant's incarnation and
+    /// (through `sub`) to its API key: it stops working when either goes.
+    pub fn issue(&self, broker: &Broker, principal: &Principal) -> Result<IssuedToken, ApiError> {
         let ttl = self.config.token_ttl_secs;
+        let incarnation = broker
+            .tenant_incarnation(&principal.tenant)
+            .ok_or_else(refused)?;
         let token = self
             .issuer
-            .issue(principal, &self.config.issuer, &self.config.audience, ttl)
+            .issue(
+                principal,
+                incarnation,
+                &self.config.issuer,
+                &self.config.audience,
+                ttl,
+            )
             .map_err(|e| ApiError::new(ErrorCode::Internal, format!("cannot sign a token: {e}")))?;
         Ok(IssuedToken {
             token,
@@ -195,10 +209,10 @@ impl Authenticator {
         if credential.starts_with(weir_broker::tenancy::KEY_PREFIX) {
             return Ok(broker.authenticate_key(credential)?);
         }
-        self.verify_jwt(credential).await
+        self.verify_jwt(broker, credential).await
     }
 
-    async fn verify_jwt(&self, token: &str) -> Result<Principal, ApiError> {
+    async fn verify_jwt(&self, broker: &Broker, token: &str) -> Result<Principal, ApiError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| refused())?;
         if !matches!(
             header.alg,
@@ -211,7 +225,8 @@ impl Authenticator {
             .ok()
             .and_then(|c| c.iss)
             .ok_or_else(refused)?;
-        let (audience, key) = if iss == self.config.issuer {
+        let ours = iss == self.config.issuer;
+        let (audience, key) = if ours {
             let key = self.issuer.verifying_key(&kid);
             (self.config.audience.as_str(), key)
         } else {
@@ -233,6 +248,12 @@ impl Authenticator {
             .map_err(|_| refused())?
             .claims;
         let tenant = TenantId::parse(&claims.tid).map_err(|_| refused())?;
+        if ours {
+            // A token of ours dies with its key and its tenant, not only when it expires.
+            broker
+                .check_issued(&tenant, claims.tin.unwrap_or(0), &claims.sub)
+                .map_err(|_| refused())?;
+        }
         // Scopes of other systems (`openid`, ...) in the same token are not ours: skip them.
         let scopes: Vec<Scope> = claims
             .scope

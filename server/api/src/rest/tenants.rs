@@ -459,7 +459,7 @@ pub(crate) async fn token(
             "only an API key can be exchanged for a token",
         ));
     }
-    let issued = state.auth.issue(&caller)?;
+    let issued = state.auth.issue(&state.broker, &caller)?;
     Ok(axum::Json(TokenDto {
         access_token: issued.token,
         token_type: "Bearer".into(),

@@ -80,7 +80,7 @@ pub struct OffsetStore {
 impl OffsetStore {
     /// Opens the store under `dir`: loads the snapshot, replays the log after it.
     pub fn open(dir: &Path) -> Result<OffsetStore, BrokerError> {
-        std::fs::create_dir_all(dir).map_err(|e| io_error("create", dir, e))?;
+        weir_log::private::create_dir_all(dir).map_err(|e| io_error("create", dir, e))?;
         let config = LogConfig {
             flush: FlushPolicy::EveryAppend,
             segment_bytes: OFFSETS_SEGMENT_BYTES,
@@ -267,7 +267,7 @@ fn write_snapshot(path: &Path, snapshot: &Snapshot) -> Result<(), BrokerError> {
     let json = serde_json::to_vec(snapshot)
         .map_err(|e| BrokerError::Internal(format!("encode offsets snapshot: {e}")))?;
     let tmp = path.with_extension("tmp");
-    let mut file = std::fs::File::create(&tmp).map_err(|e| io_error("create", &tmp, e))?;
+    let mut file = weir_log::private::create_file(&tmp).map_err(|e| io_error("create", &tmp, e))?;
     let crc = crc32c::crc32c(&json);
     file.write_all(SNAPSHOT_MAGIC)
         .and_then(|()| file.write_all(&json))

@@ -7,7 +7,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::scope::Scope;
+use super::scope::{Permission, Scope};
 use crate::{BrokerError, TenantId};
 
 /// Every API key starts with this.
@@ -48,6 +48,13 @@ impl ApiKey {
     /// Whether the key may authenticate at `now_ms`.
     pub fn usable(&self, now_ms: u64) -> bool {
         self.revoked_ms.is_none() && self.expires_ms.is_none_or(|e| now_ms < e)
+    }
+
+    /// Whether the key holds `admin`.
+    pub fn is_admin(&self) -> bool {
+        self.scopes
+            .iter()
+            .any(|s| s.permission == Permission::Admin)
     }
 }
 

@@ -237,7 +237,10 @@ impl Broker {
         Ok(keys)
     }
 
-    /// Revokes a key of `tenant`; it stops authenticating at once.
+    /// Revokes a key of `tenant`; it stops authenticating at once, and so do the tokens
+    /// issued for it. Nobody revokes a key holding more than they hold (the rule creating
+    /// follows), and the last live `admin` key cannot be revoked: that would leave nobody able
+    /// to administer the server (`weir admin recover` is the way back if it happens anyway).
     pub fn revoke_key(
         &self,
         by: &Principal,
@@ -245,20 +248,77 @@ impl Broker {
         id: &str,
     ) -> Result<(), BrokerError> {
         by.authorize(tenant, Action::ManageKeys)?;
+        let now = now_ms() as u64;
         self.commit(|state| {
             known(state, tenant)?;
-            match state.keys.get(id) {
-                Some(k) if &k.tenant == tenant && k.revoked_ms.is_none() => {
-                    Ok(Command::RevokeKey {
-                        id: id.to_owned(),
-                        at_ms: now_ms() as u64,
-                    })
-                }
-                _ => Err(BrokerError::KeyNotFound(id.to_owned())),
+            let key = match state.keys.get(id) {
+                Some(k) if &k.tenant == tenant && k.revoked_ms.is_none() => k,
+                _ => return Err(BrokerError::KeyNotFound(id.to_owned())),
+            };
+            by.may_grant(&key.scopes).map_err(|_| {
+                BrokerError::Forbidden(format!(
+                    "{} cannot revoke key {id}: the key holds scopes the caller does not",
+                    by.subject
+                ))
+            })?;
+            if key.is_admin() && live_admin_keys(state, now) <= 1 {
+                return Err(BrokerError::Forbidden(format!(
+                    "key {id} is the last live admin key; create another admin key before revoking it"
+                )));
             }
+            Ok(Command::RevokeKey {
+                id: id.to_owned(),
+                at_ms: now,
+            })
         })?;
         self.audit.record(by, "key.revoke", tenant.as_str(), id);
         Ok(())
+    }
+
+    /// Creates a new `admin` key of tenant `default` and returns it: the way back when no
+    /// admin key is left. Run by `weir admin recover` on the node itself, never over the
+    /// network; audited as `key.recover` by `system:recover`.
+    pub fn recover_admin_key(&self) -> Result<NewKey, BrokerError> {
+        let default = TenantId::parse(crate::DEFAULT_TENANT)?;
+        let mut system = Principal::anonymous(default.clone());
+        system.subject = "system:recover".into();
+        if !self.tenant_exists(&default) {
+            self.insert_tenant(&default)?;
+        }
+        let scopes = parse_scopes(["admin"])?;
+        let key = self.create_key(&system, &default, "recovered-admin", scopes, None)?;
+        self.audit
+            .record(&system, "key.recover", default.as_str(), &key.key.id);
+        Ok(key)
+    }
+
+    /// Whether a token this server issued is still backed by what it was issued for: its
+    /// tenant (the same incarnation, not a later tenant of the same name) and, for a token
+    /// issued for an API key (`sub` = `key:<id>`), that key, live and in that tenant. One
+    /// read of the in-memory state: it runs on every request carrying such a token.
+    pub fn check_issued(
+        &self,
+        tenant: &TenantId,
+        incarnation: u64,
+        subject: &str,
+    ) -> Result<(), BrokerError> {
+        let refused = || BrokerError::Unauthenticated("the token's credential is gone".into());
+        let state = self.state();
+        if state.incarnations.get(tenant) != Some(&incarnation) {
+            return Err(refused());
+        }
+        if let Some(id) = subject.strip_prefix("key:") {
+            let key = state.keys.get(id).ok_or_else(refused)?;
+            if &key.tenant != tenant || !key.usable(now_ms() as u64) {
+                return Err(refused());
+            }
+        }
+        Ok(())
+    }
+
+    /// The incarnation of `tenant` (see `check_issued`), if it exists.
+    pub fn tenant_incarnation(&self, tenant: &TenantId) -> Option<u64> {
+        self.state().incarnations.get(tenant).copied()
     }
 
     /// The principal an API key stands for. Every failure reads the same to the caller.
@@ -451,6 +511,7 @@ impl Broker {
                 let tenant = TenantId::parse(&tenant)?;
                 state.tenants.remove(&tenant);
                 state.quotas.remove(&tenant);
+                state.incarnations.remove(&tenant);
                 state.keys.retain(|_, k| k.tenant != tenant);
             }
             Command::CreateKey {
@@ -510,6 +571,23 @@ fn held(tenant: &TenantId, delay: Duration) -> Duration {
             .increment(delay.as_millis() as u64);
     }
     delay
+}
+
+/// Live keys holding `admin`, in every tenant.
+fn live_admin_keys(state: &State, now_ms: u64) -> usize {
+    state
+        .keys
+        .values()
+        .filter(|k| k.usable(now_ms) && k.is_admin())
+        .count()
+}
+
+/// A random, non-zero tenant incarnation.
+pub(crate) fn new_incarnation() -> Result<u64, BrokerError> {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| BrokerError::Internal(format!("no random source: {e}")))?;
+    Ok(u64::from_le_bytes(bytes).max(1))
 }
 
 /// The tenant's topic count, or "not found".

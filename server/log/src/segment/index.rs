@@ -170,7 +170,7 @@ fn write_sealed(path: &Path, mut bytes: Vec<u8>) -> Result<(), LogError> {
     let crc = crc32c::crc32c(&bytes);
     bytes.extend_from_slice(&crc.to_be_bytes());
     bytes.extend_from_slice(TRAILER_MAGIC);
-    let mut file = File::create(path).map_err(LogError::io("create index", path))?;
+    let mut file = crate::private::create_file(path).map_err(LogError::io("create index", path))?;
     file.write_all(&bytes)
         .map_err(LogError::io("write index", path))?;
     file.sync_data().map_err(LogError::io("fsync index", path))

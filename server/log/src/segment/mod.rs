@@ -8,7 +8,7 @@
 mod index;
 mod scan;
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::ErrorKind;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -167,7 +167,7 @@ impl Segment {
     fn paths(dir: &Path, base_offset: i64, interval: u32) -> Result<Self, LogError> {
         let stem = file_stem(base_offset);
         let log_path = dir.join(format!("{stem}.log"));
-        let file = OpenOptions::new()
+        let file = crate::private::options()
             .read(true)
             .write(true)
             .create(true)
