@@ -363,6 +363,18 @@ async fn count_and_size_quotas_refuse_with_clear_codes() {
     )
     .await;
     assert_eq!(body["code"], "COUNT_QUOTA_EXCEEDED", "{status} {body}");
+    // Over a lowered quota, only what adds is refused: settings still change.
+    set_quotas(&c, &server, "small", json!({"partitions": 1, "topics": 1})).await;
+    for change in [json!({}), json!({"config": {"retention_ms": 60000}})] {
+        let path = "/v1/tenants/small/topics/b";
+        let (status, body) = call(&c, &server, "PATCH", path, Some(&key), Some(change)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let path = "/v1/tenants/small/topics/b";
+    let more = json!({"partitions": 2});
+    let (status, body) = call(&c, &server, "PATCH", path, Some(&key), Some(more)).await;
+    assert_eq!(body["code"], "COUNT_QUOTA_EXCEEDED", "{status} {body}");
+    set_quotas(&c, &server, "small", json!({"partitions": 3, "topics": 2})).await;
 
     let commit = async |group: &str| {
         call(
@@ -434,5 +446,34 @@ async fn count_and_size_quotas_refuse_with_clear_codes() {
         "{used}"
     );
     assert_eq!(used["quotas"]["topics"], 2);
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_is_charged_to_the_tenant_it_acts_on_not_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _) = start_trusting(dir.path(), &[], "");
+    let c = plain_client();
+    // The admin's own tenant has a tight request rate; the tenant it works on a wide one.
+    set_quotas(&c, &server, "default", json!({"requests_per_sec": 5})).await;
+    let key = tenant_with_key(&c, &server, "busy", json!({"requests_per_sec": 1000})).await;
+    let (_, default_reader) = create_key(
+        &c,
+        &server,
+        server.admin_token(),
+        "default",
+        &["topics:read"],
+    )
+    .await;
+    for _ in 0..40 {
+        let path = "/v1/tenants/busy/topics";
+        let (status, body) = call(&c, &server, "GET", path, Some(server.admin_token()), None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let busy = usage(&c, &server, "busy", &key).await;
+    assert_eq!(busy["throttled_requests_total"], 0, "{busy}");
+    let default = usage(&c, &server, "default", &default_reader).await;
+    assert_eq!(default["throttle_time_ms_total"], 0, "{default}");
+    assert_eq!(default["throttled_requests_total"], 0, "{default}");
     server.stop();
 }

@@ -443,7 +443,8 @@ impl Broker {
         narrowed(transport_max, self.quotas(tenant).request_bytes_max)
     }
 
-    /// Refuses a new topic or more partitions past the tenant's count quotas.
+    /// Refuses a new topic or more partitions past the tenant's count quotas. Only what adds
+    /// is refused: a tenant already over a lowered quota can still change its topics.
     pub(crate) fn check_counts(
         &self,
         state: &State,
@@ -456,13 +457,13 @@ impl Broker {
         let partitions: u64 = state.tenants.get(tenant).map_or(0, |t| {
             t.values().map(|t| u64::from(t.partition_count())).sum()
         });
-        if q.topics != 0 && topics + new_topics > q.topics {
+        if new_topics > 0 && q.topics != 0 && topics + new_topics > q.topics {
             return Err(BrokerError::CountQuotaExceeded(format!(
                 "tenant {tenant} may have {} topics and has {topics}",
                 q.topics
             )));
         }
-        if q.partitions != 0 && partitions + new_partitions > q.partitions {
+        if new_partitions > 0 && q.partitions != 0 && partitions + new_partitions > q.partitions {
             return Err(BrokerError::CountQuotaExceeded(format!(
                 "tenant {tenant} may have {} partitions and has {partitions}; {new_partitions} more asked for",
                 q.partitions
