@@ -287,6 +287,7 @@ export interface Quotas {
   groups: number;
   recordBytesMax: number;
   requestBytesMax: number;
+  liveTails: number;
 }
 
 export interface Usage {

@@ -74,6 +74,7 @@ pub struct QuotaChangeIn {
     pub groups: Option<f64>,
     pub record_bytes_max: Option<f64>,
     pub request_bytes_max: Option<f64>,
+    pub live_tails: Option<f64>,
 }
 
 impl QuotaChangeIn {
@@ -88,6 +89,7 @@ impl QuotaChangeIn {
             groups: u64_of(self.groups, "groups")?,
             record_bytes_max: u64_of(self.record_bytes_max, "recordBytesMax")?,
             request_bytes_max: u64_of(self.request_bytes_max, "requestBytesMax")?,
+            live_tails: u64_of(self.live_tails, "liveTails")?,
         })
     }
 }
@@ -222,6 +224,7 @@ fn quotas(q: &Quotas) -> Value {
         "groups": q.groups,
         "recordBytesMax": q.record_bytes_max,
         "requestBytesMax": q.request_bytes_max,
+        "liveTails": q.live_tails,
     })
 }
 

@@ -32,6 +32,8 @@ pub struct QuotaChange {
     pub record_bytes_max: Option<u64>,
     /// Largest request, bytes.
     pub request_bytes_max: Option<u64>,
+    /// Live tails (REST Server-Sent Events streams) open at once.
+    pub live_tails: Option<u64>,
 }
 
 impl Admin {
@@ -127,6 +129,7 @@ impl Admin {
             groups: change.groups,
             record_bytes_max: change.record_bytes_max,
             request_bytes_max: change.request_bytes_max,
+            live_tails: change.live_tails,
         };
         let mut admin = self.conn.admin();
         self.conn

@@ -45,6 +45,9 @@ pub struct GatewayLimits {
     pub fetch_records_max: usize,
     /// Most live-tail (SSE) streams open at once.
     pub sse_streams_max: usize,
+    /// Most live-tail streams one tenant may hold open at once (a tenant's `live_tails` quota
+    /// narrows it), so one tenant cannot take every slot.
+    pub sse_streams_per_tenant_max: usize,
     /// Most connections open at once, per listener (REST, gRPC).
     pub connections_max: usize,
     /// Longest a REST (HTTP/1) client may take to send a request's headers, counted from when
@@ -64,6 +67,7 @@ impl Default for GatewayLimits {
             grpc_message_bytes_max: 16 << 20,
             fetch_records_max: 10_000,
             sse_streams_max: 256,
+            sse_streams_per_tenant_max: 64,
             connections_max: 1024,
             http_header_read_timeout_ms: 30_000,
             grpc_handshake_timeout_ms: 10_000,
@@ -97,7 +101,7 @@ pub struct ApiState {
     /// Verifies credentials and issues tokens.
     pub auth: Authenticator,
     ready: AtomicBool,
-    sse_slots: Arc<tokio::sync::Semaphore>,
+    tails: Arc<rest::tail_slots::TailSlots>,
 }
 
 impl ApiState {
@@ -109,7 +113,7 @@ impl ApiState {
         metrics: Option<PrometheusHandle>,
         auth: Authenticator,
     ) -> Arc<Self> {
-        let sse_slots = Arc::new(tokio::sync::Semaphore::new(limits.sse_streams_max));
+        let tails = Arc::new(rest::tail_slots::TailSlots::new(limits.sse_streams_max));
         Arc::new(ApiState {
             broker,
             limits,
@@ -117,7 +121,7 @@ impl ApiState {
             metrics,
             auth,
             ready: AtomicBool::new(false),
-            sse_slots,
+            tails,
         })
     }
 

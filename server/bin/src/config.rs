@@ -132,6 +132,8 @@ pub struct FileLimits {
     pub fetch_records_max: Option<usize>,
     /// Most open live tails.
     pub sse_streams_max: Option<usize>,
+    /// Most live tails one tenant may hold open (its `live_tails` quota narrows it).
+    pub sse_streams_per_tenant_max: Option<usize>,
     /// Most open connections per listener.
     pub connections_max: Option<usize>,
     /// Longest wait for a REST request's headers.
@@ -344,6 +346,9 @@ fn merge_gateway(f: &FileLimits) -> Result<GatewayLimits, String> {
         grpc_message_bytes_max: f.grpc_message_bytes_max.unwrap_or(d.grpc_message_bytes_max),
         fetch_records_max: f.fetch_records_max.unwrap_or(d.fetch_records_max),
         sse_streams_max: f.sse_streams_max.unwrap_or(d.sse_streams_max),
+        sse_streams_per_tenant_max: f
+            .sse_streams_per_tenant_max
+            .unwrap_or(d.sse_streams_per_tenant_max),
         connections_max: f.connections_max.unwrap_or(d.connections_max),
         http_header_read_timeout_ms: f
             .http_header_read_timeout_ms

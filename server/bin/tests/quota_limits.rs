@@ -477,3 +477,64 @@ async fn an_admin_is_charged_to_the_tenant_it_acts_on_not_its_own() {
     assert_eq!(default["throttled_requests_total"], 0, "{default}");
     server.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_tails_are_shared_per_tenant_and_come_back_when_clients_leave() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = "[limits]\nsse_streams_max = 4\nsse_streams_per_tenant_max = 3\n";
+    let (server, _) = start_trusting(dir.path(), &[], limits);
+    let c = plain_client();
+    let mut keys = Vec::new();
+    for tenant in ["greedy", "other"] {
+        let key = tenant_with_key(&c, &server, tenant, json!({})).await;
+        create_topic(&c, &server, &key, tenant, "t").await;
+        keys.push(key);
+    }
+    let tail = async |tenant: &str, key: &str| {
+        let url = server.url(&format!("/v1/tenants/{tenant}/topics/t/records:stream"));
+        c.get(url).bearer_auth(key).send().await.unwrap()
+    };
+    let mut greedy = Vec::new();
+    for _ in 0..3 {
+        let open = tail("greedy", &keys[0]).await;
+        assert_eq!(open.status(), StatusCode::OK);
+        greedy.push(open);
+    }
+    // The tenant's share is taken; another tenant still gets a tail.
+    let refused = tail("greedy", &keys[0]).await;
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["code"], "COUNT_QUOTA_EXCEEDED", "{body}");
+    let other = tail("other", &keys[1]).await;
+    assert_eq!(other.status(), StatusCode::OK);
+    let full = tail("other", &keys[1]).await;
+    assert_eq!(
+        full.status(),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the node holds 4"
+    );
+
+    // A client that goes away frees its slot at once, not when the tail next looks.
+    drop(greedy.pop());
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let reopened = loop {
+        let open = tail("other", &keys[1]).await;
+        if open.status() == StatusCode::OK || Instant::now() > deadline {
+            break open;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        reopened.status(),
+        StatusCode::OK,
+        "the slot did not come back"
+    );
+
+    // The tenant's `live_tails` quota narrows its share further.
+    drop(reopened);
+    drop(other);
+    set_quotas(&c, &server, "greedy", json!({"live_tails": 2})).await;
+    let narrowed = tail("greedy", &keys[0]).await;
+    assert_eq!(narrowed.status(), StatusCode::CONFLICT, "2 held, 2 allowed");
+    server.stop();
+}

@@ -163,6 +163,7 @@ export interface Quotas {
   groups: number;
   record_bytes_max: number;
   request_bytes_max: number;
+  live_tails: number;
 }
 
 export interface Usage {

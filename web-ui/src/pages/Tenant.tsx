@@ -284,6 +284,13 @@ function QuotasView({ tenant, admin }: { tenant: string; admin: boolean }) {
                     <td />
                     {admin ? <td /> : null}
                   </tr>
+                  <tr data-quota="live_tails">
+                    <td>Live tails open at once</td>
+                    <td class="num">—</td>
+                    <td class="num">{u.quotas.live_tails ? formatNumber(u.quotas.live_tails) : "server limit"}</td>
+                    <td />
+                    {admin ? <td /> : null}
+                  </tr>
                 </tbody>
               </table>
             </div>

@@ -27,6 +27,7 @@ fn quotas(q: BrokerQuotas) -> Quotas {
         groups: q.groups,
         record_bytes_max: q.record_bytes_max,
         request_bytes_max: q.request_bytes_max,
+        live_tails: q.live_tails,
     }
 }
 
@@ -168,6 +169,7 @@ pub(super) fn set_quotas(
         groups: r.groups,
         record_bytes_max: r.record_bytes_max,
         request_bytes_max: r.request_bytes_max,
+        live_tails: r.live_tails,
     };
     let new = change.apply_to(state.broker.quotas(&tenant));
     state.broker.set_quotas(caller, &tenant, new)?;

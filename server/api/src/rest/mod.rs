@@ -9,6 +9,7 @@ pub mod groups;
 pub mod ops;
 pub mod records;
 pub mod stream;
+pub(crate) mod tail_slots;
 pub mod tenants;
 pub mod topics;
 mod ui;

@@ -2,8 +2,8 @@
 //!
 //! Each record is one `record` event whose id lists every tailed partition's next offset
 //! (`0:15,1:7`), so a reconnecting client resumes exactly where it stopped by sending that id
-//! back as `Last-Event-ID`. Owns the per-stream task; the number of open streams is bounded by
-//! `sse_streams_max`.
+//! back as `Last-Event-ID`. Owns the per-stream task, which ends as soon as the client goes
+//! away; open streams are bounded on the node and per tenant (`tail_slots.rs`).
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -13,13 +13,12 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 use serde::Deserialize;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use utoipa::IntoParams;
 use weir_broker::{BrokerError, Partition};
-use weir_proto::ErrorCode;
 
 use super::extract::{ApiPath, ApiQuery};
 use super::records::records_from;
@@ -32,7 +31,8 @@ use weir_broker::{Action, Rate, TenantId};
 const TAIL_READ_BYTES: usize = 256 * 1024;
 /// Events buffered per stream before the reader is waited for.
 const TAIL_BUFFER_EVENTS: usize = 64;
-/// How long the tail waits for new records before checking the client is still there.
+/// How long the tail waits for new records before looking again (a missed wake-up costs
+/// no more than this).
 const TAIL_IDLE_WAIT: Duration = Duration::from_secs(15);
 
 /// Query of a live tail.
@@ -53,6 +53,7 @@ pub struct TailQuery {
     responses(
         (status = 200, description = "An event stream of `record` events whose data is a record (with its partition)", content_type = "text/event-stream"),
         (status = 404, description = "No such topic", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`COUNT_QUOTA_EXCEEDED`: the tenant holds as many live tails as it may (`sse_streams_per_tenant_max`, or its `live_tails` quota)", body = crate::Problem, content_type = "application/problem+json"),
         (status = 503, description = "Too many open streams", body = crate::Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn tail(
@@ -96,14 +97,10 @@ pub(crate) async fn tail(
             )));
         }
     };
-    let permit = Arc::clone(&state.sse_slots)
-        .try_acquire_owned()
-        .map_err(|_| {
-            ApiError::new(
-                ErrorCode::Unavailable,
-                "too many live tails open (sse_streams_max)",
-            )
-        })?;
+    let tenant_max = state
+        .broker
+        .live_tails_max(&tenant, state.limits.sse_streams_per_tenant_max);
+    let slot = state.tails.take(&tenant, tenant_max)?;
     let positions = selected
         .into_iter()
         .map(|p| {
@@ -118,11 +115,13 @@ pub(crate) async fn tail(
         .collect();
     let (tx, rx) = mpsc::channel(TAIL_BUFFER_EVENTS);
     let quota = (Arc::clone(&state), tenant);
-    tokio::spawn(async move {
-        let _permit = permit;
-        run_tail(positions, tx, quota).await;
+    tokio::spawn(run_tail(positions, tx, quota));
+    // The response holds the slot: it comes back as soon as the client's connection drops it.
+    let events = ReceiverStream::new(rx).map(move |event| {
+        let _held = &slot;
+        event
     });
-    Ok(Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::default()))
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }
 
 fn parse_event_id(id: &str) -> Result<BTreeMap<u32, i64>, ApiError> {
@@ -180,11 +179,13 @@ async fn run_tail(
         }
         let changed =
             futures_util::future::select_all(watchers.iter_mut().map(|w| Box::pin(w.changed())));
-        match tokio::time::timeout(TAIL_IDLE_WAIT, changed).await {
-            Ok((Err(_), _, _)) => return, // the topic was deleted
-            Ok(_) => {}
-            Err(_) if tx.is_closed() => return,
-            Err(_) => {}
+        tokio::select! {
+            () = tx.closed() => return, // the client went away
+            waited = tokio::time::timeout(TAIL_IDLE_WAIT, changed) => {
+                if let Ok((Err(_), _, _)) = waited {
+                    return; // the topic was deleted
+                }
+            }
         }
     }
 }

@@ -41,6 +41,10 @@ pub struct QuotasDto {
     pub record_bytes_max: u64,
     /// Largest request, bytes (never above the server's limit).
     pub request_bytes_max: u64,
+    /// Live tails (`records:stream`) open at once (never above the server's per-tenant
+    /// limit, `sse_streams_per_tenant_max`).
+    #[serde(default)]
+    pub live_tails: u64,
 }
 
 impl From<Quotas> for QuotasDto {
@@ -55,6 +59,7 @@ impl From<Quotas> for QuotasDto {
             groups: q.groups,
             record_bytes_max: q.record_bytes_max,
             request_bytes_max: q.request_bytes_max,
+            live_tails: q.live_tails,
         }
     }
 }
@@ -81,6 +86,8 @@ pub struct QuotasChange {
     pub record_bytes_max: Option<u64>,
     /// Largest request, bytes.
     pub request_bytes_max: Option<u64>,
+    /// Live tails open at once.
+    pub live_tails: Option<u64>,
 }
 
 impl QuotasChange {
@@ -98,6 +105,7 @@ impl QuotasChange {
             groups: self.groups.unwrap_or(base.groups),
             record_bytes_max: self.record_bytes_max.unwrap_or(base.record_bytes_max),
             request_bytes_max: self.request_bytes_max.unwrap_or(base.request_bytes_max),
+            live_tails: self.live_tails.unwrap_or(base.live_tails),
         }
     }
 }

@@ -430,6 +430,11 @@ impl Broker {
         bytes
     }
 
+    /// The most live tails `tenant` may hold open, given the server's per-tenant limit.
+    pub fn live_tails_max(&self, tenant: &TenantId, server_max: usize) -> usize {
+        narrowed(server_max, self.quotas(tenant).live_tails)
+    }
+
     /// The largest record `tenant` may produce.
     pub fn record_bytes_max(&self, tenant: &TenantId) -> usize {
         narrowed(

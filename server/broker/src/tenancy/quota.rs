@@ -32,6 +32,9 @@ pub struct Quotas {
     pub record_bytes_max: u64,
     /// Largest request body or message, bytes; never above the server's limit.
     pub request_bytes_max: u64,
+    /// Live tails (REST Server-Sent Events streams) open at once; never above the server's
+    /// per-tenant limit.
+    pub live_tails: u64,
 }
 
 /// Which rate a charge counts against.
