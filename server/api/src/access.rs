@@ -8,6 +8,7 @@
 //! every route.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::extract::FromRequestParts;
@@ -17,6 +18,25 @@ use weir_broker::{Action, Principal, Rate, TenantId};
 use weir_proto::ErrorCode;
 
 use crate::{ApiError, ApiState};
+
+/// Whether a connection has carried an authenticated request. The listener puts one in every
+/// request's extensions (REST) or connect info (gRPC); authentication sets it, and the
+/// listener keeps connections that never authenticated on a smaller budget.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectionAuth(Arc<AtomicBool>);
+
+impl ConnectionAuth {
+    /// Whether a request on the connection authenticated.
+    pub fn is_authenticated(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    fn set(connection: Option<&ConnectionAuth>) {
+        if let Some(c) = connection {
+            c.0.store(true, Ordering::Relaxed);
+        }
+    }
+}
 
 /// The verified caller of a REST request.
 #[derive(Debug, Clone)]
@@ -31,18 +51,21 @@ impl FromRequestParts<Arc<ApiState>> for Caller {
     ) -> Result<Self, Self::Rejection> {
         let header = parts.headers.get(AUTHORIZATION).map(|v| v.as_bytes());
         let principal = state.auth.authenticate(&state.broker, header).await?;
+        ConnectionAuth::set(parts.extensions.get());
         admit(state, &principal).await?;
         Ok(Caller(principal))
     }
 }
 
-/// The verified caller of a gRPC request (same `authorization` key as REST).
+/// The verified caller of a gRPC request (same `authorization` key as REST), on `connection`.
 pub(crate) async fn grpc_caller(
     state: &ApiState,
     metadata: &tonic::metadata::MetadataMap,
+    connection: Option<&ConnectionAuth>,
 ) -> Result<Principal, ApiError> {
     let header = metadata.get("authorization").map(|v| v.as_bytes());
     let principal = state.auth.authenticate(&state.broker, header).await?;
+    ConnectionAuth::set(connection);
     admit(state, &principal).await?;
     Ok(principal)
 }

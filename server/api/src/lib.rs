@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use metrics_exporter_prometheus::PrometheusHandle;
 use weir_broker::Broker;
 
-pub use access::Caller;
+pub use access::{Caller, ConnectionAuth};
 pub use auth::{AuthConfig, AuthMode, Authenticator};
 pub use error::{ApiError, GRPC_ERROR_CODE_KEY, Problem, grpc_code, http_status};
 pub use metrics::install_recorder;
@@ -50,6 +50,13 @@ pub struct GatewayLimits {
     pub sse_streams_per_tenant_max: usize,
     /// Most connections open at once, per listener (REST, gRPC).
     pub connections_max: usize,
+    /// Most connections open at once from one client address, per listener.
+    pub connections_per_address_max: usize,
+    /// Most connections open at once, per listener, that have not yet carried an
+    /// authenticated request; past it a newcomer takes the idlest one's place.
+    pub connections_unauthenticated_max: usize,
+    /// Longest a REST request's body may take to arrive, counted from its headers.
+    pub http_body_read_timeout_ms: u64,
     /// Longest a REST (HTTP/1) client may take to send a request's headers, counted from when
     /// its connection starts waiting for them: so also how long an idle connection stays open.
     pub http_header_read_timeout_ms: u64,
@@ -69,6 +76,9 @@ impl Default for GatewayLimits {
             sse_streams_max: 256,
             sse_streams_per_tenant_max: 64,
             connections_max: 1024,
+            connections_per_address_max: 256,
+            connections_unauthenticated_max: 256,
+            http_body_read_timeout_ms: 30_000,
             http_header_read_timeout_ms: 30_000,
             grpc_handshake_timeout_ms: 10_000,
             grpc_streams_per_connection_max: 4096,

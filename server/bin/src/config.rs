@@ -136,6 +136,12 @@ pub struct FileLimits {
     pub sse_streams_per_tenant_max: Option<usize>,
     /// Most open connections per listener.
     pub connections_max: Option<usize>,
+    /// Most open connections per listener from one client address.
+    pub connections_per_address_max: Option<usize>,
+    /// Most open connections per listener that have not authenticated yet.
+    pub connections_unauthenticated_max: Option<usize>,
+    /// Longest a REST request's body may take.
+    pub http_body_read_timeout_ms: Option<u64>,
     /// Longest wait for a REST request's headers.
     pub http_header_read_timeout_ms: Option<u64>,
     /// Longest wait for a gRPC connection's first bytes.
@@ -350,6 +356,15 @@ fn merge_gateway(f: &FileLimits) -> Result<GatewayLimits, String> {
             .sse_streams_per_tenant_max
             .unwrap_or(d.sse_streams_per_tenant_max),
         connections_max: f.connections_max.unwrap_or(d.connections_max),
+        connections_per_address_max: f
+            .connections_per_address_max
+            .unwrap_or(d.connections_per_address_max),
+        connections_unauthenticated_max: f
+            .connections_unauthenticated_max
+            .unwrap_or(d.connections_unauthenticated_max),
+        http_body_read_timeout_ms: f
+            .http_body_read_timeout_ms
+            .unwrap_or(d.http_body_read_timeout_ms),
         http_header_read_timeout_ms: f
             .http_header_read_timeout_ms
             .unwrap_or(d.http_header_read_timeout_ms),
@@ -363,6 +378,12 @@ fn merge_gateway(f: &FileLimits) -> Result<GatewayLimits, String> {
     // Zero would leave the node unreachable rather than limited.
     let g = &gateway;
     at_least_one("connections_max", g.connections_max)?;
+    at_least_one("connections_per_address_max", g.connections_per_address_max)?;
+    at_least_one(
+        "connections_unauthenticated_max",
+        g.connections_unauthenticated_max,
+    )?;
+    at_least_one("http_body_read_timeout_ms", g.http_body_read_timeout_ms)?;
     at_least_one(
         "grpc_streams_per_connection_max",
         g.grpc_streams_per_connection_max,
@@ -427,6 +448,9 @@ mod tests {
         assert!(resolve(Some(&path), Overrides::default()).is_err());
         for zero in [
             "connections_max",
+            "connections_per_address_max",
+            "connections_unauthenticated_max",
+            "http_body_read_timeout_ms",
             "grpc_streams_per_connection_max",
             "http_header_read_timeout_ms",
             "grpc_handshake_timeout_ms",

@@ -4,6 +4,7 @@
 //! stay a table of contents.
 
 mod bench;
+mod body_deadline;
 mod cli;
 mod config;
 mod listen;

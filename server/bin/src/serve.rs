@@ -25,8 +25,9 @@ use weir_api::{ApiState, AuthMode, Authenticator, NodeInfo};
 use weir_broker::tenancy::parse_scopes;
 use weir_broker::{Broker, BrokerConfig, DEFAULT_TENANT, Principal, TenantId};
 
+use crate::body_deadline::Deadline;
 use crate::config::ServeConfig;
-use crate::listen::Gate;
+use crate::listen::{Gate, GateLimits, GatedInfo};
 
 /// HTTP/2 flow-control window per gRPC stream. The protocol default (64 KiB) makes a 1 MB
 /// batch wait for a dozen window updates; a window above the largest message lets it flow.
@@ -253,8 +254,9 @@ async fn stopped(mut stop: watch::Receiver<bool>) {
 /// `axum::serve`, which sets no timer: hyper would then wait for a request's headers forever,
 /// and clients that connect and send nothing could hold every `connections_max` slot.
 async fn serve_rest(listener: TcpListener, state: Arc<ApiState>, mut stop: watch::Receiver<bool>) {
-    let gate = Gate::new("rest", state.limits.connections_max);
+    let gate = Gate::new("rest", gate_limits(&state));
     let header_timeout = Duration::from_millis(state.limits.http_header_read_timeout_ms);
+    let body_timeout = Duration::from_millis(state.limits.http_body_read_timeout_ms);
     let router = weir_api::rest::router(state);
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
@@ -267,11 +269,16 @@ async fn serve_rest(listener: TcpListener, state: Arc<ApiState>, mut stop: watch
             accepted = gate.accept(&listener) => accepted,
             _ = stop.changed() => break,
         };
-        // With connect info, handlers can see the caller's address (a group member's host).
+        // With connect info, handlers can see the caller's address (a group member's host);
+        // authentication marks the connection through its `ConnectionAuth`.
+        let auth = io.auth();
         let service = router
             .clone()
-            .map_request(move |mut request: http::Request<Incoming>| {
+            .map_request(move |request: http::Request<Incoming>| {
+                let mut request =
+                    request.map(|body| axum::body::Body::new(Deadline::new(body, body_timeout)));
                 request.extensions_mut().insert(ConnectInfo(peer));
+                request.extensions_mut().insert(auth.clone());
                 request
             });
         let connection = builder
@@ -290,7 +297,7 @@ async fn serve_rest(listener: TcpListener, state: Arc<ApiState>, mut stop: watch
 
 async fn serve_grpc(listener: TcpListener, state: Arc<ApiState>, stop: watch::Receiver<bool>) {
     let handshake = Duration::from_millis(state.limits.grpc_handshake_timeout_ms);
-    let gate = Gate::new("grpc", state.limits.connections_max).first_bytes_within(handshake);
+    let gate = Gate::new("grpc", gate_limits(&state)).first_bytes_within(handshake);
     let streams_max = state.limits.grpc_streams_per_connection_max;
     let routes = weir_api::grpc::routes(state);
     let incoming = futures_util::stream::unfold((listener, gate), |(listener, gate)| async move {
@@ -302,12 +309,32 @@ async fn serve_grpc(listener: TcpListener, state: Arc<ApiState>, stop: watch::Re
         .initial_connection_window_size(GRPC_CONNECTION_WINDOW_BYTES)
         .max_frame_size(GRPC_FRAME_BYTES)
         .max_concurrent_streams(streams_max)
+        .layer(tower::util::MapRequestLayer::new(unpack_connect_info))
         .add_routes(routes)
         .serve_with_incoming_shutdown(incoming, stopped(stop))
         .await
     {
         tracing::error!(error = %e, "gRPC server failed");
     }
+}
+
+/// A listener's connection limits.
+fn gate_limits(state: &ApiState) -> GateLimits {
+    GateLimits {
+        max: state.limits.connections_max,
+        per_address_max: state.limits.connections_per_address_max,
+        unauthenticated_max: state.limits.connections_unauthenticated_max,
+    }
+}
+
+/// Puts what a gRPC request's connection info carries where the gateway looks: tonic's own
+/// `TcpConnectInfo` (for `remote_addr`) and the connection's `ConnectionAuth`.
+fn unpack_connect_info<B>(mut request: http::Request<B>) -> http::Request<B> {
+    if let Some(info) = request.extensions().get::<GatedInfo>().cloned() {
+        request.extensions_mut().insert(info.tcp);
+        request.extensions_mut().insert(info.auth);
+    }
+    request
 }
 
 /// Retention and timed flushes, off the request path.

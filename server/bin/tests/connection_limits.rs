@@ -1,7 +1,9 @@
-//! `connections_max` against the real binary: on each listener (REST, gRPC), a connection past
-//! the limit is closed at once and counted, and a slot comes back when a connection closes;
-//! HTTP/2 streams per gRPC connection are bounded; a REST client too slow with its headers,
-//! or a gRPC client that sends nothing, is disconnected.
+//! Connection limits against the real binary: on each listener (REST, gRPC), idle connections
+//! make way for newcomers when the slots run out, one address holds at most its share, a
+//! connection busy with an authenticated client is not cut for a stranger, floods of idle
+//! sockets leave health checks and real clients served; HTTP/2 streams per gRPC connection
+//! are bounded; a REST client too slow with its headers or its body, or a gRPC client that
+//! sends nothing, is disconnected.
 
 mod common;
 mod grpc_client;
@@ -98,47 +100,35 @@ async fn call(server: &common::Server, listener: &str) -> Result<(), String> {
     }
 }
 
-#[tokio::test]
-async fn connections_past_connections_max_are_closed_counted_and_let_in_once_one_closes() {
-    let (_dir, server) = start_with_limits(&format!("connections_max = {CONNECTIONS_MAX}\n"));
-    let grpc_addr = server.grpc.trim_start_matches("http://").to_owned();
-    let rest_addr = server.http.trim_start_matches("http://").to_owned();
+/// A connection to `addr` from the loopback address `from` (127.0.0.x), as another machine's.
+async fn connect_from(from: &str, addr: &str) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(format!("{from}:0").parse().expect("address"))
+        .expect("bind");
+    within("connect", socket.connect(addr.parse().expect("address")))
+        .await
+        .expect("connect")
+}
 
-    for (listener, addr) in [("rest", &rest_addr), ("grpc", &grpc_addr)] {
-        // The listener's slots, all held by connections that send nothing.
-        let mut held = Vec::new();
-        for _ in 0..CONNECTIONS_MAX {
-            held.push(
-                within("connect", TcpStream::connect(addr))
-                    .await
-                    .expect("connect"),
-            );
-        }
-        let mut past = within("connect", TcpStream::connect(addr))
-            .await
-            .expect("connect");
-        assert!(
-            closed_by_server(&mut past).await,
-            "{listener}: the connection past the limit is closed"
-        );
-        let started = Instant::now();
-        let refused = call(&server, listener).await;
-        assert!(
-            refused.is_err(),
-            "{listener}: a call while the slots are held fails"
-        );
-        assert!(
-            started.elapsed() < CLIENT_TIMEOUT,
-            "{listener}: and fails at once"
-        );
+/// A REST call from `from` (another client address than the tests' default).
+async fn rest_call_from(server: &common::Server, from: &str, path: &str) -> Result<(), String> {
+    let client = reqwest::Client::builder()
+        .local_address(from.parse::<std::net::IpAddr>().expect("address"))
+        .timeout(CLIENT_TIMEOUT)
+        .build()
+        .expect("client");
+    let r = client
+        .get(server.url(path))
+        .header("authorization", server.bearer())
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    r.error_for_status().map(drop).map_err(|e| e.to_string())
+}
 
-        // One closes: its slot comes back.
-        held.pop();
-        eventually(&format!("a {listener} call"), || call(&server, listener)).await;
-        drop(held);
-    }
-
-    // Counted per listener (the REST client here needs a slot, which is free again).
+/// The value of the metric line starting with `prefix` in `/metrics`.
+async fn metric(server: &common::Server, prefix: &str) -> f64 {
     let metrics = eventually("GET /metrics", || async {
         let r = server
             .client(CALL_TIMEOUT)
@@ -148,18 +138,155 @@ async fn connections_past_connections_max_are_closed_counted_and_let_in_once_one
         r.error_for_status()?.text().await
     })
     .await;
-    for listener in ["rest", "grpc"] {
-        let line = metrics
-            .lines()
-            .find(|l| {
-                l.starts_with(&format!(
-                    "weir_connections_refused_total{{listener=\"{listener}\"}}"
-                ))
-            })
-            .unwrap_or_else(|| panic!("no refusal count for {listener} in:\n{metrics}"));
-        let count: f64 = line.rsplit(' ').next().unwrap().parse().expect("a count");
-        assert!(count >= 2.0, "{line}");
+    let line = metrics
+        .lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix} in:\n{metrics}"));
+    line.rsplit(' ').next().unwrap().parse().expect("a count")
+}
+
+#[tokio::test]
+async fn idle_connections_make_way_for_newcomers_when_the_slots_run_out() {
+    let (_dir, server) = start_with_limits(&format!("connections_max = {CONNECTIONS_MAX}\n"));
+    let grpc_addr = server.grpc.trim_start_matches("http://").to_owned();
+    let rest_addr = server.http.trim_start_matches("http://").to_owned();
+
+    for (listener, addr) in [("rest", &rest_addr), ("grpc", &grpc_addr)] {
+        // Every slot held by a connection that sends nothing: a newcomer is not locked out,
+        // the idlest idle connection is closed for it.
+        let mut held = Vec::new();
+        for _ in 0..CONNECTIONS_MAX {
+            held.push(
+                within("connect", TcpStream::connect(addr))
+                    .await
+                    .expect("connect"),
+            );
+        }
+        call(&server, listener)
+            .await
+            .unwrap_or_else(|e| panic!("{listener}: a real call was locked out: {e}"));
+        assert!(
+            closed_by_server(&mut held[0]).await,
+            "{listener}: the idlest connection made way"
+        );
+        drop(held);
     }
+    for listener in ["rest", "grpc"] {
+        let prefix = format!("weir_connections_evicted_total{{listener=\"{listener}\"}}");
+        let evicted = metric(&server, &prefix).await;
+        assert!(evicted >= 1.0, "{prefix} {evicted}");
+    }
+}
+
+#[tokio::test]
+async fn one_address_holds_at_most_its_share() {
+    let (_dir, server) = start_with_limits("connections_per_address_max = 2\n");
+    let grpc_addr = server.grpc.trim_start_matches("http://").to_owned();
+    let rest_addr = server.http.trim_start_matches("http://").to_owned();
+    for (listener, addr) in [("rest", &rest_addr), ("grpc", &grpc_addr)] {
+        let held = [
+            connect_from("127.0.0.3", addr).await,
+            connect_from("127.0.0.3", addr).await,
+        ];
+        let mut past = connect_from("127.0.0.3", addr).await;
+        assert!(
+            closed_by_server(&mut past).await,
+            "{listener}: a third connection from one address is closed"
+        );
+        // Another address is served as usual.
+        call(&server, listener)
+            .await
+            .unwrap_or_else(|e| panic!("{listener}: another address was refused: {e}"));
+        drop(held);
+    }
+    let prefix = "weir_connections_refused_total{listener=\"rest\",reason=\"per_address\"}";
+    assert!(metric(&server, prefix).await >= 1.0);
+}
+
+#[tokio::test]
+async fn a_busy_authenticated_connection_is_not_cut_for_a_newcomer() {
+    let (_dir, server) = start_with_limits("connections_max = 1\n");
+    // One keep-alive connection that just authenticated and was answered.
+    let client = server.client(CLIENT_TIMEOUT);
+    let topics = server.url("/v1/tenants/default/topics");
+    client
+        .get(&topics)
+        .send()
+        .await
+        .expect("first call")
+        .error_for_status()
+        .expect("ok");
+    let rest_addr = server.http.trim_start_matches("http://");
+    let mut stranger = within("connect", TcpStream::connect(rest_addr))
+        .await
+        .expect("connect");
+    assert!(
+        closed_by_server(&mut stranger).await,
+        "a newcomer is refused while the only connection is busy"
+    );
+    // Quiet for longer than the eviction minimum (1 s): then it makes way.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    rest_call_from(&server, "127.0.0.2", "/v1/tenants/default/topics")
+        .await
+        .expect("a newcomer takes the quiet connection's place");
+}
+
+#[tokio::test]
+async fn floods_of_idle_sockets_leave_health_and_real_clients_served() {
+    let (_dir, server) = start_with_limits(
+        "connections_max = 32\nconnections_unauthenticated_max = 8\nconnections_per_address_max = 16\n",
+    );
+    let rest_addr = server.http.trim_start_matches("http://").to_owned();
+    // 200 sockets that never send a byte, from ten addresses.
+    let mut flood = Vec::new();
+    for i in 0..200 {
+        let from = format!("127.0.0.{}", 10 + i % 10);
+        flood.push(connect_from(&from, &rest_addr).await);
+    }
+    let mut served = 0;
+    for i in 0..24 {
+        let path = if i % 2 == 0 {
+            "/healthz"
+        } else {
+            "/v1/tenants/default/topics"
+        };
+        if rest_call_from(&server, "127.0.0.2", path).await.is_ok() {
+            served += 1;
+        }
+    }
+    assert_eq!(served, 24, "requests served during the flood");
+    drop(flood);
+}
+
+#[tokio::test]
+async fn a_request_body_slower_than_its_deadline_is_cut() {
+    let (_dir, server) = start_with_limits("http_body_read_timeout_ms = 500\n");
+    let rest_addr = server.http.trim_start_matches("http://");
+    let mut slow = within("connect", TcpStream::connect(rest_addr))
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST /v1/tenants/default/topics HTTP/1.1\r\nhost: x\r\nauthorization: {}\r\n\
+         content-type: application/json\r\ncontent-length: 100\r\n\r\n{{\"na",
+        server.bearer()
+    );
+    slow.write_all(head.as_bytes()).await.expect("write");
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    within("the answer", slow.read_to_end(&mut answer))
+        .await
+        .expect("read");
+    let waited = started.elapsed();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("http_body_read_timeout_ms"), "{answer}");
+    assert!(
+        waited >= Duration::from_millis(450),
+        "cut before its time: {waited:?}"
+    );
+    call(&server, "rest")
+        .await
+        .expect("the server still serves");
 }
 
 #[tokio::test]

@@ -185,7 +185,8 @@ impl Fetch for FetchService {
         request: tonic::Request<FetchRequest>,
     ) -> Result<tonic::Response<Self::FetchStreamStream>, tonic::Status> {
         let started = Instant::now();
-        let caller = grpc_caller(&self.state, request.metadata()).await;
+        let connection = request.extensions().get::<crate::ConnectionAuth>();
+        let caller = grpc_caller(&self.state, request.metadata(), connection).await;
         let request = request.into_inner();
         let checked = caller.and_then(|caller| {
             let action = Action::ReadTopic(&request.topic);

@@ -87,9 +87,10 @@ async fn authed<R, T, Fut>(
 where
     Fut: Future<Output = Result<T, ApiError>>,
 {
-    let (metadata, _, message) = request.into_parts();
+    let (metadata, extensions, message) = request.into_parts();
     unary(method, async move {
-        let caller = crate::access::grpc_caller(state, &metadata).await?;
+        let connection = extensions.get::<crate::ConnectionAuth>();
+        let caller = crate::access::grpc_caller(state, &metadata, connection).await?;
         handler(caller, message).await
     })
     .await

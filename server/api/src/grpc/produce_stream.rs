@@ -86,7 +86,13 @@ impl Service<http::Request<Body>> for ProduceRoutes {
 async fn open(state: Arc<ApiState>, request: http::Request<Body>) -> http::Response<Body> {
     let (parts, body) = request.into_parts();
     let metadata = tonic::metadata::MetadataMap::from_headers(parts.headers);
-    let caller = match unary(METHOD_PRODUCE_STREAM, grpc_caller(&state, &metadata)).await {
+    let connection = parts.extensions.get::<crate::ConnectionAuth>();
+    let caller = match unary(
+        METHOD_PRODUCE_STREAM,
+        grpc_caller(&state, &metadata, connection),
+    )
+    .await
+    {
         Ok(caller) => caller.into_inner(),
         Err(status) => return status.into_http(),
     };
