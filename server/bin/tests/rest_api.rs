@@ -184,6 +184,28 @@ async fn produce_and_fetch_round_trip_every_value_kind() {
     assert_eq!(tomb["records"][0]["key_b64"], B64.encode(binary));
     assert_eq!(tomb["records"][0]["value_format"], "null");
 
+    // UTF-8 that holds control characters (other than tab, newline, CR) is shown as bytes.
+    let controls = [0x00u8, 0x01, 0x02];
+    produce(
+        &c,
+        &s,
+        "events",
+        json!([
+            {"value_b64": B64.encode(controls), "key_b64": B64.encode(controls),
+             "headers": {"h": "\u{7}"}, "partition": 3},
+            {"value_b64": B64.encode("tab\there\r\n"), "partition": 3},
+        ]),
+    )
+    .await;
+    let shown = fetch(&c, &s, "events", 3, "offset=0").await;
+    let shown = shown["records"].as_array().unwrap();
+    assert_eq!(shown[0]["value_format"], "binary", "{shown:?}");
+    assert_eq!(shown[0]["value_b64"], B64.encode(controls));
+    assert_eq!(shown[0]["key_b64"], B64.encode(controls));
+    assert_eq!(shown[0]["headers_b64"]["h"], B64.encode([7u8]));
+    assert_eq!(shown[1]["value_format"], "string");
+    assert_eq!(shown[1]["value"], "tab\there\r\n");
+
     // By timestamp, and paging with max_records.
     let by_time = fetch(&c, &s, "events", expected, "timestamp=2500").await;
     assert_eq!(by_time["records"][0]["offset"], 2);

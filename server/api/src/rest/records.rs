@@ -386,26 +386,37 @@ fn stored_batch_error(e: weir_proto::batch::BatchError) -> ApiError {
     ApiError::new(ErrorCode::Internal, "a stored batch does not decode")
 }
 
+/// `bytes` as text, when they are UTF-8 without control characters other than tab, newline
+/// and carriage return; anything else is shown as base64 (`binary`), so bytes such as 00 01 02
+/// never reach a reader as an invisible string.
+fn shown_as_text(bytes: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let plain = text
+        .chars()
+        .all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'));
+    plain.then_some(text)
+}
+
 /// The JSON form of a record, as REST reads and `weir consume` show it.
 pub fn record_dto(r: DecodedRecord, partition: Option<u32>) -> RecordDto {
     let (key, key_b64) = match r.key {
         None => (None, None),
-        Some(k) => match std::str::from_utf8(&k) {
-            Ok(s) => (Some(s.to_owned()), None),
-            Err(_) => (None, Some(B64.encode(&k))),
+        Some(k) => match shown_as_text(&k) {
+            Some(s) => (Some(s.to_owned()), None),
+            None => (None, Some(B64.encode(&k))),
         },
     };
     let (value, value_b64, value_format) = match r.value {
         None => (None, None, ValueFormat::Null),
         Some(v) => match serde_json::from_slice::<serde_json::Value>(&v) {
             Ok(json) => (Some(json), None, ValueFormat::Json),
-            Err(_) => match std::str::from_utf8(&v) {
-                Ok(s) => (
+            Err(_) => match shown_as_text(&v) {
+                Some(s) => (
                     Some(serde_json::Value::String(s.to_owned())),
                     None,
                     ValueFormat::String,
                 ),
-                Err(_) => (None, Some(B64.encode(&v)), ValueFormat::Binary),
+                None => (None, Some(B64.encode(&v)), ValueFormat::Binary),
             },
         },
     };
@@ -413,9 +424,9 @@ pub fn record_dto(r: DecodedRecord, partition: Option<u32>) -> RecordDto {
     let mut headers_b64 = BTreeMap::new();
     for h in r.headers {
         let v = h.value.unwrap_or_default();
-        match std::str::from_utf8(&v) {
-            Ok(s) => headers.insert(h.key, s.to_owned()),
-            Err(_) => headers_b64.insert(h.key, B64.encode(&v)),
+        match shown_as_text(&v) {
+            Some(s) => headers.insert(h.key, s.to_owned()),
+            None => headers_b64.insert(h.key, B64.encode(&v)),
         };
     }
     RecordDto {
