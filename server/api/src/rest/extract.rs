@@ -6,6 +6,7 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use weir_proto::ErrorCode;
 
@@ -23,21 +24,66 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        if !json_content_type(req.headers()) {
+            return Err(ApiError::invalid(
+                "expected a body with content-type application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|r| {
+            if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                too_large()
+            } else {
+                ApiError::invalid(lowercase_first(&r.body_text()))
+            }
+        })?;
+        // Structs from JSON objects only (see `objects`). When that refuses a body, axum's
+        // reading names the field that is wrong; when axum would take it, the body had an
+        // array where an object belongs.
+        match super::objects::from_slice::<T>(&bytes) {
+            Ok(value) => Ok(ApiJson(value)),
+            Err(e) => Err(match axum::Json::<T>::from_bytes(&bytes) {
+                Err(rejection) => json_rejection(rejection),
+                Ok(_) => ApiError::invalid(format!(
+                    "failed to deserialize the JSON body into the target type: {e}"
+                )),
+            }),
         }
     }
+}
+
+/// Whether a request says its body is JSON (`application/json` or `application/*+json`), as
+/// axum's `Json` decides it.
+fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || essence
+            .strip_prefix("application/")
+            .is_some_and(|sub| sub.ends_with("+json"))
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        ErrorCode::RequestTooLarge,
+        "request body exceeds request_bytes_max",
+    )
 }
 
 fn json_rejection(rejection: JsonRejection) -> ApiError {
     let status = rejection.status();
     let text = rejection.body_text();
     if status == StatusCode::PAYLOAD_TOO_LARGE {
-        return ApiError::new(
-            ErrorCode::RequestTooLarge,
-            "request body exceeds request_bytes_max",
-        );
+        return too_large();
     }
     if status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
         return ApiError::invalid("expected a body with content-type application/json");

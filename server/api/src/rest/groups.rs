@@ -7,6 +7,7 @@
 //! rules: membership, assignment, fencing and offsets are the broker's; gRPC (`grpc/groups.rs`)
 //! calls the same broker functions with the same helpers from here.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,16 +23,23 @@ use weir_broker::{
 };
 
 use super::extract::{ApiPath, LaterJson};
-use super::records::{FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT, RecordDto, record_dto};
+use super::ints;
+use super::records::{
+    FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT, RecordDto, ValueFormat, record_dto,
+};
 use super::topics::TenantPath;
 use crate::access::{Caller, authorize, hold};
 use crate::{ApiError, ApiState, Problem};
 use weir_broker::{Action, Rate};
 
-/// Longest `client_id`, `instance_id` or host kept for a member, in bytes: they are shown in
+/// Longest `client_id` or `instance_id` a caller may give, in characters (JSON Schema's
+/// `maxLength`, so the REST contract can state it; at most 1 KiB of UTF-8): they are shown in
 /// describe and held in memory for as long as the member lives, so a request cannot park
-/// megabytes there. Longer values given explicitly are refused; a longer User-Agent or
-/// forwarded address is cut.
+/// megabytes there. Longer values are refused.
+pub const MEMBER_LABEL_CHARS_MAX: usize = 256;
+
+/// Longest User-Agent or forwarded address kept as a member's client id or host, in bytes;
+/// longer ones are cut.
 pub const MEMBER_LABEL_BYTES_MAX: usize = 256;
 
 /// Where a member with no committed offset starts.
@@ -45,13 +53,45 @@ pub enum AutoOffsetReset {
 }
 
 /// Strategy computing a new group's assignment (ignored for an existing group).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum AssignorName {
     /// Sticky and balanced (the default).
     Uniform,
     /// Kafka's range assignor: contiguous ranges per topic.
     Range,
+}
+
+impl From<Assignor> for AssignorName {
+    fn from(a: Assignor) -> Self {
+        match a {
+            Assignor::Uniform => AssignorName::Uniform,
+            Assignor::Range => AssignorName::Range,
+        }
+    }
+}
+
+/// Where a group stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum GroupState {
+    /// No live members.
+    Empty,
+    /// Every member holds exactly its target assignment.
+    Stable,
+    /// Partitions are being revoked or handed out.
+    Reconciling,
+}
+
+impl GroupState {
+    /// The state the broker names (`empty`, `stable`, `reconciling`).
+    fn of(name: &str) -> Self {
+        match name {
+            "empty" => GroupState::Empty,
+            "stable" => GroupState::Stable,
+            _ => GroupState::Reconciling,
+        }
+    }
 }
 
 impl From<AssignorName> for Assignor {
@@ -64,27 +104,47 @@ impl From<AssignorName> for Assignor {
 }
 
 /// Body of a group fetch. Without `member_id` it joins; with it (and `member_epoch` from the
-/// last response) it heartbeats. Every call is a heartbeat.
+/// last response) it heartbeats. Every call is a heartbeat. `member_id` and `member_epoch`
+/// come together or not at all (stated with `if`/`then`: a `null` counts as absent).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupFetchRequest {
-    /// Topics to consume; they must exist.
+    /// Topics to consume: at least one; they must exist.
+    #[schema(min_items = 1)]
     pub topics: Vec<String>,
-    /// The id from an earlier response; absent to join.
+    /// The id from an earlier response; absent to join. Requires `member_epoch`.
     pub member_id: Option<String>,
-    /// The `member_epoch` of the last response; required with `member_id`.
+    /// The `member_epoch` of the last response. Requires `member_id`.
+    #[serde(default, deserialize_with = "ints::optional")]
     pub member_epoch: Option<i32>,
-    /// Static membership: rejoining with the same id gets the same partitions back.
+    /// Static membership: rejoining with the same id gets the same partitions back. At most
+    /// 256 characters.
+    #[schema(max_length = 256)]
     pub instance_id: Option<String>,
-    /// Client name shown in describe; the User-Agent when absent.
+    /// Client name shown in describe; the User-Agent when absent. At most 256 characters.
+    #[schema(max_length = 256)]
     pub client_id: Option<String>,
-    /// Most records to return (default 100, at most `fetch_records_max`).
+    /// Most records to return (default 100, at most the server's `fetch_records_max`, 10000
+    /// unless configured otherwise).
+    #[serde(default, deserialize_with = "ints::optional")]
+    #[schema(value_type = Option<u64>, minimum = 1, maximum = 10000)]
     pub max_records: Option<usize>,
-    /// Most bytes of batches to read over all partitions (default 1 MiB).
+    /// Most bytes of batches to read over all partitions (default 1 MiB; 0 reads one batch;
+    /// cut to the server's `fetch_bytes_max`).
+    #[serde(default, deserialize_with = "ints::optional")]
+    #[schema(value_type = Option<u64>)]
     pub max_bytes: Option<usize>,
-    /// Wait up to this long for records (long poll; at most half the session timeout).
+    /// Wait up to this long for records (long poll). The wait is cut to half the session
+    /// timeout and to the server's `fetch_wait_ms_max` (30000 unless configured otherwise):
+    /// a larger value is accepted and waits that long.
+    #[serde(default, deserialize_with = "ints::optional")]
     pub wait_ms: Option<u64>,
-    /// Session timeout: a member silent for longer loses its partitions.
+    /// Session timeout: a member silent for longer loses its partitions. Between the
+    /// server's `session_timeout_ms_min` and `session_timeout_ms_max` (1000 and 300000 unless
+    /// configured otherwise); the server's default (30000 unless configured otherwise) when
+    /// absent.
+    #[serde(default, deserialize_with = "ints::optional")]
+    #[schema(minimum = 1000, maximum = 300000)]
     pub session_timeout_ms: Option<u64>,
     /// Where to start without a committed offset (default `latest`).
     pub auto_offset_reset: Option<AutoOffsetReset>,
@@ -105,8 +165,10 @@ pub struct ResumeDto {
     /// Topic.
     pub topic: String,
     /// Partition.
+    #[serde(deserialize_with = "ints::whole")]
     pub partition: u32,
     /// The next offset to read.
+    #[serde(deserialize_with = "ints::whole")]
     pub offset: i64,
 }
 
@@ -119,14 +181,56 @@ pub struct TopicPartitionsDto {
     pub partitions: Vec<u32>,
 }
 
-/// A record handed to a group member: the partition fetch's record plus its topic.
+/// A record handed to a group member: the partition fetch's record plus its topic and
+/// partition, both always set. The fields after them are those of `RecordDto`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct GroupRecordDto {
     /// Topic of the record.
     pub topic: String,
-    /// The record, as a partition fetch shows it (with `partition` set).
-    #[serde(flatten)]
-    pub record: RecordDto,
+    /// Partition of the record.
+    pub partition: u32,
+    /// Offset in the partition.
+    pub offset: i64,
+    /// Milliseconds since the Unix epoch.
+    pub timestamp: i64,
+    /// Key as UTF-8 text; null when absent or binary.
+    pub key: Option<String>,
+    /// Key as base64 when it is not UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub key_b64: Option<String>,
+    /// The value as any JSON (format `json`: object, array, string, number, boolean) or as
+    /// text (format `string`); null otherwise.
+    #[schema(value_type = Value)]
+    pub value: Option<serde_json::Value>,
+    /// The value as base64 (format `binary`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub value_b64: Option<String>,
+    /// How the value is shown.
+    pub value_format: ValueFormat,
+    /// Headers with UTF-8 values.
+    pub headers: BTreeMap<String, String>,
+    /// Headers whose values are not UTF-8, base64.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub headers_b64: BTreeMap<String, String>,
+}
+
+impl GroupRecordDto {
+    /// A partition fetch's record with its topic and partition.
+    fn new(topic: String, partition: u32, r: RecordDto) -> Self {
+        GroupRecordDto {
+            topic,
+            partition,
+            offset: r.offset,
+            timestamp: r.timestamp,
+            key: r.key,
+            key_b64: r.key_b64,
+            value: r.value,
+            value_b64: r.value_b64,
+            value_format: r.value_format,
+            headers: r.headers,
+            headers_b64: r.headers_b64,
+        }
+    }
 }
 
 /// Response of a group fetch.
@@ -153,23 +257,27 @@ pub struct CommitOffsetDto {
     /// Topic name.
     pub topic: String,
     /// Partition number.
+    #[serde(deserialize_with = "ints::whole")]
     pub partition: u32,
     /// Next offset the group will read (last processed + 1).
+    #[serde(deserialize_with = "ints::whole")]
     pub offset: i64,
     /// Free-form text kept with the offset.
     pub metadata: Option<String>,
 }
 
-/// Body of a commit. As a member, give `member_id` and `member_epoch`; without them the group
-/// must have no members.
+/// Body of a commit. As a member, give `member_id` and `member_epoch` (together or not at
+/// all; a `null` counts as absent); without them the group must have no members.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommitRequest {
-    /// Committing member.
+    /// Committing member. Requires `member_epoch`.
     pub member_id: Option<String>,
-    /// Its current epoch.
+    /// Its current epoch. Requires `member_id`.
+    #[serde(default, deserialize_with = "ints::optional")]
     pub member_epoch: Option<i32>,
-    /// Offsets, committed all or nothing.
+    /// Offsets, committed all or nothing: at least one.
+    #[schema(min_items = 1)]
     pub offsets: Vec<CommitOffsetDto>,
 }
 
@@ -200,8 +308,8 @@ pub struct CommittedOffsets {
 pub struct GroupSummaryDto {
     /// Group name.
     pub group: String,
-    /// `empty`, `stable` or `reconciling`.
-    pub state: String,
+    /// Where the group stands.
+    pub state: GroupState,
     /// Live members.
     pub members: usize,
     /// Sum of the partitions' lags.
@@ -256,12 +364,12 @@ pub struct PartitionLagDto {
 pub struct GroupDetailDto {
     /// Group name.
     pub group: String,
-    /// `empty`, `stable` or `reconciling`.
-    pub state: String,
+    /// Where the group stands.
+    pub state: GroupState,
     /// Group epoch: bumped on every membership or subscription change.
     pub epoch: u64,
     /// Assignor in use.
-    pub assignor: String,
+    pub assignor: AssignorName,
     /// Live members.
     pub members: Vec<MemberDto>,
     /// Partitions subscribed to or committed.
@@ -287,17 +395,21 @@ pub enum ResetToName {
 }
 
 /// Body of an offset reset. Give the field named by `to` (`timestamp`, `offset` or `shift`)
-/// and no other. Targets are clamped to the log.
+/// and no other of the three (`earliest` and `latest` take none); the schema states this
+/// with `if`/`then`. Targets are clamped to the log.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetRequest {
     /// Where to move offsets.
     pub to: ResetToName,
-    /// Milliseconds since the epoch, for `to = timestamp`.
+    /// Milliseconds since the epoch, for `to = timestamp` (and only then).
+    #[serde(default, deserialize_with = "ints::optional")]
     pub timestamp: Option<i64>,
-    /// The offset, for `to = offset`.
+    /// The offset, for `to = offset` (and only then).
+    #[serde(default, deserialize_with = "ints::optional")]
     pub offset: Option<i64>,
-    /// How far to move (negative goes back), for `to = shift`.
+    /// How far to move (negative goes back), for `to = shift` (and only then).
+    #[serde(default, deserialize_with = "ints::optional")]
     pub shift: Option<i64>,
     /// Topics to reset; the group's committed topics when absent.
     pub topics: Option<Vec<String>>,
@@ -350,12 +462,12 @@ pub struct MemberPath {
     pub member_id: String,
 }
 
-/// A member label given by the caller, refused when longer than `MEMBER_LABEL_BYTES_MAX`.
+/// A member label given by the caller, refused when longer than `MEMBER_LABEL_CHARS_MAX`.
 pub(crate) fn label(field: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
     match value {
-        Some(v) if v.len() > MEMBER_LABEL_BYTES_MAX => Err(ApiError::invalid(format!(
-            "{field} is {} bytes, more than {MEMBER_LABEL_BYTES_MAX}",
-            v.len()
+        Some(v) if v.chars().count() > MEMBER_LABEL_CHARS_MAX => Err(ApiError::invalid(format!(
+            "{field} is {} characters, more than {MEMBER_LABEL_CHARS_MAX}",
+            v.chars().count()
         ))),
         other => Ok(other),
     }
@@ -463,10 +575,7 @@ fn heartbeat_of(
 }
 
 fn group_record(r: GroupRecord) -> GroupRecordDto {
-    GroupRecordDto {
-        topic: r.topic,
-        record: record_dto(r.record, Some(r.partition)),
-    }
+    GroupRecordDto::new(r.topic, r.partition, record_dto(r.record, None))
 }
 
 fn fetch_response(f: GroupFetched, throttle_time_ms: u64) -> GroupFetchResponse {
@@ -507,9 +616,9 @@ fn detail_dto(d: GroupDescription) -> GroupDetailDto {
     GroupDetailDto {
         total_lag: d.total_lag(),
         group: d.group,
-        state: d.state.to_owned(),
+        state: GroupState::of(d.state),
         epoch: d.epoch,
-        assignor: d.assignor.name().to_owned(),
+        assignor: d.assignor.into(),
         members: d.members.into_iter().map(member_dto).collect(),
         partitions: d.partitions.into_iter().map(lag_dto).collect(),
     }
@@ -518,7 +627,7 @@ fn detail_dto(d: GroupDescription) -> GroupDetailDto {
 fn summary_dto(d: &GroupDescription) -> GroupSummaryDto {
     GroupSummaryDto {
         group: d.group.clone(),
-        state: d.state.to_owned(),
+        state: GroupState::of(d.state),
         members: d.members.len(),
         total_lag: d.total_lag(),
     }
@@ -571,9 +680,9 @@ fn change_dto(c: OffsetChange) -> OffsetChangeDto {
     params(GroupPath), request_body = GroupFetchRequest,
     responses(
         (status = 200, description = "The member's assignment and records", body = GroupFetchResponse),
-        (status = 400, description = "Invalid request", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such tenant or topic", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Unknown member, stale epoch or group full: join again", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`INVALID_REQUEST`: a malformed body (member_id without member_epoch, a label too long, max_records or session_timeout_ms out of range), or a bad tenant or group name", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`TENANT_NOT_FOUND` or `TOPIC_NOT_FOUND` (a subscribed topic)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`UNKNOWN_MEMBER` or `STALE_MEMBER_EPOCH` (join again), `GROUP_MAX_SIZE_REACHED`, or `COUNT_QUOTA_EXCEEDED` (a new group past the tenant's `groups` quota)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn group_fetch(
     State(state): State<Arc<ApiState>>,
@@ -618,9 +727,9 @@ pub(crate) async fn group_fetch(
     params(GroupPath), request_body = CommitRequest,
     responses(
         (status = 204, description = "Committed"),
-        (status = 400, description = "Invalid request", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such tenant, topic or partition", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Unknown member, stale epoch, partition not assigned, or members live", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`INVALID_REQUEST`: a malformed body (member_id without member_epoch, metadata too long, an offset out of range), or a bad tenant or group name", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`TENANT_NOT_FOUND`, `TOPIC_NOT_FOUND` or `PARTITION_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`UNKNOWN_MEMBER`, `STALE_MEMBER_EPOCH`, `PARTITION_NOT_ASSIGNED`, `GROUP_NOT_EMPTY` (a commit without a member while members are live), or `COUNT_QUOTA_EXCEEDED` (a new group past the tenant's `groups` quota)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn commit(
     State(state): State<Arc<ApiState>>,
@@ -657,7 +766,8 @@ pub(crate) async fn commit(
     params(GroupPath),
     responses(
         (status = 200, description = "Committed offsets", body = CommittedOffsets),
-        (status = 404, description = "No such group", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`INVALID_REQUEST`: a bad tenant or group name", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`TENANT_NOT_FOUND` or `GROUP_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn committed(
     State(state): State<Arc<ApiState>>,
@@ -682,8 +792,9 @@ pub(crate) async fn committed(
     tag = "groups", params(MemberPath),
     responses(
         (status = 204, description = "Left"),
-        (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "No such member", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`INVALID_REQUEST`: a bad tenant or group name", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`TENANT_NOT_FOUND` or `GROUP_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`UNKNOWN_MEMBER`: no such member", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn leave(
     State(state): State<Arc<ApiState>>,
@@ -706,7 +817,8 @@ pub(crate) async fn leave(
 #[utoipa::path(get, path = "/v1/tenants/{tenant}/groups", tag = "groups", params(TenantPath),
     responses(
         (status = 200, description = "Groups of the tenant", body = GroupList),
-        (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`INVALID_REQUEST`: a bad tenant name", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`TENANT_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn list_groups(
     State(state): State<Arc<ApiState>>,
@@ -729,7 +841,8 @@ pub(crate) async fn list_groups(
     params(GroupPath),
     responses(
         (status = 200, description = "The group", body = GroupDetailDto),
-        (status = 404, description = "No such group", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`INVALID_REQUEST`: a bad tenant or group name", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`TENANT_NOT_FOUND` or `GROUP_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn describe_group(
     State(state): State<Arc<ApiState>>,
@@ -751,9 +864,9 @@ pub(crate) async fn describe_group(
     params(GroupPath), request_body = ResetRequest,
     responses(
         (status = 200, description = "Offsets before and after", body = ResetResponse),
-        (status = 400, description = "Invalid request", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such tenant or topic", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The group has live members", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`INVALID_REQUEST`: `to` without its field or with another, no topics named for a group without commits, or a bad tenant or group name", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`TENANT_NOT_FOUND` or `TOPIC_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`GROUP_NOT_EMPTY`: the group has live members", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn reset_offsets(
     State(state): State<Arc<ApiState>>,
@@ -788,8 +901,9 @@ pub(crate) async fn reset_offsets(
     params(GroupPath),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 404, description = "No such group", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The group has live members", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`INVALID_REQUEST`: a bad tenant or group name", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`TENANT_NOT_FOUND` or `GROUP_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`GROUP_NOT_EMPTY`: the group has live members", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn delete_group(
     State(state): State<Arc<ApiState>>,
@@ -837,7 +951,9 @@ mod tests {
     #[test]
     fn labels_are_bounded() {
         let long = "é".repeat(MEMBER_LABEL_BYTES_MAX);
-        assert!(label("client_id", Some(long.clone())).is_err());
+        assert!(label("client_id", Some(long.clone())).is_ok());
+        let too_long = "é".repeat(MEMBER_LABEL_CHARS_MAX + 1);
+        assert!(label("client_id", Some(too_long)).is_err());
         let cut = cut_label(&long);
         assert!(cut.len() <= MEMBER_LABEL_BYTES_MAX && long.starts_with(&cut));
         assert_eq!(

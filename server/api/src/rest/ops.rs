@@ -14,8 +14,20 @@ use crate::ApiState;
 /// Health or readiness.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Status {
-    /// `ok`, `starting` or `stopping`.
-    pub status: String,
+    /// Where the process stands.
+    pub status: StatusName,
+}
+
+/// Where the process stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StatusName {
+    /// Up (`/healthz`), or ready (`/readyz`).
+    Ok,
+    /// Recovering logs, not ready yet.
+    Starting,
+    /// Shutting down.
+    Stopping,
 }
 
 /// The process is up.
@@ -23,7 +35,7 @@ pub struct Status {
     responses((status = 200, description = "Up", body = Status)))]
 pub(crate) async fn healthz() -> axum::Json<Status> {
     axum::Json(Status {
-        status: "ok".into(),
+        status: StatusName::Ok,
     })
 }
 
@@ -38,12 +50,12 @@ pub(crate) async fn readyz(State(state): State<Arc<ApiState>>) -> (StatusCode, a
         (
             StatusCode::OK,
             axum::Json(Status {
-                status: "ok".into(),
+                status: StatusName::Ok,
             }),
         )
     } else {
         let status = Status {
-            status: "stopping".into(),
+            status: StatusName::Stopping,
         };
         (StatusCode::SERVICE_UNAVAILABLE, axum::Json(status))
     }

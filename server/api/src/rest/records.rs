@@ -20,6 +20,7 @@ use weir_proto::ErrorCode;
 use weir_proto::batch::{DecodeLimits, DecodedRecord, Header, batches, decode};
 
 use super::extract::{ApiPath, ApiQuery, LaterJson};
+use super::ints;
 use super::topics::TopicPath;
 use crate::access::{Caller, admit_produce, authorize, hold};
 use crate::{ApiError, ApiState, Problem};
@@ -34,21 +35,34 @@ pub const FETCH_BYTES_DEFAULT: usize = 1 << 20;
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProduceRecordDto {
-    /// Key as UTF-8 text; records with the same key go to the same partition.
+    /// Key as UTF-8 text; records with the same key go to the same partition. Not with
+    /// `key_b64`.
     pub key: Option<String>,
-    /// Key as base64 bytes.
+    /// Key as base64 bytes (RFC 4648 with padding). Not with `key`.
+    #[schema(
+        pattern = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$"
+    )]
     pub key_b64: Option<String>,
-    /// Value as any JSON; stored as its JSON text. `null` or absent is a tombstone.
-    #[schema(value_type = Option<Object>)]
+    /// Value as any JSON (object, array, string, number, boolean); stored as its JSON text.
+    /// `null` or absent (with no `value_b64`) is a tombstone. Not with `value_b64`.
+    #[schema(value_type = Value, required = false)]
     pub value: Option<serde_json::Value>,
-    /// Value as base64 bytes, stored as they are.
+    /// Value as base64 bytes (RFC 4648 with padding), stored as they are. Not with `value`.
+    #[schema(
+        pattern = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$"
+    )]
     pub value_b64: Option<String>,
-    /// Headers: name → UTF-8 value.
+    /// Headers: name → UTF-8 value; at most the server's `record_headers_max` (64 unless
+    /// configured otherwise).
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
     /// Explicit partition; otherwise murmur2(key) % partitions, or spread evenly without a key.
+    /// A partition the topic does not have is `PARTITION_NOT_FOUND` (404).
+    #[serde(default, deserialize_with = "ints::optional")]
+    #[schema(value_type = Option<u32>)]
     pub partition: Option<i64>,
     /// Milliseconds since the Unix epoch; the server's clock when absent.
+    #[serde(default, deserialize_with = "ints::optional")]
     pub timestamp: Option<i64>,
 }
 
@@ -56,7 +70,9 @@ pub struct ProduceRecordDto {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProduceRequest {
-    /// Records, written in order per partition.
+    /// Records, written in order per partition: at least one, at most the server's
+    /// `produce_records_max` (10000 unless configured otherwise).
+    #[schema(min_items = 1, max_items = 10000)]
     pub records: Vec<ProduceRecordDto>,
 }
 
@@ -127,8 +143,9 @@ pub struct RecordDto {
     /// Key as base64 when it is not UTF-8.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub key_b64: Option<String>,
-    /// The value as JSON (format `json`) or text (format `string`); null otherwise.
-    #[schema(value_type = Option<Object>)]
+    /// The value as any JSON (format `json`: object, array, string, number, boolean) or as
+    /// text (format `string`); null otherwise.
+    #[schema(value_type = Value)]
     pub value: Option<serde_json::Value>,
     /// The value as base64 (format `binary`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -147,15 +164,26 @@ pub struct RecordDto {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct FetchQuery {
-    /// First offset to return.
+    /// First offset to return. Outside the partition's range is `OFFSET_OUT_OF_RANGE` (416).
+    #[serde(default, deserialize_with = "ints::query")]
     pub offset: Option<i64>,
     /// Start at the first record with a timestamp at or after this (ms since the epoch).
+    #[serde(default, deserialize_with = "ints::query")]
     pub timestamp: Option<i64>,
-    /// Most records to return (default 100).
+    /// Most records to return (default 100, at most the server's `fetch_records_max`, 10000
+    /// unless configured otherwise).
+    #[serde(default, deserialize_with = "ints::query")]
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 10000)]
     pub max_records: Option<usize>,
-    /// Most bytes of batches to read (default 1 MiB).
+    /// Most bytes of batches to read (default 1 MiB, at most the server's `fetch_bytes_max`).
+    /// At least one batch is read when there is one, whatever its size.
+    #[serde(default, deserialize_with = "ints::query")]
+    #[param(value_type = Option<u64>)]
     pub max_bytes: Option<usize>,
-    /// Wait up to this long for records when none is there yet (long poll).
+    /// Wait up to this long for records when none is there yet (long poll). The wait is cut
+    /// to the server's `fetch_wait_ms_max` (30000 unless configured otherwise): a larger value
+    /// is accepted and waits that long.
+    #[serde(default, deserialize_with = "ints::query")]
     pub wait_ms: Option<u64>,
 }
 
@@ -167,7 +195,8 @@ pub struct PartitionPath {
     pub tenant: String,
     /// Topic name.
     pub topic: String,
-    /// Partition number.
+    /// Partition number. One the topic does not have is `PARTITION_NOT_FOUND` (404).
+    #[param(value_type = u32)]
     pub partition: i64,
 }
 
@@ -236,9 +265,10 @@ pub(crate) fn to_new_record(i: usize, r: ProduceRecordDto) -> Result<NewRecord, 
     params(TopicPath), request_body = ProduceRequest,
     responses(
         (status = 200, description = "One result per record, in request order", body = ProduceResponse),
-        (status = 400, description = "Malformed records", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such topic or partition", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "A record or the request is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`INVALID_REQUEST`: malformed records (no records, key and key_b64 or value and value_b64 both given, bad base64, too many headers or records), or a bad tenant name", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`TENANT_NOT_FOUND`, `TOPIC_NOT_FOUND`, or `PARTITION_NOT_FOUND` for an explicit partition", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`RECORD_TOO_LARGE` (a record past `record_bytes_max`) or `REQUEST_TOO_LARGE` (the body or its records past the tenant's `request_bytes_max`)", body = Problem, content_type = "application/problem+json"),
+        (status = 507, description = "`STORAGE_QUOTA_EXCEEDED`: the tenant's `storage_bytes` quota is used up", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn produce(
     State(state): State<Arc<ApiState>>,
@@ -303,9 +333,9 @@ pub(crate) async fn produce(
     tag = "records", params(PartitionPath, FetchQuery),
     responses(
         (status = 200, description = "Records", body = FetchResponse),
-        (status = 400, description = "Invalid query", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such topic or partition", body = Problem, content_type = "application/problem+json"),
-        (status = 416, description = "Offset out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`INVALID_REQUEST`: a bad query (offset and timestamp both given, max_records out of range, unknown or malformed parameters) or a bad tenant name", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`TENANT_NOT_FOUND`, `TOPIC_NOT_FOUND` or `PARTITION_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+        (status = 416, description = "`OFFSET_OUT_OF_RANGE`: `offset` is before the log start or past the high watermark", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn fetch(
     State(state): State<Arc<ApiState>>,

@@ -17,7 +17,7 @@ use futures_util::{Stream, StreamExt};
 use serde::Deserialize;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 use weir_broker::{BrokerError, Partition};
 
 use super::extract::{ApiPath, ApiQuery};
@@ -40,21 +40,51 @@ const TAIL_IDLE_WAIT: Duration = Duration::from_secs(15);
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct TailQuery {
-    /// Comma-separated partitions to tail (default: all).
+    /// Partitions to tail, comma-separated (`partitions=0,2`; default: all). One the topic
+    /// does not have is `PARTITION_NOT_FOUND` (404).
+    #[param(value_type = Option<Vec<u32>>, style = Form, explode = false, min_items = 1)]
     pub partitions: Option<String>,
     /// Where to start without a `Last-Event-ID`: `latest` (default) or `earliest`.
+    #[param(value_type = Option<TailFrom>, inline)]
     pub from: Option<String>,
 }
 
+/// Where a live tail starts without a `Last-Event-ID` (the type of `TailQuery::from`, for the
+/// OpenAPI document).
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TailFrom {
+    /// Each partition's log start.
+    Earliest,
+    /// Each partition's high watermark: only records produced from now on (the default).
+    Latest,
+}
+
+/// How a generated client (or anyone) should read a live tail: the operation's description
+/// in the OpenAPI document.
+const TAIL_DESCRIPTION: &str = "The answer is a Server-Sent Events stream (`text/event-stream`) \
+that does not end while the client stays: one `record` event per record, whose `data` is the \
+record as JSON (a `RecordDto` with `partition` set) and whose `id` lists every tailed \
+partition's next offset (`0:15,1:7`); comment lines keep an idle connection alive. \
+Clients generated from this document cannot consume it: they wait for the body to end. Read \
+it with an SSE client instead: `curl -N -H 'Authorization: Bearer <key>' <url>`, the \
+browser's `EventSource` (which cannot send an `Authorization` header, so behind a proxy that \
+adds it, or with a fetch-based SSE reader), or a Python SSE library such as `httpx-sse` or \
+`sseclient-py` over a streaming HTTP request. To resume after a disconnect, send the last \
+event's `id` back as `Last-Event-ID`.";
+
 /// Tail a topic live (Server-Sent Events; resumable with `Last-Event-ID`).
 #[utoipa::path(get, path = "/v1/tenants/{tenant}/topics/{topic}/records:stream", tag = "records",
+    description = TAIL_DESCRIPTION,
     params(TopicPath, TailQuery,
-        ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event id")),
+        ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event id: the `id` of the last event received, `partition:next offset` pairs separated by commas (`0:15,1:7`). Partitions not in it start as `from` says.",
+            pattern = r"^,*(?:\+?[0-9]{1,9}:[+-]?[0-9]{1,18}(?:,+\+?[0-9]{1,9}:[+-]?[0-9]{1,18})*)?,*$")),
     responses(
-        (status = 200, description = "An event stream of `record` events whose data is a record (with its partition)", content_type = "text/event-stream"),
-        (status = 404, description = "No such topic", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "A never-ending event stream of `record` events whose data is a record (with its partition); see the operation's description", content_type = "text/event-stream"),
+        (status = 400, description = "`INVALID_REQUEST`: `partitions` not numbers, `from` not `earliest` or `latest`, a malformed `Last-Event-ID`, unknown parameters, or a bad tenant name", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`TENANT_NOT_FOUND`, `TOPIC_NOT_FOUND` or `PARTITION_NOT_FOUND`", body = crate::Problem, content_type = "application/problem+json"),
         (status = 409, description = "`COUNT_QUOTA_EXCEEDED`: the tenant holds as many live tails as it may (`sse_streams_per_tenant_max`, or its `live_tails` quota)", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Too many open streams", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`UNAVAILABLE`: too many live tails open on the node (`sse_streams_max`)", body = crate::Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn tail(
     State(state): State<Arc<ApiState>>,
@@ -84,8 +114,12 @@ pub(crate) async fn tail(
     };
     let resume = headers
         .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .map(parse_event_id)
+        .map(|v| {
+            let id = v
+                .to_str()
+                .map_err(|_| bad_id(&String::from_utf8_lossy(v.as_bytes())))?;
+            parse_event_id(id)
+        })
         .transpose()?
         .unwrap_or_default();
     let earliest = match q.from.as_deref() {

@@ -15,6 +15,7 @@ use weir_broker::tenancy::{ApiKey, Credential, TenantInfo, Usage, parse_scopes};
 use weir_broker::{Action, Quotas, TenantId};
 
 use super::extract::{ApiPath, LaterJson};
+use super::ints;
 use super::topics::TenantPath;
 use crate::access::{Caller, authorize};
 use crate::{ApiError, ApiState, Problem};
@@ -64,29 +65,40 @@ impl From<Quotas> for QuotasDto {
     }
 }
 
-/// A change of quotas: fields left out keep their value; 0 = unlimited.
+/// A change of quotas: fields left out keep their value; 0 = unlimited. Each value is at most
+/// 2^63 - 1 (`int64`); larger ones are refused, not stored.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuotasChange {
     /// Produced bytes per second.
+    #[serde(default, deserialize_with = "ints::optional")]
     pub produce_bytes_per_sec: Option<u64>,
     /// Fetched bytes per second.
+    #[serde(default, deserialize_with = "ints::optional")]
     pub fetch_bytes_per_sec: Option<u64>,
     /// Requests per second.
+    #[serde(default, deserialize_with = "ints::optional")]
     pub requests_per_sec: Option<u64>,
     /// Bytes stored over all partitions.
+    #[serde(default, deserialize_with = "ints::optional")]
     pub storage_bytes: Option<u64>,
     /// Topics.
+    #[serde(default, deserialize_with = "ints::optional")]
     pub topics: Option<u64>,
     /// Partitions over all topics.
+    #[serde(default, deserialize_with = "ints::optional")]
     pub partitions: Option<u64>,
     /// Consumer groups.
+    #[serde(default, deserialize_with = "ints::optional")]
     pub groups: Option<u64>,
     /// Largest record, bytes.
+    #[serde(default, deserialize_with = "ints::optional")]
     pub record_bytes_max: Option<u64>,
     /// Largest request, bytes.
+    #[serde(default, deserialize_with = "ints::optional")]
     pub request_bytes_max: Option<u64>,
     /// Live tails open at once.
+    #[serde(default, deserialize_with = "ints::optional")]
     pub live_tails: Option<u64>,
 }
 
@@ -185,6 +197,7 @@ pub struct TenantList {
 #[serde(deny_unknown_fields)]
 pub struct CreateTenant {
     /// 1 to 63 of a-z, 0-9 and '-', not starting with '-'.
+    #[schema(pattern = "^[a-z0-9][a-z0-9-]{0,62}$", max_length = 63)]
     pub name: String,
 }
 
@@ -192,15 +205,30 @@ pub struct CreateTenant {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateKey {
-    /// What the key is for.
+    /// What the key is for: 1 to 100 bytes of UTF-8 without control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub name: String,
     /// `admin`, `keys:admin`, `topics:read|write|admin[:pattern]`, `groups:read|write[:pattern]`;
-    /// a pattern is a name or a prefix ending in `*`. Never more than the caller holds.
-    pub scopes: Vec<String>,
-    /// When the key stops working, in milliseconds since the Unix epoch.
-    #[serde(default)]
+    /// a pattern is a name or a prefix ending in `*`. Never more than the caller holds. At
+    /// least one, at most 64; empty strings are ignored.
+    #[schema(min_items = 1, max_items = 64, inline)]
+    pub scopes: Vec<ScopeName>,
+    /// When the key stops working, in milliseconds since the Unix epoch; must be in the future.
+    #[serde(default, deserialize_with = "ints::optional")]
     pub expires_at: Option<u64>,
 }
+
+/// A scope of a new key: `admin`, `keys:admin`, `topics:read|write|admin[:pattern]` or
+/// `groups:read|write[:pattern]`, where a pattern is `*`, a name, or a prefix ending in `*`
+/// (names of a-z, A-Z, 0-9, '.', '_', '-'); the empty string is ignored.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[schema(value_type = String, pattern = "^(?:|admin|keys:admin|(?:topics:(?:read|write|admin)|groups:(?:read|write))(?::(?:\\*|[A-Za-z0-9._-]+\\*?))?)$", max_length = 300)]
+#[serde(transparent)]
+pub struct ScopeName(pub String);
 
 /// An API key, without its secret.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -279,7 +307,8 @@ pub struct TokenDto {
 #[utoipa::path(post, path = "/v1/admin/tenants", tag = "tenancy", request_body = CreateTenant,
     responses(
         (status = 201, description = "Created", body = TenantDto),
-        (status = 409, description = "A tenant of that name exists", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`INVALID_REQUEST`: a bad tenant name or a malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`TENANT_ALREADY_EXISTS`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn create_tenant(
     State(state): State<Arc<ApiState>>,
@@ -301,7 +330,9 @@ pub(crate) async fn create_tenant(
 
 /// List tenants: every tenant for an admin, else the caller's own.
 #[utoipa::path(get, path = "/v1/admin/tenants", tag = "tenancy",
-    responses((status = 200, description = "Tenants", body = TenantList)))]
+    responses(
+        (status = 200, description = "Tenants", body = TenantList),
+    ))]
 pub(crate) async fn list_tenants(
     State(state): State<Arc<ApiState>>,
     Caller(caller): Caller,
@@ -316,7 +347,8 @@ pub(crate) async fn list_tenants(
 #[utoipa::path(get, path = "/v1/admin/tenants/{tenant}", tag = "tenancy", params(TenantPath),
     responses(
         (status = 200, description = "The tenant", body = TenantDto),
-        (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`INVALID_REQUEST`: a bad tenant name", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`TENANT_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn describe_tenant(
     State(state): State<Arc<ApiState>>,
@@ -331,8 +363,9 @@ pub(crate) async fn describe_tenant(
 #[utoipa::path(delete, path = "/v1/admin/tenants/{tenant}", tag = "tenancy", params(TenantPath),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The tenant still has topics or groups", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`INVALID_REQUEST`: a bad tenant name", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`TENANT_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`TENANT_NOT_EMPTY`: the tenant still has topics or groups", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn delete_tenant(
     State(state): State<Arc<ApiState>>,
@@ -349,7 +382,9 @@ pub(crate) async fn delete_tenant(
     request_body = CreateKey,
     responses(
         (status = 201, description = "Created", body = CreatedKeyDto),
-        (status = 400, description = "Invalid name, scope or expiry", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`INVALID_REQUEST`: a bad name, scope (or none) or expiry (not in the future), a malformed body, or a bad tenant name", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`TENANT_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`COUNT_QUOTA_EXCEEDED`: the tenant has 1000 live keys", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn create_key(
     State(state): State<Arc<ApiState>>,
@@ -359,7 +394,7 @@ pub(crate) async fn create_key(
 ) -> Result<impl IntoResponse, ApiError> {
     let tenant = authorize(&state, &caller, &path.tenant, Action::ManageKeys)?;
     let body = body.parse()?;
-    let scopes = parse_scopes(body.scopes.iter().map(String::as_str))?;
+    let scopes = parse_scopes(body.scopes.iter().map(|s| s.0.as_str()))?;
     let new = state
         .broker
         .create_key(&caller, &tenant, &body.name, scopes, body.expires_at)?;
@@ -372,7 +407,11 @@ pub(crate) async fn create_key(
 
 /// List a tenant's API keys (never their secrets).
 #[utoipa::path(get, path = "/v1/tenants/{tenant}/keys", tag = "tenancy", params(TenantPath),
-    responses((status = 200, description = "Keys", body = KeyList)))]
+    responses(
+        (status = 200, description = "Keys", body = KeyList),
+        (status = 400, description = "`INVALID_REQUEST`: a bad tenant name", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`TENANT_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub(crate) async fn list_keys(
     State(state): State<Arc<ApiState>>,
     Caller(caller): Caller,
@@ -389,7 +428,8 @@ pub(crate) async fn list_keys(
 #[utoipa::path(delete, path = "/v1/tenants/{tenant}/keys/{id}", tag = "tenancy", params(KeyPath),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 404, description = "No such key", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`INVALID_REQUEST`: a bad tenant name", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`TENANT_NOT_FOUND` or `KEY_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn revoke_key(
     State(state): State<Arc<ApiState>>,
@@ -403,7 +443,11 @@ pub(crate) async fn revoke_key(
 
 /// A tenant's quotas.
 #[utoipa::path(get, path = "/v1/tenants/{tenant}/quotas", tag = "tenancy", params(TenantPath),
-    responses((status = 200, description = "Quotas in force", body = QuotasDto)))]
+    responses(
+        (status = 200, description = "Quotas in force", body = QuotasDto),
+        (status = 400, description = "`INVALID_REQUEST`: a bad tenant name", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`TENANT_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub(crate) async fn get_quotas(
     State(state): State<Arc<ApiState>>,
     Caller(caller): Caller,
@@ -416,7 +460,11 @@ pub(crate) async fn get_quotas(
 /// Change a tenant's quotas (admin); fields left out keep their value.
 #[utoipa::path(put, path = "/v1/tenants/{tenant}/quotas", tag = "tenancy", params(TenantPath),
     request_body = QuotasChange,
-    responses((status = 200, description = "Quotas now in force", body = QuotasDto)))]
+    responses(
+        (status = 200, description = "Quotas now in force", body = QuotasDto),
+        (status = 400, description = "`INVALID_REQUEST`: a malformed body (a value past 2^63 - 1, a negative or fractional one, an unknown field) or a bad tenant name", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`TENANT_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub(crate) async fn set_quotas(
     State(state): State<Arc<ApiState>>,
     Caller(caller): Caller,
@@ -432,7 +480,11 @@ pub(crate) async fn set_quotas(
 
 /// What a tenant uses now, with its quotas.
 #[utoipa::path(get, path = "/v1/tenants/{tenant}/usage", tag = "tenancy", params(TenantPath),
-    responses((status = 200, description = "Usage", body = UsageDto)))]
+    responses(
+        (status = 200, description = "Usage", body = UsageDto),
+        (status = 400, description = "`INVALID_REQUEST`: a bad tenant name", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`TENANT_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub(crate) async fn usage(
     State(state): State<Arc<ApiState>>,
     Caller(caller): Caller,

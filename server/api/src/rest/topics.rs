@@ -13,35 +13,73 @@ use utoipa::{IntoParams, ToSchema};
 use weir_broker::{Topic, TopicChange, TopicConfig, TopicName};
 
 use super::extract::{ApiPath, LaterJson};
+use super::ints;
 use crate::access::{Caller, authorize};
 use crate::{ApiError, ApiState, Problem};
 use weir_broker::Action;
 
 /// Topic settings. On create and alter, omitted fields keep their default or current value.
-/// `retention_ms` and `retention_bytes` take -1 for unlimited.
+/// `retention_ms` and `retention_bytes` take -1 for unlimited. `flush_records` and `flush_ms`
+/// are not both given.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TopicConfigDto {
     /// Delete segments whose newest record is older than this (ms); -1 keeps them forever.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "ints::optional"
+    )]
+    #[schema(minimum = -1)]
     pub retention_ms: Option<i64>,
     /// Delete oldest segments while a partition is larger than this (bytes); -1 = no limit.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "ints::optional"
+    )]
+    #[schema(minimum = -1)]
     pub retention_bytes: Option<i64>,
-    /// Roll a segment before it grows past this many bytes.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Roll a segment before it grows past this many bytes (1 KiB to 2 GiB - 1).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "ints::optional"
+    )]
+    #[schema(minimum = 1024, maximum = 2147483647)]
     pub segment_bytes: Option<u64>,
     /// Roll a segment when its first append is this old (ms).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "ints::optional"
+    )]
+    #[schema(minimum = 1)]
     pub segment_ms: Option<u64>,
-    /// Largest batch a producer may send (bytes).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Largest batch a producer may send (bytes; from the 61-byte batch header to 256 MiB).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "ints::optional"
+    )]
+    #[schema(minimum = 61, maximum = 268435456)]
     pub batch_bytes_max: Option<u32>,
-    /// fsync after this many records; absent: on segment roll and shutdown only.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// fsync after this many records; absent: on segment roll and shutdown only. Not with
+    /// `flush_ms`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "ints::optional"
+    )]
+    #[schema(minimum = 1)]
     pub flush_records: Option<u64>,
-    /// fsync when this many ms passed since the last one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// fsync when this many ms passed since the last one. Not with `flush_records`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "ints::optional"
+    )]
+    #[schema(minimum = 1)]
     pub flush_ms: Option<u64>,
 }
 
@@ -91,10 +129,16 @@ impl TopicConfigDto {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTopic {
-    /// Topic name: 1 to 249 of a-z, A-Z, 0-9, '.', '_', '-'.
+    /// Topic name: 1 to 249 of a-z, A-Z, 0-9, '.', '_', '-', not '.' or '..'.
+    #[schema(
+        pattern = r"^(?:[A-Za-z0-9_-][A-Za-z0-9._-]{0,248}|\.[A-Za-z0-9_-][A-Za-z0-9._-]{0,247}|\.\.[A-Za-z0-9._-]{1,247})$",
+        max_length = 249
+    )]
     pub name: String,
-    /// Number of partitions (default 1).
-    #[serde(default = "one")]
+    /// Number of partitions (default 1, at most the server's `topic_partitions_max`, 1000
+    /// unless configured otherwise).
+    #[serde(default = "one", deserialize_with = "ints::whole")]
+    #[schema(minimum = 1, maximum = 1000)]
     pub partitions: u32,
     /// Settings; omitted ones take the server defaults.
     #[serde(default)]
@@ -112,8 +156,11 @@ pub struct AlterTopic {
     /// Settings to change; omitted ones keep their current value.
     #[serde(default)]
     pub config: Option<TopicConfigDto>,
-    /// New partition count; partitions can only be added.
-    #[serde(default)]
+    /// New partition count; partitions can only be added (fewer than the topic has is
+    /// `INVALID_REQUEST`). At most the server's `topic_partitions_max` (1000 unless configured
+    /// otherwise).
+    #[serde(default, deserialize_with = "ints::optional")]
+    #[schema(minimum = 1, maximum = 1000)]
     pub partitions: Option<u32>,
 }
 
@@ -227,8 +274,9 @@ pub(crate) fn detail_of(topic: &Topic) -> TopicDetailDto {
     params(TenantPath), request_body = CreateTopic,
     responses(
         (status = 201, description = "Created", body = TopicDetailDto),
-        (status = 400, description = "Invalid name, partitions or config", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "A topic of that name exists", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`INVALID_REQUEST` (a bad topic name or partition count, a malformed body, a bad tenant name) or `INVALID_CONFIG` (a setting out of bounds, flush_records with flush_ms)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`TENANT_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`TOPIC_ALREADY_EXISTS`, or `COUNT_QUOTA_EXCEEDED` (past the tenant's `topics` or `partitions` quota)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn create_topic(
     State(state): State<Arc<ApiState>>,
@@ -251,7 +299,11 @@ pub(crate) async fn create_topic(
 
 /// List topics.
 #[utoipa::path(get, path = "/v1/tenants/{tenant}/topics", tag = "topics", params(TenantPath),
-    responses((status = 200, description = "Topics of the tenant", body = TopicList)))]
+    responses(
+        (status = 200, description = "Topics of the tenant", body = TopicList),
+        (status = 400, description = "`INVALID_REQUEST`: a bad tenant name", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`TENANT_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub(crate) async fn list_topics(
     State(state): State<Arc<ApiState>>,
     Caller(caller): Caller,
@@ -272,7 +324,8 @@ pub(crate) async fn list_topics(
 #[utoipa::path(get, path = "/v1/tenants/{tenant}/topics/{topic}", tag = "topics", params(TopicPath),
     responses(
         (status = 200, description = "The topic", body = TopicDetailDto),
-        (status = 404, description = "No such topic", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`INVALID_REQUEST`: a bad tenant name", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`TENANT_NOT_FOUND` or `TOPIC_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn describe_topic(
     State(state): State<Arc<ApiState>>,
@@ -294,8 +347,9 @@ pub(crate) async fn describe_topic(
     params(TopicPath), request_body = AlterTopic,
     responses(
         (status = 200, description = "The changed topic", body = TopicDetailDto),
-        (status = 400, description = "Invalid change", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such topic", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`INVALID_REQUEST` (fewer partitions than the topic has, more than `topic_partitions_max`, a malformed body, a bad tenant name) or `INVALID_CONFIG`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`TENANT_NOT_FOUND` or `TOPIC_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`COUNT_QUOTA_EXCEEDED`: added partitions past the tenant's `partitions` quota", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn alter_topic(
     State(state): State<Arc<ApiState>>,
@@ -329,7 +383,8 @@ pub(crate) async fn alter_topic(
 #[utoipa::path(delete, path = "/v1/tenants/{tenant}/topics/{topic}", tag = "topics", params(TopicPath),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 404, description = "No such topic", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`INVALID_REQUEST`: a bad tenant name", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`TENANT_NOT_FOUND` or `TOPIC_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn delete_topic(
     State(state): State<Arc<ApiState>>,
