@@ -11,6 +11,7 @@ mod error;
 pub mod groups;
 mod metadata;
 mod names;
+mod parallel;
 mod produce;
 mod producers;
 pub mod tenancy;
@@ -577,14 +578,14 @@ impl Broker {
     /// clean-shutdown markers. Returns the first error after trying everything.
     pub fn shutdown(&self) -> Result<(), BrokerError> {
         self.shutting_down.store(true, Ordering::SeqCst);
-        let mut first_error = None;
-        for topic in self.all_topics() {
-            for p in topic.partitions() {
-                if let Err(e) = p.shutdown() {
-                    first_error.get_or_insert(e);
-                }
-            }
-        }
+        let partitions = self
+            .all_topics()
+            .iter()
+            .flat_map(|t| t.partitions())
+            .collect();
+        // Each syncs its data and writes its markers: waiting on the disk, so several at a time.
+        let closed = parallel::map(partitions, |p: Arc<Partition>| p.shutdown());
+        let mut first_error = closed.into_iter().find_map(Result::err);
         if let Err(e) = self.groups.shutdown() {
             first_error.get_or_insert(e);
         }

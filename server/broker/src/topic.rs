@@ -355,17 +355,7 @@ impl Topic {
         config: TopicConfig,
     ) -> Result<Self, BrokerError> {
         let log_config = config.log_config();
-        let parts = (0..partitions)
-            .map(|p| {
-                Partition::open(
-                    dir.join(p.to_string()),
-                    p,
-                    log_config.clone(),
-                    (&tenant, &name),
-                )
-                .map(Arc::new)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let parts = open_partitions(&dir, 0..partitions, &log_config, (&tenant, &name))?;
         Ok(Topic {
             id,
             tenant,
@@ -448,11 +438,23 @@ impl Topic {
     pub(crate) fn grow(&self, count: u32) -> Result<(), BrokerError> {
         let log_config = self.config().log_config();
         let mut parts = self.partitions.write().unwrap_or_else(|p| p.into_inner());
-        for p in parts.len() as u32..count {
-            let owner = (&self.tenant, &self.name);
-            let part = Partition::open(self.dir.join(p.to_string()), p, log_config.clone(), owner)?;
-            parts.push(Arc::new(part));
-        }
+        let have = u32::try_from(parts.len()).expect("partition counts fit in u32");
+        let owner = (&self.tenant, &self.name);
+        parts.extend(open_partitions(&self.dir, have..count, &log_config, owner)?);
         Ok(())
     }
+}
+
+/// Opens partitions `range` of the topic in `dir`, several at a time (each open waits on the
+/// disk far more than it computes).
+fn open_partitions(
+    dir: &Path,
+    range: std::ops::Range<u32>,
+    config: &LogConfig,
+    owner: (&TenantId, &TopicName),
+) -> Result<Vec<Arc<Partition>>, BrokerError> {
+    let opened = crate::parallel::map(range.collect(), |p| {
+        Partition::open(dir.join(p.to_string()), p, config.clone(), owner).map(Arc::new)
+    });
+    opened.into_iter().collect()
 }

@@ -3,8 +3,9 @@
 //! `clean-shutdown` (the last close synced everything).
 //!
 //! Format: magic (4 bytes), offset (i64 BE), crc32c of the previous 12 bytes. Written to a
-//! temporary file, synced, renamed into place, directory synced. A file that does not verify
-//! reads as absent, which only makes recovery check more.
+//! temporary file, renamed into place; the recovery point is synced (file, then directory),
+//! the clean-shutdown marker is left to the kernel after the data it vouches for was synced.
+//! A file that does not verify reads as absent, which only makes recovery check more.
 
 use std::fs::File;
 use std::io::{ErrorKind, Write};
@@ -19,8 +20,24 @@ pub(crate) const TMP_SUFFIX: &str = ".tmp";
 const MAGIC: &[u8; 4] = b"WCP1";
 const LEN: usize = 16;
 
-/// Writes `offset` to `dir/name` atomically and durably.
-pub(crate) fn write(dir: &Path, name: &str, offset: i64) -> Result<(), LogError> {
+/// Whether a small file the log writes is synced before the call returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Durability {
+    /// The file, then its directory, synced before returning.
+    Synced,
+    /// Left to the kernel. Only for files whose loss or damage open detects and repairs:
+    /// index files and the clean-shutdown marker carry CRCs, and without them open checks
+    /// the data itself. A close that wrote them this way costs one fsync (the data's).
+    Unsynced,
+}
+
+/// Writes `offset` to `dir/name` atomically (and durably when `Durability::Synced`).
+pub(crate) fn write(
+    dir: &Path,
+    name: &str,
+    offset: i64,
+    durability: Durability,
+) -> Result<(), LogError> {
     let mut bytes = Vec::with_capacity(LEN);
     bytes.extend_from_slice(MAGIC);
     bytes.extend_from_slice(&offset.to_be_bytes());
@@ -31,6 +48,9 @@ pub(crate) fn write(dir: &Path, name: &str, offset: i64) -> Result<(), LogError>
     let mut file = crate::private::create_file(&tmp).map_err(LogError::io("create", &tmp))?;
     file.write_all(&bytes)
         .map_err(LogError::io("write", &tmp))?;
+    if durability == Durability::Unsynced {
+        return std::fs::rename(&tmp, &path).map_err(LogError::io("rename", &path));
+    }
     file.sync_all().map_err(LogError::io("fsync", &tmp))?;
     std::fs::rename(&tmp, &path).map_err(LogError::io("rename", &path))?;
     sync_dir(dir)
@@ -57,11 +77,12 @@ pub(crate) fn read(dir: &Path, name: &str) -> Result<Option<i64>, LogError> {
     Ok(Some(i64::from_be_bytes(offset)))
 }
 
-/// Removes `dir/name` durably (absent is fine).
+/// Removes `dir/name` (absent is fine). Not synced: the caller syncs the directory (with
+/// `sync_dir`) before anything that relies on the removal.
 pub(crate) fn remove(dir: &Path, name: &str) -> Result<(), LogError> {
     let path = dir.join(name);
     match std::fs::remove_file(&path) {
-        Ok(()) => sync_dir(dir),
+        Ok(()) => Ok(()),
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
         Err(e) => Err(LogError::io("remove", &path)(e)),
     }

@@ -12,6 +12,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::path::Path;
 
 use crate::LogError;
+use crate::checkpoint::Durability;
 
 const TRAILER_MAGIC: &[u8; 4] = b"WIX1";
 const TRAILER_LEN: usize = 8;
@@ -69,13 +70,13 @@ impl OffsetIndex {
         self.entries.len()
     }
 
-    pub(crate) fn write_to(&self, path: &Path) -> Result<(), LogError> {
+    pub(crate) fn write_to(&self, path: &Path, durability: Durability) -> Result<(), LogError> {
         let mut bytes = Vec::with_capacity(self.entries.len() * OFFSET_ENTRY_LEN + TRAILER_LEN);
         for &(o, p) in &self.entries {
             bytes.extend_from_slice(&o.to_be_bytes());
             bytes.extend_from_slice(&p.to_be_bytes());
         }
-        write_sealed(path, bytes)
+        write_sealed(path, bytes, durability)
     }
 
     pub(crate) fn read_from(path: &Path) -> Result<Option<Self>, LogError> {
@@ -133,13 +134,13 @@ impl TimeIndex {
                 .is_none_or(|&(_, o)| u64::from(o) < relative_end)
     }
 
-    pub(crate) fn write_to(&self, path: &Path) -> Result<(), LogError> {
+    pub(crate) fn write_to(&self, path: &Path, durability: Durability) -> Result<(), LogError> {
         let mut bytes = Vec::with_capacity(self.entries.len() * TIME_ENTRY_LEN + TRAILER_LEN);
         for &(t, o) in &self.entries {
             bytes.extend_from_slice(&t.to_be_bytes());
             bytes.extend_from_slice(&o.to_be_bytes());
         }
-        write_sealed(path, bytes)
+        write_sealed(path, bytes, durability)
     }
 
     pub(crate) fn read_from(path: &Path) -> Result<Option<Self>, LogError> {
@@ -164,15 +165,19 @@ fn be_u32(b: &[u8]) -> u32 {
     u32::from_be_bytes(a)
 }
 
-/// Writes entries plus trailer and fsyncs. A crash mid-write leaves a file whose trailer does
-/// not verify, which reads as missing.
-fn write_sealed(path: &Path, mut bytes: Vec<u8>) -> Result<(), LogError> {
+/// Writes entries plus trailer (and fsyncs when `Durability::Synced`). A crash mid-write, or
+/// before an unsynced file reached the disk, leaves a file whose trailer does not verify,
+/// which reads as missing.
+fn write_sealed(path: &Path, mut bytes: Vec<u8>, durability: Durability) -> Result<(), LogError> {
     let crc = crc32c::crc32c(&bytes);
     bytes.extend_from_slice(&crc.to_be_bytes());
     bytes.extend_from_slice(TRAILER_MAGIC);
     let mut file = crate::private::create_file(path).map_err(LogError::io("create index", path))?;
     file.write_all(&bytes)
         .map_err(LogError::io("write index", path))?;
+    if durability == Durability::Unsynced {
+        return Ok(());
+    }
     file.sync_data().map_err(LogError::io("fsync index", path))
 }
 
@@ -235,7 +240,7 @@ mod tests {
         let mut idx = OffsetIndex::default();
         idx.push(3, 4096);
         idx.push(9, 9000);
-        idx.write_to(&path).unwrap();
+        idx.write_to(&path, Durability::Synced).unwrap();
         assert_eq!(OffsetIndex::read_from(&path).unwrap(), Some(idx));
         let mut bytes = std::fs::read(&path).unwrap();
         bytes[5] ^= 0x40;

@@ -28,6 +28,7 @@ pub(crate) mod fault {
 }
 pub(crate) use scan::ScanMode;
 
+use crate::checkpoint::Durability;
 use crate::{LogError, ReadSlice};
 
 /// Size of the `baseOffset` field that opens every batch.
@@ -364,13 +365,18 @@ impl Segment {
         self.file.sync_data()
     }
 
-    /// Makes the segment durable and immutable on disk: data synced, indexes written.
-    pub(crate) fn seal(&mut self) -> Result<(), LogError> {
+    /// Makes the segment durable and immutable on disk: data synced, indexes written (and
+    /// synced as `durability` says: a lost or torn index file is rebuilt at open).
+    pub(crate) fn seal(&mut self, durability: Durability) -> Result<(), LogError> {
         self.sync()
             .map_err(LogError::io("fsync segment", &self.log_path))?;
         self.indexes.finish_time_index();
-        self.indexes.offsets.write_to(&self.index_path)?;
-        self.indexes.times.write_to(&self.time_index_path)?;
+        self.indexes
+            .offsets
+            .write_to(&self.index_path, durability)?;
+        self.indexes
+            .times
+            .write_to(&self.time_index_path, durability)?;
         self.sealed = true;
         Ok(())
     }
