@@ -259,10 +259,13 @@ pub struct CommitOffsetDto {
     /// Partition number.
     #[serde(deserialize_with = "ints::whole")]
     pub partition: u32,
-    /// Next offset the group will read (last processed + 1).
+    /// Next offset the group will read (last processed + 1); not negative. An offset past the
+    /// high watermark is stored as given.
     #[serde(deserialize_with = "ints::whole")]
+    #[schema(minimum = 0)]
     pub offset: i64,
-    /// Free-form text kept with the offset.
+    /// Free-form text kept with the offset: at most the server's `offset_metadata_bytes_max`
+    /// (4096 unless configured otherwise) bytes of UTF-8.
     pub metadata: Option<String>,
 }
 
@@ -727,7 +730,7 @@ pub(crate) async fn group_fetch(
     params(GroupPath), request_body = CommitRequest,
     responses(
         (status = 204, description = "Committed"),
-        (status = 400, description = "`INVALID_REQUEST`: a malformed body (member_id without member_epoch, metadata too long, an offset out of range), or a bad tenant or group name", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`INVALID_REQUEST`: a malformed body (member_id without member_epoch, metadata past `offset_metadata_bytes_max`, a negative offset), or a bad tenant or group name", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`TENANT_NOT_FOUND`, `TOPIC_NOT_FOUND` or `PARTITION_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`UNKNOWN_MEMBER`, `STALE_MEMBER_EPOCH`, `PARTITION_NOT_ASSIGNED`, `GROUP_NOT_EMPTY` (a commit without a member while members are live), or `COUNT_QUOTA_EXCEEDED` (a new group past the tenant's `groups` quota)", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -792,9 +795,9 @@ pub(crate) async fn committed(
     tag = "groups", params(MemberPath),
     responses(
         (status = 204, description = "Left"),
-        (status = 400, description = "`INVALID_REQUEST`: a bad tenant or group name", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`TENANT_NOT_FOUND` or `GROUP_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`UNKNOWN_MEMBER`: no such member", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`INVALID_REQUEST`: a bad tenant name", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`TENANT_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`UNKNOWN_MEMBER`: no such member in the group (also when there is no such group)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn leave(
     State(state): State<Arc<ApiState>>,
