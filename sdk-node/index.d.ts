@@ -91,6 +91,9 @@ export declare class Producer {
   connect(): Promise<void>;
   /** Queues the record (in call order) and resolves once it is stored. */
   send(record: ProducerRecord, options?: WaitOptions): Promise<RecordMetadata>;
+  /** Queues `records` in order (after earlier sends) and resolves with where each was
+   * stored, in the same order; rejects with the first failure. */
+  sendBatch(records: ProducerRecord[], options?: WaitOptions): Promise<RecordMetadata[]>;
   /** Sends every batch now; resolves once every record sent before is stored or failed. */
   flush(options?: WaitOptions): Promise<void>;
   /** Flushes, then stops; later sends reject with kind "closed". */

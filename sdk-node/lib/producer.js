@@ -2,17 +2,82 @@
 // Producer: the JavaScript face of the Rust SDK's producer (through NativeProducer). Turns
 // records into bytes and AbortSignals into cancellations; the SDK partitions, batches,
 // compresses and retries.
+//
+// `send` does not cross into Rust per record: one crossing, with its own promise, cost more
+// than the SDK's whole send. Records wait in a queue here and go over as one `sendMany` call
+// once per microtask (after the code that sent them yields) or every SEND_GROUP_MAX records,
+// in call order. A record the SDK refuses at once fails at once; the others of a group
+// settle together when `delivered` says the whole group is stored. A record whose signal
+// aborts while it waits here is dropped; after it went over, the abort only stops the wait.
 
 const native = require('./native.js');
-const { call, callSync, withSignal, checkKeys, toWeirError } = require('./errors.js');
+const { call, callSync, checkKeys, invalidArgument, toWeirError, withSignal, WeirError } = require('./errors.js');
 const { recordIn } = require('./convert.js');
 
 const OPTIONS = ['url', 'tenant', 'token', 'requestTimeoutMs', 'compression', 'lingerMs', 'batchBytes',
   'bufferBytes', 'maxInFlight', 'acks', 'idempotence', 'deliveryTimeoutMs', 'retryBackoffMs',
   'maxBlockMs', 'whenFull'];
 
+/** Most records one crossing into Rust carries. */
+const SEND_GROUP_MAX = 4096;
+
+function aborted(what, signal) {
+  return new WeirError(`${what} was aborted`, { kind: 'aborted', cause: signal.reason });
+}
+
+function checkSignal(signal) {
+  if (signal === undefined || signal === null) return null;
+  if (typeof signal.aborted !== 'boolean' || typeof signal.addEventListener !== 'function') {
+    throw invalidArgument('signal must be an AbortSignal');
+  }
+  return signal;
+}
+
+/** One record waiting for its outcome. */
+class Pending {
+  constructor(input, signal, resolve, reject) {
+    this.input = input;
+    this.signal = signal;
+    this.resolve = resolve;
+    this.reject = reject;
+    this.settled = false;
+    this.onAbort = null;
+    if (signal) {
+      this.onAbort = () => this.fail(aborted('send', signal));
+      signal.addEventListener('abort', this.onAbort, { once: true });
+    }
+  }
+
+  done() {
+    this.settled = true;
+    if (this.onAbort) this.signal.removeEventListener('abort', this.onAbort);
+  }
+
+  succeed(value) {
+    if (this.settled) return;
+    this.done();
+    this.resolve(value);
+  }
+
+  fail(error) {
+    if (this.settled) return;
+    this.done();
+    this.reject(error);
+  }
+}
+
+function settle(pending, outcome) {
+  if (outcome.error !== undefined && outcome.error !== null) {
+    pending.fail(toWeirError(new Error(outcome.error)));
+  } else if (outcome.metadata !== undefined && outcome.metadata !== null) {
+    pending.succeed(outcome.metadata);
+  }
+}
+
 class Producer {
   #native;
+  #queue = [];
+  #scheduled = false;
 
   constructor(options = {}) {
     checkKeys(options, OPTIONS, 'Producer');
@@ -27,23 +92,63 @@ class Producer {
   /** Queues the record (in call order) and resolves with where it was stored. */
   send(record, { signal } = {}) {
     let input;
+    let checked;
     try {
       input = recordIn(record);
+      checked = checkSignal(signal);
     } catch (e) {
       return Promise.reject(toWeirError(e));
     }
-    return withSignal(signal, 'send', (id) => this.#native.send(input, id));
+    if (checked && checked.aborted) return Promise.reject(aborted('send', checked));
+    return new Promise((resolve, reject) => {
+      this.#queue.push(new Pending(input, checked, resolve, reject));
+      if (this.#queue.length >= SEND_GROUP_MAX) {
+        this.#dispatch();
+      } else if (!this.#scheduled) {
+        this.#scheduled = true;
+        queueMicrotask(() => this.#dispatch());
+      }
+    });
+  }
+
+  /** Queues `records` (in order, after earlier sends) and resolves with where each was
+   * stored, in the same order; rejects with the first failure. */
+  sendBatch(records, options = {}) {
+    if (!Array.isArray(records)) return Promise.reject(invalidArgument('sendBatch takes an array of records'));
+    return Promise.all(records.map((r) => this.send(r, options)));
+  }
+
+  /** Hands every waiting record to the native producer as one group. */
+  #dispatch() {
+    this.#scheduled = false;
+    const group = this.#queue.filter((p) => !p.settled);
+    this.#queue = [];
+    if (group.length === 0) return;
+    const failAll = (error) => group.forEach((p) => p.fail(error));
+    call(() => this.#native.sendMany(group.map((p) => p.input))).then((queued) => {
+      // Records the SDK refused at once (a full buffer, a closed producer) fail now; the
+      // others settle together once the group is delivered.
+      queued.refused.forEach((error, i) => {
+        if (error !== null && error !== undefined) group[i].fail(toWeirError(new Error(error)));
+      });
+      return call(() => this.#native.delivered(queued.group)).then(
+        (outcomes) => outcomes.forEach((outcome, i) => settle(group[i], outcome)),
+        failAll,
+      );
+    }, failAll);
   }
 
   /** Sends every batch now; resolves once every record sent before is stored or failed. */
   flush({ signal } = {}) {
+    this.#dispatch();
     return withSignal(signal, 'flush', (id) => this.#native.flush(id));
   }
 
   /** Flushes, then stops; later sends reject with kind "closed". */
   close() {
+    this.#dispatch();
     return call(() => this.#native.close());
   }
 }
 
-module.exports = { Producer };
+module.exports = { Producer, SEND_GROUP_MAX };

@@ -7,8 +7,9 @@
 //! records are queued in call order even while the connection is still being made. Must not
 //! batch, partition, compress or retry: `weir::Producer` does.
 
+use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use bytes::Bytes;
 use napi::bindgen_prelude::Buffer;
@@ -90,6 +91,39 @@ impl RecordIn {
     }
 }
 
+/// What `sendMany` queued: its group (for `delivered`) and, per record, the error of one the
+/// SDK refused at once (a rejection's message, `weir-error:{json}`), else `null`.
+#[napi(object, object_from_js = false)]
+#[derive(Debug)]
+pub struct Queued {
+    pub group: u32,
+    pub refused: Vec<Option<String>>,
+}
+
+/// The outcome of one delivered record: where it was stored, or why not (a rejection's
+/// message, `weir-error:{json}`).
+#[napi(object, object_from_js = false)]
+#[derive(Debug)]
+pub struct SendOutcome {
+    pub metadata: Option<RecordMetadata>,
+    pub error: Option<String>,
+}
+
+impl SendOutcome {
+    fn of(result: Result<RecordMetadata>) -> SendOutcome {
+        match result {
+            Ok(metadata) => SendOutcome {
+                metadata: Some(metadata),
+                error: None,
+            },
+            Err(e) => SendOutcome {
+                metadata: None,
+                error: Some(e.reason),
+            },
+        }
+    }
+}
+
 /// Where a record was stored.
 #[napi(object, object_from_js = false)]
 #[derive(Debug)]
@@ -119,9 +153,16 @@ struct Shared {
     /// Sends queue here in call order until their record is queued in the SDK.
     order: Mutex<()>,
     closed: AtomicBool,
+    /// Deliveries of `send_many` groups until `delivered` takes them.
+    groups: std::sync::Mutex<HashMap<u32, Vec<Option<weir::Delivery>>>>,
+    next_group: AtomicU32,
 }
 
 impl Shared {
+    fn groups(&self) -> std::sync::MutexGuard<'_, HashMap<u32, Vec<Option<weir::Delivery>>>> {
+        self.groups.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// The SDK producer, connecting on first use.
     async fn producer(&self) -> Result<&weir::Producer> {
         if self.closed.load(Ordering::Acquire) {
@@ -157,6 +198,8 @@ impl NativeProducer {
                 producer: OnceCell::new(),
                 order: Mutex::new(()),
                 closed: AtomicBool::new(false),
+                groups: std::sync::Mutex::new(HashMap::new()),
+                next_group: AtomicU32::new(0),
             }),
         })
     }
@@ -168,28 +211,74 @@ impl NativeProducer {
         start(env, async move { shared.producer().await.map(|_| ()) })
     }
 
-    /// Queues `record` and resolves with its metadata once it is stored. Cancelling (id
-    /// `cancel`) before it is queued drops the record; after, only stops the wait.
+    /// Queues `records` in order, in one crossing of the boundary, and resolves once they
+    /// are queued: with the records the SDK refused at once (an error per index, `null` for
+    /// queued ones) and a group number whose deliveries `delivered` waits for. The JavaScript
+    /// layer gathers `send` calls into such groups: a crossing per record, with its own
+    /// promise, cost more than the SDK's whole send.
     #[napi]
-    pub fn send<'env>(
+    pub fn send_many<'env>(
         &self,
         env: &'env Env,
-        record: RecordIn,
-        cancel: Option<u32>,
-    ) -> Result<Later<'env, RecordMetadata>> {
-        let record = record.into_record()?;
+        records: Vec<RecordIn>,
+    ) -> Result<Later<'env, Queued>> {
+        let records: Vec<Result<weir::ProducerRecord>> =
+            records.into_iter().map(RecordIn::into_record).collect();
         let shared = Arc::clone(&self.shared);
-        let cancel = Cancel::new(cancel);
-        start(
-            env,
-            cancel.run("send", async move {
-                let turn = shared.order.lock().await;
-                let producer = shared.producer().await?;
-                let delivery = producer.send(record).await.napi()?;
-                drop(turn);
-                delivery.await.map(RecordMetadata::from).napi()
-            }),
-        )
+        start(env, async move {
+            let turn = shared.order.lock().await;
+            let producer = match shared.producer().await {
+                Ok(p) => Ok(p),
+                Err(e) => Err(e.reason),
+            };
+            let mut deliveries = Vec::with_capacity(records.len());
+            let mut refused = Vec::with_capacity(records.len());
+            for record in records {
+                let queued = match (&producer, record) {
+                    (Err(reason), _) => Err(reason.clone()),
+                    (_, Err(e)) => Err(e.reason),
+                    (Ok(p), Ok(record)) => p.send(record).await.napi().map_err(|e| e.reason),
+                };
+                match queued {
+                    Ok(delivery) => {
+                        deliveries.push(Some(delivery));
+                        refused.push(None);
+                    }
+                    Err(reason) => {
+                        deliveries.push(None);
+                        refused.push(Some(reason));
+                    }
+                }
+            }
+            drop(turn);
+            let group = shared.next_group.fetch_add(1, Ordering::Relaxed);
+            shared.groups().insert(group, deliveries);
+            Ok(Queued { group, refused })
+        })
+    }
+
+    /// Waits for the deliveries of `group` (from `send_many`): one outcome per record, in
+    /// order; records refused when queued have neither metadata nor error here.
+    #[napi]
+    pub fn delivered<'env>(
+        &self,
+        env: &'env Env,
+        group: u32,
+    ) -> Result<Later<'env, Vec<SendOutcome>>> {
+        let deliveries = self.shared.groups().remove(&group).unwrap_or_default();
+        start(env, async move {
+            let mut outcomes = Vec::with_capacity(deliveries.len());
+            for delivery in deliveries {
+                outcomes.push(match delivery {
+                    Some(d) => SendOutcome::of(d.await.map(RecordMetadata::from).napi()),
+                    None => SendOutcome {
+                        metadata: None,
+                        error: None,
+                    },
+                });
+            }
+            Ok(outcomes)
+        })
     }
 
     /// Sends every batch now and resolves once every record sent before is stored or failed.

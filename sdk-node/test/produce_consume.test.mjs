@@ -292,3 +292,47 @@ test('an AbortSignal cancels only its own call, also across worker threads', asy
     await Promise.all([first.worker.terminate(), second?.worker.terminate()]);
   }
 });
+
+test('sends cross into Rust in groups: call order within a partition, every promise settled once, sendBatch in order', async () => {
+  const topic = uniqueTopic('grouped');
+  await admin.createTopic(topic, { partitions: 4 });
+  const producer = new Producer({ ...clientOptions(server), lingerMs: 5 });
+  // More than one group (4096 records each) sent without awaiting, keyed over 4 partitions.
+  const count = 10_000;
+  let settled = 0;
+  const sends = Array.from({ length: count }, (_, i) => {
+    const sent = producer.send({ topic, key: `k${i % 16}`, value: `${i}` });
+    sent.then(() => { settled += 1; }, () => { settled += 1; });
+    return sent;
+  });
+  const metas = await Promise.all(sends);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(settled, count, 'every promise settled exactly once');
+  const last = new Map();
+  metas.forEach((m, i) => {
+    assert.equal(m.partition, partitionForKey(`k${i % 16}`, 4), `record ${i} follows its key`);
+    const before = last.get(m.partition) ?? -1;
+    assert.ok(m.offset > before, `record ${i}: offsets follow call order within partition ${m.partition}`);
+    last.set(m.partition, m.offset);
+  });
+  const batch = await producer.sendBatch([0, 1, 2].map((i) => ({ topic, partition: 3, value: `b${i}` })));
+  assert.deepEqual(batch.map((m) => m.offset), [1, 2, 3].map((d) => last.get(3) + d));
+  await assert.rejects(producer.sendBatch('nope'), { kind: 'invalid_argument' });
+  await producer.close();
+});
+
+test('a signal aborted while its record waits for its group drops that record only', async () => {
+  const topic = uniqueTopic('aborted-in-group');
+  await admin.createTopic(topic, { partitions: 1 });
+  const producer = new Producer(clientOptions(server));
+  const controller = new AbortController();
+  const sends = Array.from({ length: 10 }, (_, i) =>
+    producer.send({ topic, value: `${i}` }, i === 5 ? { signal: controller.signal } : {}));
+  controller.abort(); // before the group crosses into Rust (that waits for this code to yield)
+  const outcomes = await Promise.allSettled(sends);
+  assert.deepEqual(outcomes.map((o) => o.status), [...Array(5).fill('fulfilled'), 'rejected', ...Array(4).fill('fulfilled')]);
+  assert.equal(outcomes[5].reason.kind, 'aborted');
+  assert.deepEqual(outcomes.filter((o) => o.value).map((o) => o.value.offset), [0, 1, 2, 3, 4, 5, 6, 7, 8]);
+  await producer.close();
+  assert.deepEqual(await admin.listOffsets(topic, { spec: 'latest' }), [{ partition: 0, offset: 9 }]);
+});

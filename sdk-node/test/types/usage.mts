@@ -11,6 +11,8 @@ export async function example(url: string, token: string): Promise<void> {
   const meta: RecordMetadata = await producer.send({ topic: 'orders', key: 'user-1', value: Buffer.from('x'), headers: { h: 'v' } });
   await producer.send({ topic: 'orders', value: 'text' });
   await producer.send({ topic: 'orders', value: { item: 'book' }, headers: [['a', Buffer.alloc(1)]] }, { signal: AbortSignal.timeout(1000) });
+  const metas: RecordMetadata[] = await producer.sendBatch([{ topic: 'orders', value: 'a' }, { topic: 'orders', key: 'k', value: 'b' }]);
+  console.log(metas.length);
   await producer.flush();
   await producer.close();
 
