@@ -427,7 +427,9 @@ struct Inner {
     partitioner: Arc<dyn Partitioner>,
     buffer: Arc<Semaphore>,
     metadata: Arc<Metadata>,
-    workers: Mutex<HashMap<(String, u32), mpsc::Sender<Msg>>>,
+    /// Per topic, the worker of each partition (by index), so a record finds its worker
+    /// with the topic name it carries, without building a key.
+    workers: Mutex<HashMap<String, Vec<Option<mpsc::Sender<Msg>>>>>,
     closed: AtomicBool,
 }
 
@@ -470,11 +472,13 @@ impl Producer {
             _permit: permit,
         };
         let worker = self.worker(&record.topic, partition);
-        let queued = async {
-            let sent = worker.send(Msg::Record(pending)).await;
-            sent.map_err(|_| Error::Closed("producer"))
-        };
-        within("queueing a record", inner.config.max_block, queued).await?;
+        queue(
+            &worker,
+            Msg::Record(pending),
+            "queueing a record",
+            inner.config.max_block,
+        )
+        .await?;
         Ok(Delivery(rx))
     }
 
@@ -515,11 +519,13 @@ impl Producer {
             _permit: permit,
         };
         let worker = self.worker(topic, partition);
-        let queued = async {
-            let sent = worker.send(Msg::Batch(pending)).await;
-            sent.map_err(|_| Error::Closed("producer"))
-        };
-        within("queueing a batch", inner.config.max_block, queued).await?;
+        queue(
+            &worker,
+            Msg::Batch(pending),
+            "queueing a batch",
+            inner.config.max_block,
+        )
+        .await?;
         Ok(BatchDelivery(rx))
     }
 
@@ -533,12 +539,16 @@ impl Producer {
         }
         let permits = u32::try_from(size).unwrap_or(u32::MAX);
         let buffer = Arc::clone(&self.inner.buffer);
-        if config.when_full == WhenFull::Fail {
-            return buffer
-                .try_acquire_many_owned(permits)
-                .map_err(|_| Error::BufferFull {
+        // Space is free almost always: take it without arming a timer for the wait.
+        match Arc::clone(&buffer).try_acquire_many_owned(permits) {
+            Ok(permit) => return Ok(permit),
+            Err(tokio::sync::TryAcquireError::Closed) => return Err(Error::Closed("producer")),
+            Err(tokio::sync::TryAcquireError::NoPermits) if config.when_full == WhenFull::Fail => {
+                return Err(Error::BufferFull {
                     buffer_bytes: config.buffer_bytes,
                 });
+            }
+            Err(tokio::sync::TryAcquireError::NoPermits) => {}
         }
         let acquired = async {
             let permit = buffer.acquire_many_owned(permits).await;
@@ -574,8 +584,13 @@ impl Producer {
     fn worker(&self, topic: &str, partition: u32) -> mpsc::Sender<Msg> {
         let inner = &self.inner;
         let mut workers = inner.workers.lock().unwrap_or_else(|p| p.into_inner());
-        let key = (topic.to_owned(), partition);
-        if let Some(tx) = workers.get(&key).filter(|tx| !tx.is_closed()) {
+        let index = usize::try_from(partition).expect("a u32 fits in usize");
+        if let Some(tx) = workers
+            .get(topic)
+            .and_then(|by_partition| by_partition.get(index))
+            .and_then(Option::as_ref)
+            .filter(|tx| !tx.is_closed())
+        {
             return tx.clone();
         }
         let (tx, rx) = mpsc::channel(WORKER_QUEUE_MAX);
@@ -589,7 +604,11 @@ impl Producer {
             rx,
         );
         tokio::spawn(worker.run());
-        workers.insert(key, tx.clone());
+        let by_partition = workers.entry(topic.to_owned()).or_default();
+        if by_partition.len() <= index {
+            by_partition.resize(index + 1, None);
+        }
+        by_partition[index] = Some(tx.clone());
         tx
     }
 
@@ -598,7 +617,7 @@ impl Producer {
     pub async fn flush(&self) -> Result<(), Error> {
         let workers: Vec<mpsc::Sender<Msg>> = {
             let workers = self.inner.workers.lock().unwrap_or_else(|p| p.into_inner());
-            workers.values().cloned().collect()
+            workers.values().flatten().flatten().cloned().collect()
         };
         let mut waits = Vec::with_capacity(workers.len());
         for worker in workers {
@@ -625,6 +644,26 @@ impl Producer {
             .clear();
         Ok(())
     }
+}
+
+/// Hands `msg` to a partition's worker, waiting (up to `max_block`) only when its queue is
+/// full; a timer is armed only then.
+async fn queue(
+    worker: &mpsc::Sender<Msg>,
+    msg: Msg,
+    what: &'static str,
+    max_block: Duration,
+) -> Result<(), Error> {
+    let msg = match worker.try_send(msg) {
+        Ok(()) => return Ok(()),
+        Err(mpsc::error::TrySendError::Closed(_)) => return Err(Error::Closed("producer")),
+        Err(mpsc::error::TrySendError::Full(msg)) => msg,
+    };
+    let queued = async {
+        let sent = worker.send(msg).await;
+        sent.map_err(|_| Error::Closed("producer"))
+    };
+    within(what, max_block, queued).await
 }
 
 /// Milliseconds since the Unix epoch by the local clock.
