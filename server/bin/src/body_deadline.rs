@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
-use tokio::time::{Duration, Sleep};
+use tokio::time::{Duration, Instant, Sleep};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -19,17 +19,21 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 #[derive(Debug)]
 pub struct Deadline<B> {
     inner: B,
-    /// Created at the request; polled only while the body keeps the reader waiting.
-    timer: Pin<Box<Sleep>>,
+    /// When the body must have ended: from the request's arrival.
+    until: Instant,
     within: Duration,
+    /// Armed only once the body keeps the reader waiting, so a request whose body is already
+    /// there (most are, and bodiless ones always) costs no timer.
+    timer: Option<Pin<Box<Sleep>>>,
 }
 
 impl<B> Deadline<B> {
     pub fn new(inner: B, within: Duration) -> Self {
         Deadline {
             inner,
-            timer: Box::pin(tokio::time::sleep(within)),
+            until: Instant::now() + within,
             within,
+            timer: None,
         }
     }
 }
@@ -47,9 +51,15 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let this = self.get_mut();
+        let until = this.until;
         match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(frame) => Poll::Ready(frame.map(|f| f.map_err(Into::into))),
-            Poll::Pending => match this.timer.as_mut().poll(cx) {
+            Poll::Pending => match this
+                .timer
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(until)))
+                .as_mut()
+                .poll(cx)
+            {
                 Poll::Ready(()) => Poll::Ready(Some(Err(format!(
                     "the request body did not arrive within http_body_read_timeout_ms ({} ms)",
                     this.within.as_millis()

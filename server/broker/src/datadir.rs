@@ -16,18 +16,15 @@ pub(crate) fn open(data: &Path) -> Result<std::fs::File, BrokerError> {
     let unavailable = |what: &str, e: std::io::Error| {
         BrokerError::StorageUnavailable(format!("{what} {}: {e}", data.display()))
     };
-    if data.exists() {
-        let mode = std::fs::metadata(data)
-            .map_err(|e| unavailable("read", e))?
-            .permissions()
-            .mode();
-        if mode & 0o077 != 0 {
-            tracing::warn!(
-                dir = %data.display(),
-                mode = format!("{:o}", mode & 0o777),
-                "the data directory is open to other users; `chmod 700` it so they cannot read records"
-            );
-        }
+    match std::fs::metadata(data) {
+        Ok(meta) if meta.permissions().mode() & 0o077 != 0 => tracing::warn!(
+            dir = %data.display(),
+            mode = format!("{:o}", meta.permissions().mode() & 0o777),
+            "the data directory is open to other users; `chmod 700` it so they cannot read records"
+        ),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {} // created below, 0700
+        Err(e) => return Err(unavailable("read", e)),
     }
     weir_log::private::create_dir_all(&data.join("topics"))
         .map_err(|e| unavailable("create", e))?;

@@ -1,6 +1,6 @@
 //! Small durable files in a partition directory that tell recovery what it may trust:
 //! `recovery-point` (every segment below this base offset is sealed and synced) and
-//! `clean-shutdown` (the last close synced everything).
+//! `clean-shutdown` (the last close synced the data; open may trust it without checking).
 //!
 //! Format: magic (4 bytes), offset (i64 BE), crc32c of the previous 12 bytes. Written to a
 //! temporary file, renamed into place; the recovery point is synced (file, then directory),

@@ -14,17 +14,11 @@ use weir_proto::ErrorCode;
 
 use crate::ApiError;
 
-/// Open live tails, on the node and per tenant.
+/// Open live tails per tenant (the node's count is their sum).
 #[derive(Debug)]
 pub(crate) struct TailSlots {
     node_max: usize,
-    open: Mutex<Counts>,
-}
-
-#[derive(Debug, Default)]
-struct Counts {
-    node: usize,
-    by_tenant: HashMap<TenantId, usize>,
+    open: Mutex<HashMap<TenantId, usize>>,
 }
 
 /// One open live tail; gives its slot back when dropped.
@@ -38,7 +32,7 @@ impl TailSlots {
     pub(crate) fn new(node_max: usize) -> TailSlots {
         TailSlots {
             node_max,
-            open: Mutex::new(Counts::default()),
+            open: Mutex::new(HashMap::new()),
         }
     }
 
@@ -50,7 +44,7 @@ impl TailSlots {
         tenant_max: usize,
     ) -> Result<TailSlot, ApiError> {
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-        let held = open.by_tenant.get(tenant).copied().unwrap_or(0);
+        let held = open.get(tenant).copied().unwrap_or(0);
         if held >= tenant_max {
             return Err(ApiError::new(
                 ErrorCode::CountQuotaExceeded,
@@ -59,14 +53,13 @@ impl TailSlots {
                 ),
             ));
         }
-        if open.node >= self.node_max {
+        if open.values().sum::<usize>() >= self.node_max {
             return Err(ApiError::new(
                 ErrorCode::Unavailable,
                 "too many live tails open (sse_streams_max)",
             ));
         }
-        open.node += 1;
-        *open.by_tenant.entry(tenant.clone()).or_default() += 1;
+        *open.entry(tenant.clone()).or_default() += 1;
         Ok(TailSlot {
             slots: Arc::clone(self),
             tenant: tenant.clone(),
@@ -77,11 +70,10 @@ impl TailSlots {
 impl Drop for TailSlot {
     fn drop(&mut self) {
         let mut open = self.slots.open.lock().unwrap_or_else(|p| p.into_inner());
-        open.node = open.node.saturating_sub(1);
-        if let Some(held) = open.by_tenant.get_mut(&self.tenant) {
+        if let Some(held) = open.get_mut(&self.tenant) {
             *held -= 1;
             if *held == 0 {
-                open.by_tenant.remove(&self.tenant);
+                open.remove(&self.tenant);
             }
         }
     }
@@ -104,6 +96,6 @@ mod tests {
         drop(a1);
         let _b2 = slots.take(&b, 2).unwrap();
         drop(b1);
-        assert_eq!(slots.open.lock().unwrap().by_tenant.get(&b), Some(&1));
+        assert_eq!(slots.open.lock().unwrap().get(&b), Some(&1));
     }
 }
