@@ -4,10 +4,10 @@
 //! once after a partition or topic turned out not to exist (`invalidate`). Must not choose
 //! partitions: that is the partitioner's job.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use super::TopicMap;
 use crate::{Admin, Error};
 
 /// How long a cached partition count is trusted before it is read again, so a grown topic's
@@ -18,14 +18,14 @@ pub const METADATA_MAX_AGE: Duration = Duration::from_secs(300);
 #[derive(Debug)]
 pub(crate) struct Metadata {
     admin: Admin,
-    counts: Mutex<HashMap<String, (u32, Instant)>>,
+    counts: Mutex<TopicMap<(u32, Instant)>>,
 }
 
 impl Metadata {
     pub(crate) fn new(admin: Admin) -> Self {
         Metadata {
             admin,
-            counts: Mutex::new(HashMap::new()),
+            counts: Mutex::new(TopicMap::default()),
         }
     }
 
@@ -47,7 +47,7 @@ impl Metadata {
         self.lock().remove(topic);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u32, Instant)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, TopicMap<(u32, Instant)>> {
         self.counts.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

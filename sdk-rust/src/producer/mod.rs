@@ -66,6 +66,13 @@ pub const WORKER_QUEUE_MAX: usize = 1024;
 /// Largest `batch_bytes`: the server's default `batch_bytes_max` is 8 MiB.
 pub const BATCH_BYTES_MAX: usize = 8 << 20;
 
+/// A map by topic name with a hasher cheaper than SipHash: the producer looks a topic up
+/// several times per `send`, and topic names come from the application itself.
+pub(crate) type TopicMap<V> = HashMap<String, V, foldhash::fast::RandomState>;
+
+/// Per topic, the worker of each partition (by index).
+type Workers = TopicMap<Vec<Option<mpsc::Sender<Msg>>>>;
+
 /// When to acknowledge a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Acks {
@@ -409,7 +416,7 @@ impl ProducerBuilder {
             identity,
             config: Arc::new(self.config),
             partitioner,
-            workers: Mutex::new(HashMap::new()),
+            workers: Mutex::new(Workers::default()),
             closed: AtomicBool::new(false),
         };
         Ok(Producer {
@@ -429,7 +436,7 @@ struct Inner {
     metadata: Arc<Metadata>,
     /// Per topic, the worker of each partition (by index), so a record finds its worker
     /// with the topic name it carries, without building a key.
-    workers: Mutex<HashMap<String, Vec<Option<mpsc::Sender<Msg>>>>>,
+    workers: Mutex<Workers>,
     closed: AtomicBool,
 }
 
@@ -471,12 +478,11 @@ impl Producer {
             delivery: tx,
             _permit: permit,
         };
-        let worker = self.worker(&record.topic, partition);
-        queue(
-            &worker,
+        self.queue(
+            &record.topic,
+            partition,
             Msg::Record(pending),
             "queueing a record",
-            inner.config.max_block,
         )
         .await?;
         Ok(Delivery(rx))
@@ -518,14 +524,8 @@ impl Producer {
             delivery: tx,
             _permit: permit,
         };
-        let worker = self.worker(topic, partition);
-        queue(
-            &worker,
-            Msg::Batch(pending),
-            "queueing a batch",
-            inner.config.max_block,
-        )
-        .await?;
+        self.queue(topic, partition, Msg::Batch(pending), "queueing a batch")
+            .await?;
         Ok(BatchDelivery(rx))
     }
 
@@ -580,36 +580,75 @@ impl Producer {
         Ok(p)
     }
 
+    /// Hands `msg` to the worker of `topic`'s `partition` (started on first use), waiting
+    /// (up to `max_block`) only when its queue is full; a timer is armed only then. The
+    /// common case takes one lock and clones nothing.
+    async fn queue(
+        &self,
+        topic: &str,
+        partition: u32,
+        msg: Msg,
+        what: &'static str,
+    ) -> Result<(), Error> {
+        let (worker, msg) = {
+            let mut workers = self.inner.workers.lock().unwrap_or_else(|p| p.into_inner());
+            let msg = match self.worker(&mut workers, topic, partition).try_send(msg) {
+                Ok(()) => return Ok(()),
+                Err(mpsc::error::TrySendError::Full(msg)) => msg,
+                // A worker that ended (none does while the producer is open) is replaced.
+                Err(mpsc::error::TrySendError::Closed(msg)) => {
+                    if self.inner.closed.load(Ordering::Acquire) {
+                        return Err(Error::Closed("producer"));
+                    }
+                    remove_worker(&mut workers, topic, partition);
+                    match self.worker(&mut workers, topic, partition).try_send(msg) {
+                        Ok(()) => return Ok(()),
+                        Err(mpsc::error::TrySendError::Closed(_)) => {
+                            return Err(Error::Closed("producer"));
+                        }
+                        Err(mpsc::error::TrySendError::Full(msg)) => msg,
+                    }
+                }
+            };
+            (self.worker(&mut workers, topic, partition).clone(), msg)
+        };
+        let queued = async {
+            let sent = worker.send(msg).await;
+            sent.map_err(|_| Error::Closed("producer"))
+        };
+        within(what, self.inner.config.max_block, queued).await
+    }
+
     /// The worker of a partition, started on first use.
-    fn worker(&self, topic: &str, partition: u32) -> mpsc::Sender<Msg> {
+    fn worker<'w>(
+        &self,
+        workers: &'w mut Workers,
+        topic: &str,
+        partition: u32,
+    ) -> &'w mpsc::Sender<Msg> {
         let inner = &self.inner;
-        let mut workers = inner.workers.lock().unwrap_or_else(|p| p.into_inner());
         let index = usize::try_from(partition).expect("a u32 fits in usize");
-        if let Some(tx) = workers
-            .get(topic)
-            .and_then(|by_partition| by_partition.get(index))
-            .and_then(Option::as_ref)
-            .filter(|tx| !tx.is_closed())
-        {
-            return tx.clone();
+        if !workers.contains_key(topic) {
+            workers.insert(topic.to_owned(), Vec::new());
         }
-        let (tx, rx) = mpsc::channel(WORKER_QUEUE_MAX);
-        let worker = Worker::new(
-            inner.conn.clone(),
-            Arc::clone(&inner.config),
-            Arc::clone(&inner.metadata),
-            topic.to_owned(),
-            partition,
-            inner.identity,
-            rx,
-        );
-        tokio::spawn(worker.run());
-        let by_partition = workers.entry(topic.to_owned()).or_default();
+        let by_partition = workers.get_mut(topic).expect("inserted above");
         if by_partition.len() <= index {
             by_partition.resize(index + 1, None);
         }
-        by_partition[index] = Some(tx.clone());
-        tx
+        by_partition[index].get_or_insert_with(|| {
+            let (tx, rx) = mpsc::channel(WORKER_QUEUE_MAX);
+            let worker = Worker::new(
+                inner.conn.clone(),
+                Arc::clone(&inner.config),
+                Arc::clone(&inner.metadata),
+                topic.to_owned(),
+                partition,
+                inner.identity,
+                rx,
+            );
+            tokio::spawn(worker.run());
+            tx
+        })
     }
 
     /// Sends every batch now (without waiting for linger) and waits until every record sent
@@ -646,24 +685,12 @@ impl Producer {
     }
 }
 
-/// Hands `msg` to a partition's worker, waiting (up to `max_block`) only when its queue is
-/// full; a timer is armed only then.
-async fn queue(
-    worker: &mpsc::Sender<Msg>,
-    msg: Msg,
-    what: &'static str,
-    max_block: Duration,
-) -> Result<(), Error> {
-    let msg = match worker.try_send(msg) {
-        Ok(()) => return Ok(()),
-        Err(mpsc::error::TrySendError::Closed(_)) => return Err(Error::Closed("producer")),
-        Err(mpsc::error::TrySendError::Full(msg)) => msg,
-    };
-    let queued = async {
-        let sent = worker.send(msg).await;
-        sent.map_err(|_| Error::Closed("producer"))
-    };
-    within(what, max_block, queued).await
+/// Forgets the worker of `topic`'s `partition`.
+fn remove_worker(workers: &mut Workers, topic: &str, partition: u32) {
+    let index = usize::try_from(partition).expect("a u32 fits in usize");
+    if let Some(slot) = workers.get_mut(topic).and_then(|w| w.get_mut(index)) {
+        *slot = None;
+    }
 }
 
 /// Milliseconds since the Unix epoch by the local clock.

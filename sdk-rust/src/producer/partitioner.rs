@@ -4,11 +4,12 @@
 //! Owns the sticky state (per topic: the current partition and the bytes sent to it). Must not
 //! do I/O or know partition counts by itself: the producer passes the current count in.
 
-use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher, RandomState};
 use std::sync::Mutex;
 
 use weir_proto::partitioner::partition_for_key;
+
+use super::TopicMap;
 
 /// Chooses the partition of a record that has no explicit partition.
 ///
@@ -33,7 +34,7 @@ pub trait Partitioner: Send + Sync + std::fmt::Debug {
 #[derive(Debug)]
 pub struct DefaultPartitioner {
     batch_bytes: usize,
-    sticky: Mutex<HashMap<String, Sticky>>,
+    sticky: Mutex<TopicMap<Sticky>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -47,16 +48,21 @@ impl DefaultPartitioner {
     pub fn new(batch_bytes: usize) -> Self {
         DefaultPartitioner {
             batch_bytes: batch_bytes.max(1),
-            sticky: Mutex::new(HashMap::new()),
+            sticky: Mutex::new(TopicMap::default()),
         }
     }
 
     fn sticky(&self, topic: &str, record_bytes: usize, partitions: u32) -> u32 {
         let mut sticky = self.sticky.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = sticky.entry(topic.to_owned()).or_insert_with(|| Sticky {
-            partition: random_below(partitions),
-            bytes: 0,
-        });
+        // The topic's name is copied once, not per record.
+        if !sticky.contains_key(topic) {
+            let first = Sticky {
+                partition: random_below(partitions),
+                bytes: 0,
+            };
+            sticky.insert(topic.to_owned(), first);
+        }
+        let entry = sticky.get_mut(topic).expect("inserted above");
         if entry.partition >= partitions {
             *entry = Sticky {
                 partition: random_below(partitions),
