@@ -6,13 +6,14 @@
 // `send` does not cross into Rust per record: one crossing, with its own promise, cost more
 // than the SDK's whole send. Records wait in a queue here and go over as one `sendMany` call
 // once per microtask (after the code that sent them yields) or every SEND_GROUP_MAX records,
-// in call order. A record the SDK refuses at once fails at once; the others of a group
-// settle together when `delivered` says the whole group is stored. A record whose signal
+// in call order, as columns (convert.js `groupIn`). A record the SDK refuses at once fails
+// at once; the others of a group settle together when `delivered` says the whole group is
+// stored. A record whose signal
 // aborts while it waits here is dropped; after it went over, the abort only stops the wait.
 
 const native = require('./native.js');
 const { call, callSync, checkKeys, invalidArgument, toWeirError, withSignal, WeirError } = require('./errors.js');
-const { recordIn } = require('./convert.js');
+const { groupIn, recordIn } = require('./convert.js');
 
 const OPTIONS = ['url', 'tenant', 'token', 'requestTimeoutMs', 'compression', 'lingerMs', 'batchBytes',
   'bufferBytes', 'maxInFlight', 'acks', 'idempotence', 'deliveryTimeoutMs', 'retryBackoffMs',
@@ -66,11 +67,17 @@ class Pending {
   }
 }
 
-function settle(pending, outcome) {
-  if (outcome.error !== undefined && outcome.error !== null) {
-    pending.fail(toWeirError(new Error(outcome.error)));
-  } else if (outcome.metadata !== undefined && outcome.metadata !== null) {
-    pending.succeed(outcome.metadata);
+function failure(error) {
+  return toWeirError(new Error(error));
+}
+
+/** Settles a group's records from `delivered`'s columns (offset NaN: refused or failed). */
+function settle(group, topics, delivered) {
+  for (const { index, error } of delivered.failed) group[index].fail(failure(error));
+  const { partition, offset, timestamp } = delivered;
+  for (let i = 0; i < group.length; i++) {
+    if (Number.isNaN(offset[i])) continue;
+    group[i].succeed({ topic: topics[i], partition: partition[i], offset: offset[i], timestamp: timestamp[i] });
   }
 }
 
@@ -125,14 +132,14 @@ class Producer {
     this.#queue = [];
     if (group.length === 0) return;
     const failAll = (error) => group.forEach((p) => p.fail(error));
-    call(() => this.#native.sendMany(group.map((p) => p.input))).then((queued) => {
+    const inputs = group.map((p) => p.input);
+    const topics = inputs.map((r) => r.topic);
+    call(() => this.#native.sendMany(groupIn(inputs))).then((queued) => {
       // Records the SDK refused at once (a full buffer, a closed producer) fail now; the
       // others settle together once the group is delivered.
-      queued.refused.forEach((error, i) => {
-        if (error !== null && error !== undefined) group[i].fail(toWeirError(new Error(error)));
-      });
+      for (const { index, error } of queued.refused) group[index].fail(failure(error));
       return call(() => this.#native.delivered(queued.group)).then(
-        (outcomes) => outcomes.forEach((outcome, i) => settle(group[i], outcome)),
+        (delivered) => settle(group, topics, delivered),
         failAll,
       );
     }, failAll);

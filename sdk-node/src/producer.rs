@@ -1,24 +1,26 @@
 //! `NativeProducer`: the addon face of `weir::Producer` (wrapped by `Producer` in
 //! `lib/producer.js`).
 //!
-//! Owns the conversion of a JavaScript record into a `ProducerRecord`, the lazy connection
-//! (made by the first call that needs it, so `new Producer()` never waits) and the order
-//! lock: a `send` takes its place in it during the call itself (see `runtime::start`), so
-//! records are queued in call order even while the connection is still being made. Must not
-//! batch, partition, compress or retry: `weir::Producer` does.
+//! Owns the conversion of the JavaScript layer's record groups (columns: one buffer of keys,
+//! one of values, typed arrays of lengths, partitions and timestamps) into `ProducerRecord`s,
+//! the lazy connection (made by the first call that needs it, so `new Producer()` never
+//! waits) and call order: each group is pushed, during the call itself, onto one queue that
+//! a feeder task drains into the SDK, so records are queued in call order while the
+//! JavaScript thread goes on converting the next group. Must not batch, partition, compress
+//! or retry: `weir::Producer` does.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use bytes::Bytes;
-use napi::bindgen_prelude::Buffer;
+use napi::bindgen_prelude::{Buffer, Float64Array, Int32Array, Uint32Array};
 use napi::{Env, Result};
 use napi_derive::napi;
-use tokio::sync::{Mutex, OnceCell};
+use tokio::sync::{OnceCell, mpsc, oneshot};
 
 use crate::config::{ProducerOptions, integer, partition};
-use crate::error::{IntoNapi, to_napi};
+use crate::error::{IntoNapi, invalid, to_napi};
 use crate::runtime::{Cancel, Later, start};
 
 /// One header of a record to send.
@@ -28,15 +30,11 @@ pub struct HeaderIn {
     pub value: Option<Buffer>,
 }
 
-/// A record to send; the JavaScript layer has already turned strings and objects into bytes.
+/// The headers of record `index` of a group.
 #[napi(object, object_to_js = false)]
-pub struct RecordIn {
-    pub topic: String,
-    pub key: Option<Buffer>,
-    pub value: Option<Buffer>,
-    pub headers: Option<Vec<HeaderIn>>,
-    pub partition: Option<f64>,
-    pub timestamp: Option<f64>,
+pub struct RecordHeaders {
+    pub index: u32,
+    pub headers: Vec<HeaderIn>,
 }
 
 impl std::fmt::Debug for HeaderIn {
@@ -48,112 +46,169 @@ impl std::fmt::Debug for HeaderIn {
     }
 }
 
-impl std::fmt::Debug for RecordIn {
+impl std::fmt::Debug for RecordHeaders {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RecordIn")
-            .field("topic", &self.topic)
-            .field("key_bytes", &self.key.as_ref().map(|k| k.len()))
-            .field("value_bytes", &self.value.as_ref().map(|v| v.len()))
+        f.debug_struct("RecordHeaders")
+            .field("index", &self.index)
             .field("headers", &self.headers)
-            .field("partition", &self.partition)
-            .field("timestamp", &self.timestamp)
             .finish()
     }
 }
 
-fn bytes(buffer: Option<Buffer>) -> Option<Bytes> {
-    buffer.map(|b| Bytes::copy_from_slice(&b))
+/// A group of records to send, as columns (record `i` is row `i` of each): the JavaScript
+/// layer has already turned strings and objects into bytes. A record's key and value bytes
+/// follow those of the record before it in `keys` and `values`; a length of -1 means none.
+#[napi(object, object_to_js = false)]
+pub struct Group {
+    /// The group's distinct topics.
+    pub topics: Vec<String>,
+    /// Per record, its topic's index in `topics`.
+    pub topic: Uint32Array,
+    pub keys: Buffer,
+    pub key_len: Int32Array,
+    pub values: Buffer,
+    pub value_len: Int32Array,
+    /// Per record, its partition; NaN: the partitioner chooses.
+    pub partition: Float64Array,
+    /// Per record, its timestamp (ms since the epoch); NaN: the producer's clock.
+    pub timestamp: Float64Array,
+    /// The headers of the records that have any.
+    pub headers: Vec<RecordHeaders>,
 }
 
-impl RecordIn {
-    /// The SDK record; copies the bytes (so no JavaScript memory is touched off its thread).
-    fn into_record(self) -> Result<weir::ProducerRecord> {
-        let headers = self
-            .headers
-            .unwrap_or_default()
-            .into_iter()
-            .map(|h| weir::Header {
-                key: h.key,
-                value: bytes(h.value),
-            })
-            .collect();
-        Ok(weir::ProducerRecord {
-            topic: self.topic,
-            key: bytes(self.key),
-            value: bytes(self.value),
-            headers,
-            partition: self.partition.map(partition).transpose()?,
-            timestamp: self
-                .timestamp
-                .map(|t| integer(t, "timestamp"))
-                .transpose()?,
-        })
+impl std::fmt::Debug for Group {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Group")
+            .field("topics", &self.topics)
+            .field("records", &self.topic.len())
+            .field("key_bytes", &self.keys.len())
+            .field("value_bytes", &self.values.len())
+            .finish()
     }
 }
 
-/// What `sendMany` queued: its group (for `delivered`) and, per record, the error of one the
-/// SDK refused at once (a rejection's message, `weir-error:{json}`), else `null`.
+/// Takes the next `len` bytes (-1: none) of a column, after `at`.
+fn take(column: &Bytes, at: &mut usize, len: i32, what: &str) -> Result<Option<Bytes>> {
+    let Ok(len) = usize::try_from(len) else {
+        return Ok(None);
+    };
+    let end = at
+        .checked_add(len)
+        .filter(|&end| end <= column.len())
+        .ok_or_else(|| invalid(format!("the {what} lengths run past their bytes")))?;
+    let bytes = column.slice(*at..end);
+    *at = end;
+    Ok(Some(bytes))
+}
+
+impl Group {
+    /// The group's records, each an SDK record or the reason it cannot be one (a rejection's
+    /// message). Copies the key and value bytes once each (so no JavaScript memory is
+    /// touched off its thread); a record's bytes are slices of those copies. Fails as a
+    /// whole only for columns that do not fit together, which `lib/producer.js` never sends.
+    fn records(self) -> Result<Vec<std::result::Result<weir::ProducerRecord, String>>> {
+        let n = self.topic.len();
+        let columns = [
+            self.key_len.len(),
+            self.value_len.len(),
+            self.partition.len(),
+            self.timestamp.len(),
+        ];
+        if columns.iter().any(|&len| len != n) {
+            return Err(invalid("the columns of a send group differ in length"));
+        }
+        let mut headers: HashMap<usize, Vec<weir::Header>> = HashMap::new();
+        for h in self.headers {
+            let list = h.headers.into_iter().map(|h| weir::Header {
+                key: h.key,
+                value: h.value.map(|v| Bytes::copy_from_slice(&v)),
+            });
+            headers.insert(h.index as usize, list.collect());
+        }
+        let keys = Bytes::copy_from_slice(&self.keys);
+        let values = Bytes::copy_from_slice(&self.values);
+        let (mut key_at, mut value_at) = (0, 0);
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n {
+            let key = take(&keys, &mut key_at, self.key_len[i], "key")?;
+            let value = take(&values, &mut value_at, self.value_len[i], "value")?;
+            let topic = self
+                .topics
+                .get(self.topic[i] as usize)
+                .ok_or_else(|| invalid("a record names a topic the group does not have"))?;
+            let (p, t) = (self.partition[i], self.timestamp[i]);
+            let record = (|| {
+                Ok(weir::ProducerRecord {
+                    topic: topic.clone(),
+                    key,
+                    value,
+                    headers: headers.remove(&i).unwrap_or_default(),
+                    partition: (!p.is_nan()).then(|| partition(p)).transpose()?,
+                    timestamp: (!t.is_nan()).then(|| integer(t, "timestamp")).transpose()?,
+                })
+            })();
+            out.push(record.map_err(|e: napi::Error| e.reason));
+        }
+        Ok(out)
+    }
+}
+
+/// A record of a group that did not get through, and why (a rejection's message,
+/// `weir-error:{json}`).
+#[napi(object, object_from_js = false)]
+#[derive(Debug)]
+pub struct Failed {
+    pub index: u32,
+    pub error: String,
+}
+
+/// What `sendMany` queued: its group number (for `delivered`) and the records the SDK
+/// refused at once.
 #[napi(object, object_from_js = false)]
 #[derive(Debug)]
 pub struct Queued {
     pub group: u32,
-    pub refused: Vec<Option<String>>,
+    pub refused: Vec<Failed>,
 }
 
-/// The outcome of one delivered record: where it was stored, or why not (a rejection's
-/// message, `weir-error:{json}`).
+/// The outcomes of a delivered group, as columns: where record `i` was stored (offset NaN:
+/// it was refused when queued, or failed), and the records that failed.
 #[napi(object, object_from_js = false)]
-#[derive(Debug)]
-pub struct SendOutcome {
-    pub metadata: Option<RecordMetadata>,
-    pub error: Option<String>,
-}
-
-impl SendOutcome {
-    fn of(result: Result<RecordMetadata>) -> SendOutcome {
-        match result {
-            Ok(metadata) => SendOutcome {
-                metadata: Some(metadata),
-                error: None,
-            },
-            Err(e) => SendOutcome {
-                metadata: None,
-                error: Some(e.reason),
-            },
-        }
-    }
-}
-
-/// Where a record was stored.
-#[napi(object, object_from_js = false)]
-#[derive(Debug)]
-pub struct RecordMetadata {
-    pub topic: String,
-    pub partition: u32,
+pub struct Delivered {
+    pub partition: Uint32Array,
     /// -1 with `acks: "none"`.
-    pub offset: i64,
-    pub timestamp: i64,
+    pub offset: Float64Array,
+    pub timestamp: Float64Array,
+    pub failed: Vec<Failed>,
 }
 
-impl From<weir::RecordMetadata> for RecordMetadata {
-    fn from(m: weir::RecordMetadata) -> Self {
-        RecordMetadata {
-            topic: m.topic,
-            partition: m.partition,
-            offset: m.offset,
-            timestamp: m.timestamp,
-        }
+impl std::fmt::Debug for Delivered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Delivered")
+            .field("records", &self.offset.len())
+            .field("failed", &self.failed)
+            .finish()
     }
+}
+
+/// What the feeder task does next, in call order.
+#[derive(Debug)]
+enum Job {
+    /// Queue these records in the SDK; report the refused ones.
+    Group {
+        records: Vec<std::result::Result<weir::ProducerRecord, String>>,
+        queued: oneshot::Sender<Queued>,
+    },
+    /// Answer once every group pushed before is queued.
+    Barrier(oneshot::Sender<()>),
 }
 
 #[derive(Debug)]
 struct Shared {
     config: weir::ProducerConfig,
     producer: OnceCell<weir::Producer>,
-    /// Sends queue here in call order until their record is queued in the SDK.
-    order: Mutex<()>,
     closed: AtomicBool,
-    /// Deliveries of `send_many` groups until `delivered` takes them.
+    /// Deliveries of queued groups until `delivered` takes them.
     groups: std::sync::Mutex<HashMap<u32, Vec<Option<weir::Delivery>>>>,
     next_group: AtomicU32,
 }
@@ -177,6 +232,49 @@ impl Shared {
             .await
             .napi()
     }
+
+    /// Queues a group's records in the SDK, in order; keeps their deliveries for
+    /// `delivered`.
+    async fn queue(
+        &self,
+        records: Vec<std::result::Result<weir::ProducerRecord, String>>,
+    ) -> Queued {
+        let producer = self.producer().await.map_err(|e| e.reason);
+        let mut deliveries = Vec::with_capacity(records.len());
+        let mut refused = Vec::new();
+        for (index, record) in (0u32..).zip(records) {
+            let queued = match (&producer, record) {
+                (Err(reason), _) => Err(reason.clone()),
+                (_, Err(reason)) => Err(reason),
+                (Ok(p), Ok(record)) => p.send(record).await.napi().map_err(|e| e.reason),
+            };
+            match queued {
+                Ok(delivery) => deliveries.push(Some(delivery)),
+                Err(error) => {
+                    deliveries.push(None);
+                    refused.push(Failed { index, error });
+                }
+            }
+        }
+        let group = self.next_group.fetch_add(1, Ordering::Relaxed);
+        self.groups().insert(group, deliveries);
+        Queued { group, refused }
+    }
+}
+
+/// Runs the jobs pushed by the JavaScript thread, one after another, until the producer is
+/// gone.
+async fn feed(shared: Arc<Shared>, mut jobs: mpsc::UnboundedReceiver<Job>) {
+    while let Some(job) = jobs.recv().await {
+        match job {
+            Job::Group { records, queued } => {
+                let _ = queued.send(shared.queue(records).await);
+            }
+            Job::Barrier(done) => {
+                let _ = done.send(());
+            }
+        }
+    }
 }
 
 /// The native producer; see `Producer` in `index.d.ts`.
@@ -184,6 +282,20 @@ impl Shared {
 #[derive(Debug)]
 pub struct NativeProducer {
     shared: Arc<Shared>,
+    jobs: mpsc::UnboundedSender<Job>,
+}
+
+impl NativeProducer {
+    /// Resolves once every group pushed before is queued in the SDK.
+    fn barrier(&self) -> impl Future<Output = ()> + Send + 'static {
+        let (done, rx) = oneshot::channel();
+        let pushed = self.jobs.send(Job::Barrier(done)).is_ok();
+        async move {
+            if pushed {
+                let _ = rx.await;
+            }
+        }
+    }
 }
 
 #[napi]
@@ -192,16 +304,16 @@ impl NativeProducer {
     #[napi(constructor)]
     pub fn new(options: ProducerOptions) -> Result<Self> {
         let config = options.config()?;
-        Ok(NativeProducer {
-            shared: Arc::new(Shared {
-                config,
-                producer: OnceCell::new(),
-                order: Mutex::new(()),
-                closed: AtomicBool::new(false),
-                groups: std::sync::Mutex::new(HashMap::new()),
-                next_group: AtomicU32::new(0),
-            }),
-        })
+        let shared = Arc::new(Shared {
+            config,
+            producer: OnceCell::new(),
+            closed: AtomicBool::new(false),
+            groups: std::sync::Mutex::new(HashMap::new()),
+            next_group: AtomicU32::new(0),
+        });
+        let (jobs, rx) = mpsc::unbounded_channel();
+        napi::bindgen_prelude::spawn(feed(Arc::clone(&shared), rx));
+        Ok(NativeProducer { shared, jobs })
     }
 
     /// Connects (and gets a producer id) now.
@@ -211,73 +323,56 @@ impl NativeProducer {
         start(env, async move { shared.producer().await.map(|_| ()) })
     }
 
-    /// Queues `records` in order, in one crossing of the boundary, and resolves once they
-    /// are queued: with the records the SDK refused at once (an error per index, `null` for
-    /// queued ones) and a group number whose deliveries `delivered` waits for. The JavaScript
-    /// layer gathers `send` calls into such groups: a crossing per record, with its own
-    /// promise, cost more than the SDK's whole send.
+    /// Queues a group of records, in one crossing of the boundary: takes its place in call
+    /// order now and resolves once the records are queued in the SDK, with the ones it
+    /// refused at once and a group number whose deliveries `delivered` waits for. The
+    /// JavaScript layer gathers `send` calls into such groups: a crossing per record, with
+    /// its own promise, cost more than the SDK's whole send.
     #[napi]
-    pub fn send_many<'env>(
-        &self,
-        env: &'env Env,
-        records: Vec<RecordIn>,
-    ) -> Result<Later<'env, Queued>> {
-        let records: Vec<Result<weir::ProducerRecord>> =
-            records.into_iter().map(RecordIn::into_record).collect();
-        let shared = Arc::clone(&self.shared);
+    pub fn send_many<'env>(&self, env: &'env Env, group: Group) -> Result<Later<'env, Queued>> {
+        let records = group.records()?;
+        let (queued, rx) = oneshot::channel();
+        self.jobs
+            .send(Job::Group { records, queued })
+            .map_err(|_| to_napi(weir::Error::Closed("producer")))?;
         start(env, async move {
-            let turn = shared.order.lock().await;
-            let producer = match shared.producer().await {
-                Ok(p) => Ok(p),
-                Err(e) => Err(e.reason),
-            };
-            let mut deliveries = Vec::with_capacity(records.len());
-            let mut refused = Vec::with_capacity(records.len());
-            for record in records {
-                let queued = match (&producer, record) {
-                    (Err(reason), _) => Err(reason.clone()),
-                    (_, Err(e)) => Err(e.reason),
-                    (Ok(p), Ok(record)) => p.send(record).await.napi().map_err(|e| e.reason),
-                };
-                match queued {
-                    Ok(delivery) => {
-                        deliveries.push(Some(delivery));
-                        refused.push(None);
-                    }
-                    Err(reason) => {
-                        deliveries.push(None);
-                        refused.push(Some(reason));
-                    }
-                }
-            }
-            drop(turn);
-            let group = shared.next_group.fetch_add(1, Ordering::Relaxed);
-            shared.groups().insert(group, deliveries);
-            Ok(Queued { group, refused })
+            rx.await
+                .map_err(|_| to_napi(weir::Error::Closed("producer")))
         })
     }
 
-    /// Waits for the deliveries of `group` (from `send_many`): one outcome per record, in
-    /// order; records refused when queued have neither metadata nor error here.
+    /// Waits for the deliveries of `group` (from `send_many`): where each record was
+    /// stored, and the records that failed.
     #[napi]
-    pub fn delivered<'env>(
-        &self,
-        env: &'env Env,
-        group: u32,
-    ) -> Result<Later<'env, Vec<SendOutcome>>> {
+    pub fn delivered<'env>(&self, env: &'env Env, group: u32) -> Result<Later<'env, Delivered>> {
         let deliveries = self.shared.groups().remove(&group).unwrap_or_default();
         start(env, async move {
-            let mut outcomes = Vec::with_capacity(deliveries.len());
-            for delivery in deliveries {
-                outcomes.push(match delivery {
-                    Some(d) => SendOutcome::of(d.await.map(RecordMetadata::from).napi()),
-                    None => SendOutcome {
-                        metadata: None,
-                        error: None,
-                    },
-                });
+            let n = deliveries.len();
+            let (mut partition, mut offset, mut timestamp) =
+                (vec![0; n], vec![f64::NAN; n], vec![f64::NAN; n]);
+            let mut failed = Vec::new();
+            for (i, delivery) in deliveries.into_iter().enumerate() {
+                let Some(delivery) = delivery else { continue };
+                match delivery.await.napi() {
+                    Ok(m) => {
+                        // JavaScript numbers hold offsets and timestamps exactly below 2^53,
+                        // far beyond any log's end or clock.
+                        partition[i] = m.partition;
+                        offset[i] = m.offset as f64;
+                        timestamp[i] = m.timestamp as f64;
+                    }
+                    Err(e) => failed.push(Failed {
+                        index: u32::try_from(i).unwrap_or(u32::MAX),
+                        error: e.reason,
+                    }),
+                }
             }
-            Ok(outcomes)
+            Ok(Delivered {
+                partition: Uint32Array::new(partition),
+                offset: Float64Array::new(offset),
+                timestamp: Float64Array::new(timestamp),
+                failed,
+            })
         })
     }
 
@@ -285,13 +380,13 @@ impl NativeProducer {
     #[napi]
     pub fn flush<'env>(&self, env: &'env Env, cancel: Option<u32>) -> Result<Later<'env, ()>> {
         let shared = Arc::clone(&self.shared);
+        let queued = self.barrier();
         let cancel = Cancel::new(cancel);
         start(
             env,
             cancel.run("flush", async move {
-                // Sends still waiting for their turn are queued before the flush starts.
-                let turn = shared.order.lock().await;
-                drop(turn);
+                // Groups still waiting for the feeder are queued before the flush starts.
+                queued.await;
                 match shared.producer.get() {
                     Some(producer) => producer.flush().await.napi(),
                     None => Ok(()),
@@ -304,10 +399,10 @@ impl NativeProducer {
     #[napi]
     pub fn close<'env>(&self, env: &'env Env) -> Result<Later<'env, ()>> {
         let shared = Arc::clone(&self.shared);
+        let queued = self.barrier();
         start(env, async move {
-            let turn = shared.order.lock().await;
+            queued.await;
             shared.closed.store(true, Ordering::Release);
-            drop(turn);
             match shared.producer.get() {
                 Some(producer) => producer.close().await.napi(),
                 None => Ok(()),
