@@ -3,6 +3,15 @@
 // NativeConsumer). Unpacks polled records, runs the onAssign/onRevoke callbacks (queued by the
 // SDK's background task, run here after each poll, connect and close) and turns AbortSignals
 // into cancellations. The SDK does membership, fetching, commits and positions.
+//
+// Iteration (`for await`) does not cross into Rust per record: it polls a chunk (up to
+// maxPollRecords) and hands it out one record at a time. The records of the chunk not yet
+// handed out are given back to the SDK (`putBack`) before anything that must not count
+// them or that changes what comes next: commit() without offsets, poll(), position(),
+// seek(), pause(), assign(), close() and the end of an iteration. So commits cover exactly
+// the records the iterator handed out, and a seek takes effect at the next record. A rebalance that takes partitions
+// away while a chunk is held is Kafka's: in auto-commit mode their positions were
+// committed with the chunk, and the iterator still hands its records out.
 
 const native = require('./native.js');
 const { WeirError, call, callSync, withSignal, checkKeys, invalidArgument } = require('./errors.js');
@@ -16,15 +25,15 @@ const POLL_TIMEOUT_MS_DEFAULT = 1000;
 
 /** A record read from a partition. */
 class ConsumerRecord {
-  constructor(layout, key, value, headerList) {
-    this.topic = layout.topic;
-    this.partition = layout.partition;
-    this.offset = layout.offset;
-    this.timestamp = layout.timestamp;
+  constructor(topic, partition, offset, timestamp, key, value, headerList) {
+    this.topic = topic;
+    this.partition = partition;
+    this.offset = offset;
+    this.timestamp = timestamp;
     this.key = key;
     this.value = value;
     this.headerList = headerList;
-    this.headers = Object.fromEntries(headerList);
+    this.headers = headerList.length === 0 ? {} : Object.fromEntries(headerList);
   }
 
   /** The value as UTF-8 text (null for a tombstone). */
@@ -38,8 +47,9 @@ class ConsumerRecord {
   }
 }
 
-/** Records of one native poll: their bytes follow each other in `data` (see consumer.rs). */
-function unpack({ data, records }) {
+/** Records of one native poll, from its columns: their bytes follow each other in `data`
+ * (key, value, header values; see consumer.rs). */
+function unpack({ data, parts, part, offset, timestamp, keyLen, valueLen, headers }) {
   let at = 0;
   const take = (len) => {
     if (len < 0) return null;
@@ -47,12 +57,20 @@ function unpack({ data, records }) {
     at += len;
     return bytes;
   };
-  return records.map((r) => {
-    const key = take(r.keyLen);
-    const value = take(r.valueLen);
-    const headers = r.headers.map((h) => [h.key, take(h.len)]);
-    return new ConsumerRecord(r, key, value, headers);
-  });
+  const records = new Array(offset.length);
+  let withHeaders = 0;
+  for (let i = 0; i < records.length; i++) {
+    const key = take(keyLen[i]);
+    const value = take(valueLen[i]);
+    let headerList = [];
+    if (withHeaders < headers.length && headers[withHeaders].index === i) {
+      headerList = headers[withHeaders].headers.map((h) => [h.key, take(h.len)]);
+      withHeaders += 1;
+    }
+    const p = parts[part[i]];
+    records[i] = new ConsumerRecord(p.topic, p.partition, offset[i], timestamp[i], key, value, headerList);
+  }
+  return records;
 }
 
 function tp(partition, what) {
@@ -78,6 +96,9 @@ class Consumer {
   #onAssign;
   #onRevoke;
   #closed = false;
+  /** The iteration's chunk, and how many of its records were handed out. */
+  #chunk = [];
+  #handedOut = 0;
 
   constructor(options = {}) {
     checkKeys(options, OPTIONS, 'Consumer');
@@ -100,6 +121,15 @@ class Consumer {
     return null;
   }
 
+  /** Gives the records of the chunk not yet handed out back to the SDK. */
+  async #putBack() {
+    if (this.#handedOut >= this.#chunk.length) return;
+    const handedOut = this.#handedOut;
+    this.#chunk = [];
+    this.#handedOut = 0;
+    await call(() => this.#native.putBack(handedOut));
+  }
+
   /** Connects and joins the group now (otherwise the first call does). */
   async connect() {
     await call(() => this.#native.connect());
@@ -110,10 +140,27 @@ class Consumer {
   async poll({ timeoutMs, maxRecords, signal } = {}) {
     const closed = this.#refuseClosed();
     if (closed) return closed;
+    await this.#putBack();
     const wait = timeoutMs ?? POLL_TIMEOUT_MS_DEFAULT;
     const out = await withSignal(signal, 'poll', (id) => this.#native.poll(wait, maxRecords ?? undefined, id));
     await this.#changes();
     return unpack(out);
+  }
+
+  /** The next record of the iteration, polling a new chunk when the last one is handed out;
+   * undefined once the consumer closed. */
+  async #next(signal) {
+    if (this.#handedOut >= this.#chunk.length) {
+      this.#chunk = [];
+      this.#handedOut = 0;
+      const out = await withSignal(signal, 'iteration', (id) => this.#native.poll(undefined, undefined, id, true));
+      await this.#changes();
+      if (out.closed) return undefined;
+      this.#chunk = unpack(out);
+    }
+    const record = this.#chunk[this.#handedOut];
+    this.#handedOut += 1;
+    return record;
   }
 
   /** An async iterator of records, one at a time, until the consumer is closed. A record
@@ -121,20 +168,26 @@ class Consumer {
   records({ signal } = {}) {
     let finished = false;
     const consumer = this;
-    const nativeConsumer = this.#native;
     return {
-      async next() {
-        if (finished || consumer.#closed) return { done: true, value: undefined };
-        const out = await withSignal(signal, 'iteration', (id) => nativeConsumer.poll(undefined, 1, id));
-        await consumer.#changes();
-        if (out.closed) {
-          finished = true;
-          return { done: true, value: undefined };
+      next() {
+        if (finished || consumer.#closed) return Promise.resolve({ done: true, value: undefined });
+        // A record of the chunk is handed out without waiting for anything.
+        if (consumer.#handedOut < consumer.#chunk.length) {
+          const value = consumer.#chunk[consumer.#handedOut];
+          consumer.#handedOut += 1;
+          return Promise.resolve({ done: false, value });
         }
-        return { done: false, value: unpack(out)[0] };
+        return consumer.#next(signal).then((value) => {
+          if (value === undefined) {
+            finished = true;
+            return { done: true, value: undefined };
+          }
+          return { done: false, value };
+        });
       },
       async return() {
         finished = true;
+        await consumer.#putBack();
         return { done: true, value: undefined };
       },
       [Symbol.asyncIterator]() {
@@ -149,9 +202,11 @@ class Consumer {
 
   /** Commits the positions of every record handed out so far, or the offsets given (the next
    * offset to read per partition). */
-  commit(offsets) {
+  async commit(offsets) {
     if (offsets !== undefined) {
-      if (!Array.isArray(offsets)) return Promise.reject(invalidArgument('commit takes a list of { topic, partition, offset }'));
+      if (!Array.isArray(offsets)) throw invalidArgument('commit takes a list of { topic, partition, offset }');
+    } else {
+      await this.#putBack();
     }
     return call(() => this.#native.commit(offsets));
   }
@@ -162,8 +217,10 @@ class Consumer {
   }
 
   /** The offset of the next record poll hands out from a partition (null when unknown). */
-  position(partition) {
-    return call(() => this.#native.position(tp(partition, 'position')));
+  async position(partition) {
+    const checked = tp(partition, 'position');
+    await this.#putBack();
+    return call(() => this.#native.position(checked));
   }
 
   /** The partitions this consumer reads now. */
@@ -172,23 +229,31 @@ class Consumer {
   }
 
   /** Reads these partitions without group membership (a consumer without topics). */
-  assign(partitions) {
-    return call(() => this.#native.assign(tps(partitions, 'assign')));
+  async assign(partitions) {
+    const checked = tps(partitions, 'assign');
+    await this.#putBack();
+    return call(() => this.#native.assign(checked));
   }
 
   /** Continues a partition at an offset. */
-  seek(partition, offset) {
-    return call(() => this.#native.seek(tp(partition, 'seek'), offset));
+  async seek(partition, offset) {
+    const checked = tp(partition, 'seek');
+    await this.#putBack();
+    return call(() => this.#native.seek(checked, offset));
   }
 
   /** Continues a partition at its first record at or after a timestamp (ms since the epoch). */
-  seekToTimestamp(partition, timestamp) {
-    return call(() => this.#native.seekToTimestamp(tp(partition, 'seekToTimestamp'), timestamp));
+  async seekToTimestamp(partition, timestamp) {
+    const checked = tp(partition, 'seekToTimestamp');
+    await this.#putBack();
+    return call(() => this.#native.seekToTimestamp(checked, timestamp));
   }
 
   /** Stops handing out records of these partitions until resume. */
-  pause(partitions) {
-    return call(() => this.#native.pause(tps(partitions, 'pause')));
+  async pause(partitions) {
+    const checked = tps(partitions, 'pause');
+    await this.#putBack();
+    return call(() => this.#native.pause(checked));
   }
 
   /** Undoes pause. */
@@ -200,6 +265,7 @@ class Consumer {
    * group. Idempotent. */
   async close() {
     this.#closed = true;
+    await this.#putBack();
     await call(() => this.#native.close());
     await this.#changes();
   }

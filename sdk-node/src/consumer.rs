@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use napi::bindgen_prelude::BufferSlice;
+use napi::bindgen_prelude::{BufferSlice, Float64Array, Int32Array, Uint32Array};
 use napi::{Env, Result};
 use napi_derive::napi;
 use tokio::sync::watch;
@@ -71,26 +71,29 @@ pub struct HeaderLayout {
     pub len: i64,
 }
 
-/// A polled record without its bytes, which follow each other in the poll's buffer: key,
-/// value, then header values (length -1: null).
+/// The headers of record `index` of a poll.
 #[napi(object, object_from_js = false)]
 #[derive(Debug)]
-pub struct RecordLayout {
-    pub topic: String,
-    pub partition: u32,
-    pub offset: i64,
-    pub timestamp: i64,
-    pub key_len: i64,
-    pub value_len: i64,
+pub struct RecordHeaders {
+    pub index: u32,
     pub headers: Vec<HeaderLayout>,
 }
 
-/// The outcome of one poll.
+/// The outcome of one poll, as columns (record `i` is row `i` of each): the records' bytes
+/// follow each other in `data` (key, value, then header values; length -1: null).
 #[napi(object, object_from_js = false)]
 pub struct PollOut<'env> {
-    /// Every record's bytes, back to back.
     pub data: BufferSlice<'env>,
-    pub records: Vec<RecordLayout>,
+    /// The partitions the records come from.
+    pub parts: Vec<TopicPartition>,
+    /// Per record, its partition's index in `parts`.
+    pub part: Uint32Array,
+    pub offset: Float64Array,
+    pub timestamp: Float64Array,
+    pub key_len: Int32Array,
+    pub value_len: Int32Array,
+    /// The headers of the records that have any.
+    pub headers: Vec<RecordHeaders>,
     /// The consumer was closed (during or before this poll).
     pub closed: bool,
 }
@@ -99,7 +102,7 @@ impl std::fmt::Debug for PollOut<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PollOut")
             .field("data_bytes", &self.data.len())
-            .field("records", &self.records)
+            .field("records", &self.offset.len())
             .field("closed", &self.closed)
             .finish()
     }
@@ -154,9 +157,15 @@ struct Shared {
     changes: Arc<Changes>,
     /// Set by `close`: polls waiting for records return at once.
     closing: watch::Sender<bool>,
+    /// The records of the iteration's last poll (see `put_back`).
+    chunk: Mutex<Vec<weir::ConsumerRecord>>,
 }
 
 impl Shared {
+    fn chunk(&self) -> std::sync::MutexGuard<'_, Vec<weir::ConsumerRecord>> {
+        self.chunk.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// The SDK consumer in `slot`, connecting (and joining the group) on first use.
     async fn open<'a>(&self, slot: &'a mut Slot) -> Result<&'a mut weir::Consumer> {
         if matches!(slot, Slot::Idle) {
@@ -225,53 +234,89 @@ impl Shared {
     }
 }
 
-/// A poll's records laid out off the JavaScript thread: one byte vector plus layouts.
-#[derive(Debug)]
+/// A poll's records laid out off the JavaScript thread: one byte vector plus columns.
+#[derive(Debug, Default)]
 struct Packed {
     data: Vec<u8>,
-    records: Vec<RecordLayout>,
+    parts: Vec<TopicPartition>,
+    part: Vec<u32>,
+    offset: Vec<f64>,
+    timestamp: Vec<f64>,
+    key_len: Vec<i32>,
+    value_len: Vec<i32>,
+    headers: Vec<RecordHeaders>,
     closed: bool,
 }
 
-/// Lays `records` (`None`: the consumer closed) out as one byte vector plus their layouts.
-fn pack(records: Option<Vec<weir::ConsumerRecord>>) -> Packed {
-    let closed = records.is_none();
-    let records = records.unwrap_or_default();
-    let mut data = Vec::new();
-    let mut layouts = Vec::with_capacity(records.len());
-    let mut put = |bytes: &Option<bytes::Bytes>| match bytes {
+/// The length column entry of `bytes` (-1: none), after appending them to `data`. Longer
+/// values cannot come: a record is bounded far below 2 GiB by the server.
+fn put(data: &mut Vec<u8>, bytes: &Option<bytes::Bytes>) -> i32 {
+    match bytes {
         Some(b) => {
             data.extend_from_slice(b);
-            b.len() as i64
+            i32::try_from(b.len()).unwrap_or(i32::MAX)
         }
         None => -1,
+    }
+}
+
+/// Lays `records` (`None`: the consumer closed) out as one byte vector plus columns.
+fn pack(records: Option<&[weir::ConsumerRecord]>) -> Packed {
+    let Some(records) = records else {
+        return Packed {
+            closed: true,
+            ..Packed::default()
+        };
     };
-    for r in records {
-        let key_len = put(&r.key);
-        let value_len = put(&r.value);
-        let headers = r
-            .headers
-            .iter()
-            .map(|h| HeaderLayout {
-                key: h.key.clone(),
-                len: put(&h.value),
-            })
-            .collect();
-        layouts.push(RecordLayout {
-            topic: r.topic,
-            partition: r.partition,
-            offset: r.offset,
-            timestamp: r.timestamp,
-            key_len,
-            value_len,
-            headers,
-        });
+    let n = records.len();
+    let mut out = Packed {
+        part: Vec::with_capacity(n),
+        offset: Vec::with_capacity(n),
+        timestamp: Vec::with_capacity(n),
+        key_len: Vec::with_capacity(n),
+        value_len: Vec::with_capacity(n),
+        ..Packed::default()
+    };
+    let mut last: Option<(&str, u32, u32)> = None;
+    for (index, r) in (0u32..).zip(records) {
+        let part = match last {
+            Some((topic, p, i)) if topic == r.topic && p == r.partition => i,
+            _ => {
+                let known = out
+                    .parts
+                    .iter()
+                    .position(|tp| tp.topic == r.topic && tp.partition == f64::from(r.partition));
+                let i = known.unwrap_or_else(|| {
+                    out.parts.push(TopicPartition {
+                        topic: r.topic.clone(),
+                        partition: f64::from(r.partition),
+                    });
+                    out.parts.len() - 1
+                });
+                let i = u32::try_from(i).unwrap_or(u32::MAX);
+                last = Some((&r.topic, r.partition, i));
+                i
+            }
+        };
+        out.part.push(part);
+        // JavaScript numbers hold offsets and timestamps exactly below 2^53.
+        out.offset.push(r.offset as f64);
+        out.timestamp.push(r.timestamp as f64);
+        out.key_len.push(put(&mut out.data, &r.key));
+        out.value_len.push(put(&mut out.data, &r.value));
+        if !r.headers.is_empty() {
+            let headers = r
+                .headers
+                .iter()
+                .map(|h| HeaderLayout {
+                    key: h.key.clone(),
+                    len: i64::from(put(&mut out.data, &h.value)),
+                })
+                .collect();
+            out.headers.push(RecordHeaders { index, headers });
+        }
     }
-    Packed {
-        data,
-        records: layouts,
-        closed,
-    }
+    out
 }
 
 /// The JavaScript value of a packed poll. The Buffer is a view of `data` itself, not a copy
@@ -284,7 +329,13 @@ fn to_js(env: &Env, packed: Packed) -> Result<PollOut<'_>> {
     };
     Ok(PollOut {
         data,
-        records: packed.records,
+        parts: packed.parts,
+        part: Uint32Array::new(packed.part),
+        offset: Float64Array::new(packed.offset),
+        timestamp: Float64Array::new(packed.timestamp),
+        key_len: Int32Array::new(packed.key_len),
+        value_len: Int32Array::new(packed.value_len),
+        headers: packed.headers,
         closed: packed.closed,
     })
 }
@@ -311,6 +362,7 @@ impl NativeConsumer {
                 slot: tokio::sync::Mutex::new(Slot::Idle),
                 changes: Arc::default(),
                 closing: watch::channel(false).0,
+                chunk: Mutex::default(),
             }),
         })
     }
@@ -323,7 +375,8 @@ impl NativeConsumer {
     }
 
     /// Waits up to `timeout_ms` (none: until records come or the consumer closes) for at
-    /// most `max_records` records.
+    /// most `max_records` records. With `keep`, the records are also kept as the iteration's
+    /// chunk, so `put_back` can give back those the iterator did not hand out.
     #[napi]
     pub fn poll<'env>(
         &self,
@@ -331,6 +384,7 @@ impl NativeConsumer {
         timeout_ms: Option<f64>,
         max_records: Option<f64>,
         cancel: Option<u32>,
+        keep: Option<bool>,
     ) -> Result<Later<'env, PollOut<'env>>> {
         let timeout = crate::config::millis(timeout_ms, "timeoutMs")?;
         let max = count(max_records, "maxRecords")?.unwrap_or(self.shared.config.max_poll_records);
@@ -339,14 +393,38 @@ impl NativeConsumer {
         }
         let shared = Arc::clone(&self.shared);
         let cancel = Cancel::new(cancel);
+        let keep = keep.unwrap_or(false);
         start_with(
             env,
-            cancel.run(
-                "poll",
-                async move { shared.poll(timeout, max).await.map(pack) },
-            ),
+            cancel.run("poll", async move {
+                let records = shared.poll(timeout, max).await?;
+                let packed = pack(records.as_deref());
+                if keep {
+                    *shared.chunk() = records.unwrap_or_default();
+                }
+                Ok(packed)
+            }),
             to_js,
         )
+    }
+
+    /// Gives back the records of the iteration's chunk from index `handed_out` on (the
+    /// iterator did not hand them out): the next poll returns them again, and commits count
+    /// them as not handed out until then.
+    #[napi]
+    pub fn put_back<'env>(&self, env: &'env Env, handed_out: f64) -> Result<Later<'env, ()>> {
+        let handed_out = count(Some(handed_out), "handedOut")?.unwrap_or(0);
+        let shared = Arc::clone(&self.shared);
+        start(env, async move {
+            let mut chunk = std::mem::take(&mut *shared.chunk());
+            let rest = chunk.split_off(handed_out.min(chunk.len()));
+            shared
+                .with(async |c| {
+                    c.put_back(rest);
+                    Ok(())
+                })
+                .await
+        })
     }
 
     /// Assignment changes since the last call, oldest first.

@@ -497,6 +497,19 @@ impl Consumer {
         }
     }
 
+    /// Gives back records a poll handed out that the caller did not pass on (an iterator
+    /// that polled ahead and stopped): the next poll hands them out again, and until then
+    /// commits count them as not handed out. `records` are the last ones polls handed out
+    /// from their partitions, in order. A partition sought, revoked or polled again since
+    /// takes nothing back.
+    pub fn put_back(&mut self, records: Vec<ConsumerRecord>) {
+        if records.is_empty() {
+            return;
+        }
+        self.shared.lock().put_back(records);
+        self.shared.data.notify_waiters();
+    }
+
     /// Records one at a time, as a `Stream` that waits as long as it takes.
     pub fn stream(&mut self) -> impl Stream<Item = Result<ConsumerRecord, Error>> + '_ {
         futures_util::stream::unfold(

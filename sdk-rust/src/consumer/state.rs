@@ -126,6 +126,38 @@ impl State {
         out
     }
 
+    /// Puts records handed out but not passed on back at the front of their partitions'
+    /// queues, and moves the positions back to them. A partition's records go back only
+    /// when they end right before its position (nothing sought or handed out since), and
+    /// only while it is assigned; the others are dropped.
+    pub(crate) fn put_back(&mut self, records: Vec<ConsumerRecord>) {
+        let mut by_part: BTreeMap<TopicPartition, Vec<ConsumerRecord>> = BTreeMap::new();
+        for r in records {
+            let tp = TopicPartition::new(r.topic.clone(), r.partition);
+            by_part.entry(tp).or_default().push(r);
+        }
+        for (tp, records) in by_part {
+            let (Some(first), Some(last)) = (records.first(), records.last()) else {
+                continue;
+            };
+            let first_offset = first.offset;
+            let Some(part) = self.parts.get_mut(&tp) else {
+                continue;
+            };
+            let ordered = records.windows(2).all(|w| w[0].offset < w[1].offset);
+            if !ordered || part.position != Some(last.offset + 1) {
+                continue;
+            }
+            for r in records.into_iter().rev() {
+                let size = r.size();
+                part.queued_bytes += size;
+                self.buffered_bytes += size;
+                part.queue.push_front(r);
+            }
+            part.position = Some(first_offset);
+        }
+    }
+
     /// Positions that moved since this consumer last committed them.
     pub(crate) fn uncommitted(&self) -> Vec<(TopicPartition, i64)> {
         self.parts
@@ -169,5 +201,79 @@ impl Shared {
     pub(crate) fn report(&self, error: Error) {
         self.lock().report(error);
         self.data.notify_waiters();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(partition: u32, offset: i64) -> ConsumerRecord {
+        ConsumerRecord {
+            topic: "t".into(),
+            partition,
+            offset,
+            timestamp: 0,
+            key: None,
+            value: Some(bytes::Bytes::from(vec![b'x'; 10])),
+            headers: Vec::new(),
+        }
+    }
+
+    /// Two partitions with records 0..5 queued, positions at 0.
+    fn state() -> State {
+        let mut state = State::default();
+        for p in 0..2 {
+            let mut part = Part::new();
+            part.position = Some(0);
+            for offset in 0..5 {
+                let r = record(p, offset);
+                part.queued_bytes += r.size();
+                state.buffered_bytes += r.size();
+                part.queue.push_back(r);
+            }
+            state.parts.insert(TopicPartition::new("t", p), part);
+        }
+        state
+    }
+
+    fn offsets(records: &[ConsumerRecord]) -> Vec<(u32, i64)> {
+        records.iter().map(|r| (r.partition, r.offset)).collect()
+    }
+
+    #[test]
+    fn records_put_back_are_handed_out_again_and_not_committed_meanwhile() {
+        let mut state = state();
+        let bytes = state.buffered_bytes;
+        let taken = state.take(10);
+        assert_eq!(taken.len(), 10);
+        // The caller passed on the first three of each partition's records.
+        let kept: Vec<ConsumerRecord> = taken.iter().filter(|r| r.offset >= 3).cloned().collect();
+        state.put_back(kept);
+        assert_eq!(state.parts[&TopicPartition::new("t", 0)].position, Some(3));
+        assert_eq!(state.parts[&TopicPartition::new("t", 1)].position, Some(3));
+        let committed: Vec<i64> = state.uncommitted().iter().map(|(_, p)| *p).collect();
+        assert_eq!(committed, vec![3, 3]);
+        let again = state.take(10);
+        let mut again = offsets(&again);
+        again.sort_unstable();
+        assert_eq!(again, vec![(0, 3), (0, 4), (1, 3), (1, 4)]);
+        assert_eq!(state.buffered_bytes, 0);
+        assert!(bytes > 0);
+    }
+
+    #[test]
+    fn a_partition_sought_or_gone_since_takes_nothing_back() {
+        let mut state = state();
+        let taken = state.take(10);
+        // Partition 0 was sought elsewhere, partition 1 revoked.
+        let p0 = state.parts.get_mut(&TopicPartition::new("t", 0)).unwrap();
+        p0.position = Some(100);
+        state.remove(&TopicPartition::new("t", 1));
+        state.put_back(taken);
+        let p0 = &state.parts[&TopicPartition::new("t", 0)];
+        assert_eq!(p0.position, Some(100));
+        assert!(p0.queue.is_empty());
+        assert_eq!(state.buffered_bytes, 0);
     }
 }
