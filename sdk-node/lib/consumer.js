@@ -9,9 +9,11 @@
 // handed out are given back to the SDK (`putBack`) before anything that must not count
 // them or that changes what comes next: commit() without offsets, poll(), position(),
 // seek(), pause(), assign(), close() and the end of an iteration. So commits cover exactly
-// the records the iterator handed out, and a seek takes effect at the next record. A rebalance that takes partitions
-// away while a chunk is held is Kafka's: in auto-commit mode their positions were
-// committed with the chunk, and the iterator still hands its records out.
+// the records the iterator handed out, and a seek takes effect at the next record. A
+// rebalance that takes partitions away while a chunk is held commits none of the chunk's
+// records (the chunk is polled ahead: auto commit stops where it begins); the iterator
+// still hands them out, so the partition's next owner may read some of them again (at
+// least once), and none is lost.
 
 const native = require('./native.js');
 const { WeirError, call, callSync, withSignal, checkKeys, invalidArgument } = require('./errors.js');

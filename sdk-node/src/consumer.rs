@@ -194,11 +194,12 @@ impl Shared {
     }
 
     /// Polls in slices until records come, `timeout` passes (`None`: no limit) or the
-    /// consumer is closed (`None`).
+    /// consumer is closed (`None`); `ahead`: for the iteration's chunk (`poll_ahead`).
     async fn poll(
         &self,
         timeout: Option<Duration>,
         max: usize,
+        ahead: bool,
     ) -> Result<Option<Vec<weir::ConsumerRecord>>> {
         let deadline = timeout.map(|t| Instant::now() + t);
         let mut closing = self.closing.subscribe();
@@ -216,7 +217,10 @@ impl Shared {
                     return Ok(None);
                 }
                 let consumer = self.open(&mut slot).await?;
-                consumer.poll_up_to(slice, max).await.napi().map(Some)
+                match ahead {
+                    true => consumer.poll_ahead(slice, max).await.napi().map(Some),
+                    false => consumer.poll_up_to(slice, max).await.napi().map(Some),
+                }
             };
             let records = tokio::select! {
                 out = polled => out?,
@@ -375,8 +379,9 @@ impl NativeConsumer {
     }
 
     /// Waits up to `timeout_ms` (none: until records come or the consumer closes) for at
-    /// most `max_records` records. With `keep`, the records are also kept as the iteration's
-    /// chunk, so `put_back` can give back those the iterator did not hand out.
+    /// most `max_records` records. With `keep`, the records are the iteration's chunk: kept,
+    /// so `put_back` can give back those the iterator did not hand out, and polled ahead
+    /// (`weir::Consumer::poll_ahead`), so a revocation meanwhile commits none of them.
     #[napi]
     pub fn poll<'env>(
         &self,
@@ -397,7 +402,7 @@ impl NativeConsumer {
         start_with(
             env,
             cancel.run("poll", async move {
-                let records = shared.poll(timeout, max).await?;
+                let records = shared.poll(timeout, max, keep).await?;
                 let packed = pack(records.as_deref());
                 if keep {
                     *shared.chunk() = records.unwrap_or_default();

@@ -137,7 +137,7 @@ async fn revoke(shared: &Shared, listener: &dyn RebalanceListener, revoked: &[To
             .iter()
             .filter_map(|tp| {
                 let part = state.remove(tp)?;
-                let pos = part.position?;
+                let pos = part.committable()?;
                 (part.committed != Some(pos)).then(|| (tp.clone(), pos))
             })
             .collect()

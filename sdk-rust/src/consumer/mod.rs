@@ -474,6 +474,29 @@ impl Consumer {
         timeout: Duration,
         max_records: usize,
     ) -> Result<Vec<ConsumerRecord>, Error> {
+        self.poll_records(timeout, max_records, false).await
+    }
+
+    /// `poll_up_to` for callers that poll ahead and pass the records on one at a time later
+    /// (iterators in other languages): until their next poll or `put_back`, a commit made
+    /// behind their back (auto mode, when a rebalance takes a partition away) stops where
+    /// these records begin, so none of them is committed before it was passed on. Records
+    /// passed on before the revocation may then be read again by the partition's next
+    /// owner (at least once).
+    pub async fn poll_ahead(
+        &mut self,
+        timeout: Duration,
+        max_records: usize,
+    ) -> Result<Vec<ConsumerRecord>, Error> {
+        self.poll_records(timeout, max_records, true).await
+    }
+
+    async fn poll_records(
+        &mut self,
+        timeout: Duration,
+        max_records: usize,
+        ahead: bool,
+    ) -> Result<Vec<ConsumerRecord>, Error> {
         let max = max_records.clamp(1, self.shared.config.max_poll_records);
         let deadline = Instant::now() + timeout;
         self.auto_commit().await?;
@@ -484,7 +507,7 @@ impl Consumer {
                 if let Some(e) = state.error.take() {
                     return Err(e);
                 }
-                let records = state.take(max);
+                let records = state.take(max, ahead);
                 if !records.is_empty() {
                     drop(state);
                     self.shared.room.notify_waiters();

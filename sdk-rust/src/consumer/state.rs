@@ -21,6 +21,9 @@ use crate::connection::Connection;
 pub(crate) struct Part {
     /// Next offset to hand to the application; `None` until initialised.
     pub(crate) position: Option<i64>,
+    /// The first offset of records a `poll_ahead` handed out that the caller may not have
+    /// passed on yet: commits made behind the caller's back (on revocation) stop there.
+    pub(crate) ahead: Option<i64>,
     /// Next offset to fetch; `None` until initialised.
     pub(crate) fetch_offset: Option<i64>,
     /// Bumped by seeks: fetches started under an older generation are dropped.
@@ -37,6 +40,7 @@ impl Part {
     pub(crate) fn new() -> Self {
         Part {
             position: None,
+            ahead: None,
             fetch_offset: None,
             generation: 0,
             paused: false,
@@ -44,6 +48,17 @@ impl Part {
             queued_bytes: 0,
             committed: None,
             fetcher: None,
+        }
+    }
+}
+
+impl Part {
+    /// The position a commit may store: the position, or where records handed out ahead
+    /// begin.
+    pub(crate) fn committable(&self) -> Option<i64> {
+        match (self.position, self.ahead) {
+            (Some(position), Some(ahead)) => Some(position.min(ahead)),
+            (position, _) => position,
         }
     }
 }
@@ -97,8 +112,13 @@ impl State {
         self.error.get_or_insert(error);
     }
 
-    /// Takes up to `max` records from unpaused partitions, advancing their positions.
-    pub(crate) fn take(&mut self, max: usize) -> Vec<ConsumerRecord> {
+    /// Takes up to `max` records from unpaused partitions, advancing their positions. With
+    /// `ahead`, they are marked as handed out ahead (see `Part::ahead`); either way, earlier
+    /// marks are cleared: the caller passed those records on before polling again.
+    pub(crate) fn take(&mut self, max: usize, ahead: bool) -> Vec<ConsumerRecord> {
+        for part in self.parts.values_mut() {
+            part.ahead = None;
+        }
         let mut out = Vec::new();
         let n = self.parts.len();
         if n == 0 {
@@ -120,6 +140,9 @@ impl State {
                 part.queued_bytes = part.queued_bytes.saturating_sub(size);
                 self.buffered_bytes = self.buffered_bytes.saturating_sub(size);
                 part.position = Some(record.offset + 1);
+                if ahead {
+                    part.ahead.get_or_insert(record.offset);
+                }
                 out.push(record);
             }
         }
@@ -144,6 +167,7 @@ impl State {
             let Some(part) = self.parts.get_mut(&tp) else {
                 continue;
             };
+            part.ahead = None;
             let ordered = records.windows(2).all(|w| w[0].offset < w[1].offset);
             if !ordered || part.position != Some(last.offset + 1) {
                 continue;
@@ -162,7 +186,7 @@ impl State {
     pub(crate) fn uncommitted(&self) -> Vec<(TopicPartition, i64)> {
         self.parts
             .iter()
-            .filter_map(|(tp, p)| match p.position {
+            .filter_map(|(tp, p)| match p.committable() {
                 Some(pos) if p.committed != Some(pos) => Some((tp.clone(), pos)),
                 _ => None,
             })
@@ -245,7 +269,7 @@ mod tests {
     fn records_put_back_are_handed_out_again_and_not_committed_meanwhile() {
         let mut state = state();
         let bytes = state.buffered_bytes;
-        let taken = state.take(10);
+        let taken = state.take(10, false);
         assert_eq!(taken.len(), 10);
         // The caller passed on the first three of each partition's records.
         let kept: Vec<ConsumerRecord> = taken.iter().filter(|r| r.offset >= 3).cloned().collect();
@@ -254,7 +278,7 @@ mod tests {
         assert_eq!(state.parts[&TopicPartition::new("t", 1)].position, Some(3));
         let committed: Vec<i64> = state.uncommitted().iter().map(|(_, p)| *p).collect();
         assert_eq!(committed, vec![3, 3]);
-        let again = state.take(10);
+        let again = state.take(10, false);
         let mut again = offsets(&again);
         again.sort_unstable();
         assert_eq!(again, vec![(0, 3), (0, 4), (1, 3), (1, 4)]);
@@ -263,9 +287,26 @@ mod tests {
     }
 
     #[test]
+    fn records_handed_out_ahead_are_not_committable_until_the_next_poll() {
+        let mut state = state();
+        let taken = state.take(6, true);
+        assert_eq!(taken.len(), 6);
+        // Revocation commits what `committable` says: where the records taken ahead begin.
+        let committable: Vec<Option<i64>> = state.parts.values().map(Part::committable).collect();
+        assert!(committable.iter().all(|c| *c == Some(0)), "{committable:?}");
+        let ahead: Vec<i64> = state.uncommitted().iter().map(|(_, p)| *p).collect();
+        assert_eq!(ahead, vec![0, 0]);
+        // The next poll means they were passed on.
+        let rest = state.take(10, false);
+        assert_eq!(rest.len(), 4);
+        let committed: Vec<i64> = state.uncommitted().iter().map(|(_, p)| *p).collect();
+        assert_eq!(committed, vec![5, 5]);
+    }
+
+    #[test]
     fn a_partition_sought_or_gone_since_takes_nothing_back() {
         let mut state = state();
-        let taken = state.take(10);
+        let taken = state.take(10, false);
         // Partition 0 was sought elsewhere, partition 1 revoked.
         let p0 = state.parts.get_mut(&TopicPartition::new("t", 0)).unwrap();
         p0.position = Some(100);
