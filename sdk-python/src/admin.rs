@@ -1,17 +1,20 @@
-//! `Admin` over `weir::Admin`: topics, offsets and consumer groups of one tenant, and the
-//! read-only result classes (`TopicInfo`, `GroupInfo`, ...).
+//! `Admin` over `weir::Admin`: topics, offsets and consumer groups of one tenant; tenants, API
+//! keys, quotas and usage (`weir::tenancy`) as far as the credential allows; and the read-only
+//! result classes (`TopicInfo`, `GroupInfo`, `TenantInfo`, `Quotas`, ...).
 //!
-//! Owns converting settings dicts to `TopicConfig` (unknown names refused) and wire messages to
-//! Python objects. Must not cache anything: every call asks the server, as the Rust `Admin`.
+//! Owns converting settings and quota-change dicts to `TopicConfig` and `QuotaChange` (unknown
+//! names refused) and wire messages to Python objects. Must not cache anything: every call asks
+//! the server, as the Rust `Admin`.
 
 use std::collections::BTreeMap;
 
 use pyo3::prelude::*;
 use weir::admin::{OffsetSpec, ResetTo, TopicChange, TopicConfig};
+use weir::tenancy::QuotaChange;
 
 use crate::consumer::TopicPartition;
 use crate::convert;
-use crate::errors::{IntoPyResult, invalid_argument};
+use crate::errors::{IntoPyResult, invalid_argument, to_py};
 use crate::runtime::wait;
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -23,6 +26,11 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PartitionLag>()?;
     m.add_class::<GroupInfo>()?;
     m.add_class::<OffsetChange>()?;
+    m.add_class::<Quotas>()?;
+    m.add_class::<Usage>()?;
+    m.add_class::<TenantInfo>()?;
+    m.add_class::<KeyInfo>()?;
+    m.add_class::<CreatedKey>()?;
     Ok(())
 }
 
@@ -138,6 +146,110 @@ pub struct OffsetChange {
     offset: i64,
 }
 
+/// The quotas in force for a tenant; 0 means unlimited.
+#[pyclass(module = "weir._weir", frozen, get_all)]
+#[derive(Debug, Clone)]
+pub struct Quotas {
+    /// Produced bytes per second.
+    produce_bytes_per_sec: u64,
+    /// Fetched bytes per second.
+    fetch_bytes_per_sec: u64,
+    /// Requests per second.
+    requests_per_sec: u64,
+    /// Bytes stored over all partitions.
+    storage_bytes: u64,
+    /// Topics.
+    topics: u64,
+    /// Partitions over all topics.
+    partitions: u64,
+    /// Consumer groups.
+    groups: u64,
+    /// Largest record, bytes.
+    record_bytes_max: u64,
+    /// Largest request, bytes.
+    request_bytes_max: u64,
+    /// Live tails (REST Server-Sent Events streams) open at once.
+    live_tails: u64,
+}
+
+/// What a tenant uses now: rates of the last complete second, storage, counts, throttling.
+#[pyclass(module = "weir._weir", frozen, get_all)]
+#[derive(Debug, Clone)]
+pub struct Usage {
+    /// Bytes produced in the last complete second.
+    produce_bytes_per_sec: u64,
+    /// Bytes fetched in the last complete second.
+    fetch_bytes_per_sec: u64,
+    /// Requests in the last complete second.
+    requests_per_sec: u64,
+    /// Bytes stored over all partitions.
+    storage_bytes: u64,
+    /// Topics.
+    topics: u64,
+    /// Partitions over all topics.
+    partitions: u64,
+    /// Consumer groups.
+    groups: u64,
+    /// Milliseconds answers were held back for rate quotas since the server started.
+    throttle_time_ms_total: u64,
+    /// Requests refused for a rate quota since the server started.
+    throttled_requests_total: u64,
+}
+
+/// A tenant with its quotas, number of API keys and usage.
+#[pyclass(module = "weir._weir", frozen, get_all)]
+#[derive(Debug, Clone)]
+pub struct TenantInfo {
+    /// Tenant name.
+    name: String,
+    /// The quotas in force.
+    quotas: Quotas,
+    /// Live (unrevoked, unexpired) API keys.
+    keys: u64,
+    /// What it uses now.
+    usage: Usage,
+}
+
+/// An API key of a tenant, without its secret.
+#[pyclass(module = "weir._weir", frozen, get_all)]
+#[derive(Debug, Clone)]
+pub struct KeyInfo {
+    /// Key id (what `revoke_key` takes).
+    id: String,
+    /// The name given at creation.
+    name: String,
+    /// Granted scopes (`topics:write:orders-*`, `keys:admin`, ...).
+    scopes: Vec<String>,
+    /// Creation time, ms since the epoch.
+    created_at_ms: u64,
+    /// Expiry, ms since the epoch; `None`: never expires.
+    expires_at_ms: Option<u64>,
+    /// Revocation time, ms since the epoch; `None` while it works.
+    revoked_at_ms: Option<u64>,
+    /// Subject of the principal that created it.
+    created_by: String,
+}
+
+/// A key just created: its `info` and its secret `key`, given in this answer only.
+#[pyclass(module = "weir._weir", frozen, get_all)]
+#[derive(Clone)]
+pub struct CreatedKey {
+    /// The key as `list_keys` reports it.
+    info: KeyInfo,
+    /// The secret (`weir_...`), the token clients pass as `token=`; never shown again.
+    key: String,
+}
+
+/// Leaves the secret out, so that a logged or printed `CreatedKey` does not leak it.
+impl std::fmt::Debug for CreatedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedKey")
+            .field("info", &self.info)
+            .field("key", &"<secret>")
+            .finish()
+    }
+}
+
 macro_rules! repr {
     ($($t:ident),*) => {$(
         #[pymethods]
@@ -156,7 +268,12 @@ repr!(
     MemberInfo,
     PartitionLag,
     GroupInfo,
-    OffsetChange
+    OffsetChange,
+    Quotas,
+    Usage,
+    TenantInfo,
+    KeyInfo,
+    CreatedKey
 );
 
 fn topic_config(settings: Option<BTreeMap<String, i64>>) -> PyResult<TopicConfig> {
@@ -292,6 +409,111 @@ fn offset_changes(list: Vec<weir::admin::OffsetChange>) -> Vec<OffsetChange> {
         .collect()
 }
 
+/// Names `set_quotas` takes, in `QuotaChange` order.
+const QUOTA_NAMES: &str = "produce_bytes_per_sec, fetch_bytes_per_sec, requests_per_sec, \
+                           storage_bytes, topics, partitions, groups, record_bytes_max, \
+                           request_bytes_max, live_tails";
+
+/// A quota-change dict as `QuotaChange`: a name absent or `None` keeps its quota, 0 makes it
+/// unlimited; unknown names and negative values are refused.
+fn quota_change(change: BTreeMap<String, Option<i64>>) -> PyResult<QuotaChange> {
+    let mut out = QuotaChange::default();
+    for (name, value) in change {
+        let value = value
+            .map(|v| u64::try_from(v).map_err(|_| invalid_argument(format!("{name} must be >= 0"))))
+            .transpose()?;
+        let field = match name.as_str() {
+            "produce_bytes_per_sec" => &mut out.produce_bytes_per_sec,
+            "fetch_bytes_per_sec" => &mut out.fetch_bytes_per_sec,
+            "requests_per_sec" => &mut out.requests_per_sec,
+            "storage_bytes" => &mut out.storage_bytes,
+            "topics" => &mut out.topics,
+            "partitions" => &mut out.partitions,
+            "groups" => &mut out.groups,
+            "record_bytes_max" => &mut out.record_bytes_max,
+            "request_bytes_max" => &mut out.request_bytes_max,
+            "live_tails" => &mut out.live_tails,
+            other => {
+                return Err(invalid_argument(format!(
+                    "unknown quota {other:?} (known: {QUOTA_NAMES})"
+                )));
+            }
+        };
+        *field = value;
+    }
+    Ok(out)
+}
+
+impl From<weir::tenancy::Quotas> for Quotas {
+    fn from(q: weir::tenancy::Quotas) -> Self {
+        Quotas {
+            produce_bytes_per_sec: q.produce_bytes_per_sec,
+            fetch_bytes_per_sec: q.fetch_bytes_per_sec,
+            requests_per_sec: q.requests_per_sec,
+            storage_bytes: q.storage_bytes,
+            topics: q.topics,
+            partitions: q.partitions,
+            groups: q.groups,
+            record_bytes_max: q.record_bytes_max,
+            request_bytes_max: q.request_bytes_max,
+            live_tails: q.live_tails,
+        }
+    }
+}
+
+impl From<weir::tenancy::Usage> for Usage {
+    fn from(u: weir::tenancy::Usage) -> Self {
+        Usage {
+            produce_bytes_per_sec: u.produce_bytes_per_sec,
+            fetch_bytes_per_sec: u.fetch_bytes_per_sec,
+            requests_per_sec: u.requests_per_sec,
+            storage_bytes: u.storage_bytes,
+            topics: u.topics,
+            partitions: u.partitions,
+            groups: u.groups,
+            throttle_time_ms_total: u.throttle_time_ms_total,
+            throttled_requests_total: u.throttled_requests_total,
+        }
+    }
+}
+
+impl From<weir::tenancy::KeyInfo> for KeyInfo {
+    fn from(k: weir::tenancy::KeyInfo) -> Self {
+        KeyInfo {
+            id: k.id,
+            name: k.name,
+            scopes: k.scopes,
+            created_at_ms: k.created_at_ms,
+            expires_at_ms: k.expires_at_ms,
+            revoked_at_ms: k.revoked_at_ms,
+            created_by: k.created_by,
+        }
+    }
+}
+
+/// `weir.CorruptData` for an answer without a part the server always sends.
+fn missing(what: &str) -> PyErr {
+    to_py(weir::Error::Corrupt(format!(
+        "the server's answer has no {what}"
+    )))
+}
+
+fn tenant_info(t: weir::tenancy::TenantInfo) -> PyResult<TenantInfo> {
+    Ok(TenantInfo {
+        quotas: t.quotas.ok_or_else(|| missing("tenant quotas"))?.into(),
+        usage: t.usage.ok_or_else(|| missing("tenant usage"))?.into(),
+        name: t.name,
+        keys: t.keys,
+    })
+}
+
+fn created_key(k: weir::tenancy::CreatedKey) -> PyResult<CreatedKey> {
+    Ok(CreatedKey {
+        info: k.info.ok_or_else(|| missing("key info"))?.into(),
+        key: k.key,
+    })
+}
+
 /// `"earliest"`, `"latest"` or a timestamp (ms since the epoch).
 #[derive(Debug)]
 pub(crate) struct SpecArg(OffsetSpec);
@@ -313,11 +535,15 @@ impl<'a, 'py> FromPyObject<'a, 'py> for SpecArg {
     }
 }
 
-/// Administration of one tenant's topics and consumer groups.
+/// Administration of one tenant's topics and consumer groups, and of tenants, API keys and
+/// quotas as far as the credential allows.
 #[pyclass(module = "weir._weir", frozen)]
 #[derive(Debug)]
 pub struct Admin {
     inner: weir::Admin,
+    /// The tenant given at construction: where keys are made, and the default of `quotas`
+    /// and `usage`.
+    tenant: String,
 }
 
 #[pymethods]
@@ -339,8 +565,9 @@ impl Admin {
         request_timeout_ms: i64,
     ) -> PyResult<Self> {
         let config = convert::client_config(url, tenant, token, request_timeout_ms)?;
+        let tenant = config.tenant.clone();
         let inner = wait(py, weir::Admin::connect(config))?.py()?;
-        Ok(Admin { inner })
+        Ok(Admin { inner, tenant })
     }
 
     /// Creates a topic; `config` holds settings by name (`retention_ms`, `retention_bytes`,
@@ -513,6 +740,88 @@ impl Admin {
         }
         .py()?;
         Ok(offset_changes(changes))
+    }
+
+    /// Creates a tenant (needs the `admin` scope). Raises `weir.TenantAlreadyExists`.
+    fn create_tenant(&self, py: Python<'_>, name: &str) -> PyResult<TenantInfo> {
+        tenant_info(wait(py, self.inner.create_tenant(name))?.py()?)
+    }
+
+    /// The tenants the credential can see: every one with `admin`, else its own.
+    fn list_tenants(&self, py: Python<'_>) -> PyResult<Vec<TenantInfo>> {
+        let tenants = wait(py, self.inner.list_tenants())?.py()?;
+        tenants.into_iter().map(tenant_info).collect()
+    }
+
+    /// Deletes a tenant without topics or groups (needs `admin`); its keys stop working.
+    /// Raises `weir.TenantNotEmpty` or `weir.TenantNotFound`.
+    fn delete_tenant(&self, py: Python<'_>, name: &str) -> PyResult<()> {
+        wait(py, self.inner.delete_tenant(name))?.py()
+    }
+
+    /// Creates an API key in this client's tenant with `scopes` (`"topics:write:orders-*"`,
+    /// `"groups:read"`, `"keys:admin"`, ...; never more than the caller holds), expiring at
+    /// `expires_at_ms` (ms since the epoch; `None`: never). The secret is `CreatedKey.key`,
+    /// in this answer only.
+    #[pyo3(signature = (name, scopes=None, *, expires_at_ms=None))]
+    fn create_key(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        scopes: Option<Vec<String>>,
+        expires_at_ms: Option<i64>,
+    ) -> PyResult<CreatedKey> {
+        let expires_at_ms = expires_at_ms
+            .map(|ms| u64::try_from(ms).map_err(|_| invalid_argument("expires_at_ms must be >= 0")))
+            .transpose()?;
+        let scopes = scopes.unwrap_or_default();
+        let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
+        let admin = &self.inner;
+        created_key(wait(py, admin.create_key(name, &scopes, expires_at_ms))?.py()?)
+    }
+
+    /// This tenant's API keys, revoked ones included (never their secrets).
+    fn list_keys(&self, py: Python<'_>) -> PyResult<Vec<KeyInfo>> {
+        let keys = wait(py, self.inner.list_keys())?.py()?;
+        Ok(keys.into_iter().map(KeyInfo::from).collect())
+    }
+
+    /// Revokes one of this tenant's keys by `KeyInfo.id`; it stops working at once. Raises
+    /// `weir.KeyNotFound`.
+    fn revoke_key(&self, py: Python<'_>, id: &str) -> PyResult<()> {
+        wait(py, self.inner.revoke_key(id))?.py()
+    }
+
+    /// The quotas in force for `tenant` (default: this client's); 0 means unlimited.
+    #[pyo3(signature = (tenant=None))]
+    fn quotas(&self, py: Python<'_>, tenant: Option<&str>) -> PyResult<Quotas> {
+        let tenant = tenant.unwrap_or(&self.tenant);
+        wait(py, self.inner.quotas(tenant))?.py().map(Quotas::from)
+    }
+
+    /// Changes `tenant`'s quotas (needs `admin`) and returns the quotas now in force.
+    /// `change` maps quota names (`produce_bytes_per_sec`, `fetch_bytes_per_sec`,
+    /// `requests_per_sec`, `storage_bytes`, `topics`, `partitions`, `groups`,
+    /// `record_bytes_max`, `request_bytes_max`, `live_tails`) to a new limit; 0 clears the
+    /// limit (unlimited), and a name absent or `None` keeps its quota.
+    fn set_quotas(
+        &self,
+        py: Python<'_>,
+        tenant: &str,
+        change: BTreeMap<String, Option<i64>>,
+    ) -> PyResult<Quotas> {
+        let change = quota_change(change)?;
+        wait(py, self.inner.set_quotas(tenant, change))?
+            .py()
+            .map(Quotas::from)
+    }
+
+    /// What `tenant` (default: this client's) uses now: rates of the last complete second,
+    /// storage, counts and throttling since the server started.
+    #[pyo3(signature = (tenant=None))]
+    fn usage(&self, py: Python<'_>, tenant: Option<&str>) -> PyResult<Usage> {
+        let tenant = tenant.unwrap_or(&self.tenant);
+        wait(py, self.inner.usage(tenant))?.py().map(Usage::from)
     }
 
     /// Nothing to release (calls are independent); for symmetry with the other clients.

@@ -8,8 +8,10 @@ group membership and commits are the Rust SDK's, so Python behaves exactly like 
 - :class:`Consumer`: ``poll(timeout_ms=...)`` returns a list of :class:`Record`; ``for rec in
   consumer`` iterates until closed; ``commit``, ``committed``, ``position``, ``seek``,
   ``pause``/``resume``, assignment callbacks.
-- :class:`Admin`: topics, offsets and consumer groups.
-- :mod:`weir.aio`: the same producer and consumer for asyncio.
+- :class:`Admin`: topics, offsets and consumer groups; tenants, API keys, quotas and usage
+  (:class:`TenantInfo`, :class:`KeyInfo`, :class:`CreatedKey`, :class:`Quotas`,
+  :class:`QuotaChange`, :class:`Usage`) as far as the credential allows.
+- :mod:`weir.aio`: the same producer, consumer and admin for asyncio.
 - :mod:`weir.errors`: :class:`WeirError` and one subclass per server error code.
 
 Network waits release the GIL; blocking calls notice Ctrl-C within 0.1 s.
@@ -23,21 +25,27 @@ from ._weir import (
     URL_DEFAULT,
     Admin,
     Consumer,
+    CreatedKey,
     GroupInfo,
     GroupSummary,
+    KeyInfo,
     MemberInfo,
     OffsetChange,
     PartitionInfo,
     PartitionLag,
     Producer,
+    Quotas,
     Record,
     RecordMetadata,
     SendFuture,
+    TenantInfo,
     TopicInfo,
     TopicPartition,
+    Usage,
     __version__,
     partition_for_key,
 )
+from ._types import QuotaChange
 from .errors import (
     AlreadyExists,
     BatchTooLarge,
@@ -104,6 +112,12 @@ __all__ = [
     "MemberInfo",
     "PartitionLag",
     "OffsetChange",
+    "TenantInfo",
+    "KeyInfo",
+    "CreatedKey",
+    "Quotas",
+    "QuotaChange",
+    "Usage",
     "partition_for_key",
     "aio",
     "errors",

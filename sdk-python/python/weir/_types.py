@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, Mapping, Tuple, Union
+from typing import (
+    Any,
+    Awaitable,
+    Callable,
+    Dict,
+    Iterable,
+    List,
+    Mapping,
+    Optional,
+    Tuple,
+    TypedDict,
+    Union,
+)
 
 from ._weir import TopicPartition
 
@@ -27,6 +39,33 @@ AssignmentCallback = Callable[[List[TopicPartition]], object]
 #: An assignment callback of the asyncio consumer: a function or a coroutine function.
 AsyncAssignmentCallback = Callable[[List[TopicPartition]], Union[Awaitable[object], object]]
 
+
+class QuotaChange(TypedDict, total=False):
+    """Quotas to change with ``Admin.set_quotas``: a new limit per name; 0 clears the limit
+    (unlimited); a name absent or ``None`` keeps its quota (the Rust SDK's ``QuotaChange``)."""
+
+    #: Produced bytes per second.
+    produce_bytes_per_sec: Optional[int]
+    #: Fetched bytes per second.
+    fetch_bytes_per_sec: Optional[int]
+    #: Requests per second.
+    requests_per_sec: Optional[int]
+    #: Bytes stored over all partitions.
+    storage_bytes: Optional[int]
+    #: Topics.
+    topics: Optional[int]
+    #: Partitions over all topics.
+    partitions: Optional[int]
+    #: Consumer groups.
+    groups: Optional[int]
+    #: Largest record, bytes.
+    record_bytes_max: Optional[int]
+    #: Largest request, bytes.
+    request_bytes_max: Optional[int]
+    #: Live tails (REST Server-Sent Events streams) open at once.
+    live_tails: Optional[int]
+
+
 __all__ = [
     "Value",
     "Key",
@@ -36,4 +75,5 @@ __all__ = [
     "Offsets",
     "AssignmentCallback",
     "AsyncAssignmentCallback",
+    "QuotaChange",
 ]

@@ -4,7 +4,7 @@ from typing import Any, Awaitable, Dict, List, Optional, Sequence, Tuple, Union,
 
 from typing_extensions import Self
 
-from ._types import AssignmentCallback, Headers, Key, Offsets, PartitionRef, Value
+from ._types import AssignmentCallback, Headers, Key, Offsets, PartitionRef, QuotaChange, Value
 from .errors import WeirError
 
 __all__ = [
@@ -27,6 +27,11 @@ __all__ = [
     "PartitionLag",
     "GroupInfo",
     "OffsetChange",
+    "Quotas",
+    "Usage",
+    "TenantInfo",
+    "KeyInfo",
+    "CreatedKey",
 ]
 
 __version__: str
@@ -427,8 +432,133 @@ class OffsetChange:
         """The new committed offset."""
 
 @final
+class Quotas:
+    """The quotas in force for a tenant; 0 means unlimited."""
+
+    @property
+    def produce_bytes_per_sec(self) -> int:
+        """Produced bytes per second."""
+    @property
+    def fetch_bytes_per_sec(self) -> int:
+        """Fetched bytes per second."""
+    @property
+    def requests_per_sec(self) -> int:
+        """Requests per second."""
+    @property
+    def storage_bytes(self) -> int:
+        """Bytes stored over all partitions."""
+    @property
+    def topics(self) -> int:
+        """Topics."""
+    @property
+    def partitions(self) -> int:
+        """Partitions over all topics."""
+    @property
+    def groups(self) -> int:
+        """Consumer groups."""
+    @property
+    def record_bytes_max(self) -> int:
+        """Largest record, bytes."""
+    @property
+    def request_bytes_max(self) -> int:
+        """Largest request, bytes."""
+    @property
+    def live_tails(self) -> int:
+        """Live tails (REST Server-Sent Events streams) open at once."""
+
+@final
+class Usage:
+    """What a tenant uses now: rates of the last complete second, storage, counts,
+    throttling."""
+
+    @property
+    def produce_bytes_per_sec(self) -> int:
+        """Bytes produced in the last complete second."""
+    @property
+    def fetch_bytes_per_sec(self) -> int:
+        """Bytes fetched in the last complete second."""
+    @property
+    def requests_per_sec(self) -> int:
+        """Requests in the last complete second."""
+    @property
+    def storage_bytes(self) -> int:
+        """Bytes stored over all partitions."""
+    @property
+    def topics(self) -> int:
+        """Topics."""
+    @property
+    def partitions(self) -> int:
+        """Partitions over all topics."""
+    @property
+    def groups(self) -> int:
+        """Consumer groups."""
+    @property
+    def throttle_time_ms_total(self) -> int:
+        """Milliseconds answers were held back for rate quotas since the server started."""
+    @property
+    def throttled_requests_total(self) -> int:
+        """Requests refused for a rate quota since the server started."""
+
+@final
+class TenantInfo:
+    """A tenant with its quotas, number of API keys and usage."""
+
+    @property
+    def name(self) -> str:
+        """Tenant name."""
+    @property
+    def quotas(self) -> Quotas:
+        """The quotas in force."""
+    @property
+    def keys(self) -> int:
+        """Live (unrevoked, unexpired) API keys."""
+    @property
+    def usage(self) -> Usage:
+        """What it uses now."""
+
+@final
+class KeyInfo:
+    """An API key of a tenant, without its secret."""
+
+    @property
+    def id(self) -> str:
+        """Key id (what ``Admin.revoke_key`` takes)."""
+    @property
+    def name(self) -> str:
+        """The name given at creation."""
+    @property
+    def scopes(self) -> List[str]:
+        """Granted scopes (``"topics:write:orders-*"``, ``"keys:admin"``, ...)."""
+    @property
+    def created_at_ms(self) -> int:
+        """Creation time, ms since the epoch."""
+    @property
+    def expires_at_ms(self) -> Optional[int]:
+        """Expiry, ms since the epoch; ``None``: never expires."""
+    @property
+    def revoked_at_ms(self) -> Optional[int]:
+        """Revocation time, ms since the epoch; ``None`` while it works."""
+    @property
+    def created_by(self) -> str:
+        """Subject of the principal that created it."""
+
+@final
+class CreatedKey:
+    """A key just created: its ``info`` and its secret ``key``, given in this answer only
+    (``repr`` leaves the secret out)."""
+
+    @property
+    def info(self) -> KeyInfo:
+        """The key as ``Admin.list_keys`` reports it."""
+    @property
+    def key(self) -> str:
+        """The secret (``weir_...``), the token clients pass as ``token=``; never shown
+        again."""
+
+@final
 class Admin:
-    """Administration of one tenant's topics and consumer groups."""
+    """Administration of one tenant's topics and consumer groups, and of tenants, API keys
+    and quotas as far as the credential allows."""
 
     def __new__(
         cls,
@@ -495,6 +625,40 @@ class Admin:
         """Moves the committed offsets of a group without members: ``to`` is
         ``"earliest"``, ``"latest"``, ``"timestamp"``, ``"offset"`` or ``"shift"`` (with
         ``value``). With ``dry_run=True`` nothing changes."""
+    def create_tenant(self, name: str) -> TenantInfo:
+        """Creates a tenant (needs the ``admin`` scope). Raises
+        ``weir.TenantAlreadyExists``."""
+    def list_tenants(self) -> List[TenantInfo]:
+        """The tenants the credential can see: every one with ``admin``, else its own."""
+    def delete_tenant(self, name: str) -> None:
+        """Deletes a tenant without topics or groups (needs ``admin``); its keys stop
+        working. Raises ``weir.TenantNotEmpty`` or ``weir.TenantNotFound``."""
+    def create_key(
+        self,
+        name: str,
+        scopes: Optional[Sequence[str]] = None,
+        *,
+        expires_at_ms: Optional[int] = None,
+    ) -> CreatedKey:
+        """Creates an API key in this client's tenant with ``scopes``
+        (``"topics:write:orders-*"``, ``"groups:read"``, ``"keys:admin"``, ...; never more
+        than the caller holds), expiring at ``expires_at_ms`` (ms since the epoch; ``None``:
+        never). The secret is ``CreatedKey.key``, in this answer only."""
+    def list_keys(self) -> List[KeyInfo]:
+        """This tenant's API keys, revoked ones included (never their secrets)."""
+    def revoke_key(self, id: str) -> None:
+        """Revokes one of this tenant's keys by ``KeyInfo.id``; it stops working at once.
+        Raises ``weir.KeyNotFound``."""
+    def quotas(self, tenant: Optional[str] = None) -> Quotas:
+        """The quotas in force for ``tenant`` (default: this client's); 0 means
+        unlimited."""
+    def set_quotas(self, tenant: str, change: QuotaChange) -> Quotas:
+        """Changes ``tenant``'s quotas (needs ``admin``) and returns the quotas now in force:
+        ``change`` maps quota names to a new limit; 0 clears the limit (unlimited), a name
+        absent or ``None`` keeps its quota."""
+    def usage(self, tenant: Optional[str] = None) -> Usage:
+        """What ``tenant`` (default: this client's) uses now: rates of the last complete
+        second, storage, counts and throttling since the server started."""
     def close(self) -> None:
         """Nothing to release; for symmetry with the other clients."""
     def __enter__(self) -> Self: ...
