@@ -1,9 +1,10 @@
-"""asyncio clients: :class:`Producer` and :class:`Consumer`, the same Rust SDK underneath.
+"""asyncio clients: :class:`Producer`, :class:`Consumer` and :class:`Admin`, the same Rust
+SDK underneath.
 
 Nothing here blocks the event loop: records are queued and read on the Rust side and their
-outcomes arrive as asyncio futures (pyo3-async-runtimes); connecting and the rare calls that
-may wait for the consumer's lock run in a worker thread (``asyncio.to_thread``) with the GIL
-released.
+outcomes arrive as asyncio futures (pyo3-async-runtimes); connecting, the rare calls that
+may wait for the consumer's lock, and admin calls run in a worker thread
+(``asyncio.to_thread``) with the GIL released.
 
 .. code-block:: python
 
@@ -14,6 +15,9 @@ released.
         async for rec in c:
             ...
 
+    async with weir.aio.Admin(url=URL) as admin:
+        await admin.create_topic("orders", partitions=6)
+
 Constructors do no I/O: the client connects in ``start()``, ``async with`` or on first use.
 """
 
@@ -21,14 +25,37 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, TypeVar, Union
 
 from . import _weir
-from ._types import AsyncAssignmentCallback, Headers, Key, Offsets, PartitionRef, Value
-from ._weir import Record, RecordMetadata, TopicPartition
+from ._types import (
+    AsyncAssignmentCallback,
+    Headers,
+    Key,
+    Offsets,
+    PartitionRef,
+    QuotaChange,
+    Value,
+)
+from ._weir import (
+    CreatedKey,
+    GroupInfo,
+    GroupSummary,
+    KeyInfo,
+    OffsetChange,
+    Quotas,
+    Record,
+    RecordMetadata,
+    TenantInfo,
+    TopicInfo,
+    TopicPartition,
+    Usage,
+)
 from .errors import Closed
 
-__all__ = ["Producer", "Consumer"]
+__all__ = ["Producer", "Consumer", "Admin"]
+
+_T = TypeVar("_T")
 
 #: Longest one native poll holds the consumer's lock, so close() and seek() stay prompt.
 _POLL_SLICE_MS = 200
@@ -346,4 +373,182 @@ class Consumer:
 
     async def __aexit__(self, *exc: object) -> None:
         """Closes the consumer."""
+        await self.close()
+
+
+class Admin:
+    """An asyncio admin client: every method of :class:`weir.Admin` (topics, offsets, groups,
+    tenants, API keys, quotas, usage) as a coroutine, with the same arguments, results and
+    exceptions. Takes the same settings as :class:`weir.Admin`.
+
+    Each call runs the blocking call of :class:`weir.Admin` in a worker thread
+    (``asyncio.to_thread``, GIL released): admin calls are few, and so are the threads. A
+    cancelled call stops being awaited but still finishes on the server.
+    """
+
+    def __init__(
+        self,
+        *,
+        url: str = _weir.URL_DEFAULT,
+        tenant: str = _weir.TENANT_DEFAULT,
+        token: Optional[str] = None,
+        request_timeout_ms: int = 30_000,
+    ) -> None:
+        self._settings: Dict[str, Any] = dict(
+            url=url, tenant=tenant, token=token, request_timeout_ms=request_timeout_ms
+        )
+        self._native: Optional[_weir.Admin] = None
+        self._starting: Optional[asyncio.Lock] = None
+
+    async def start(self) -> Admin:
+        """Connects (once; later calls do nothing) and returns the admin client."""
+        await self._started()
+        return self
+
+    async def _started(self) -> _weir.Admin:
+        if self._native is not None:
+            return self._native
+        if self._starting is None:
+            self._starting = asyncio.Lock()
+        async with self._starting:
+            if self._native is None:
+                settings = self._settings
+                self._native = await asyncio.to_thread(lambda: _weir.Admin(**settings))
+            return self._native
+
+    async def _call(self, call: Callable[[_weir.Admin], _T]) -> _T:
+        native = await self._started()
+        return await asyncio.to_thread(call, native)
+
+    async def create_topic(
+        self, name: str, partitions: int = 1, config: Optional[Dict[str, int]] = None
+    ) -> TopicInfo:
+        """Creates a topic (see :meth:`weir.Admin.create_topic`). Raises
+        :class:`weir.TopicAlreadyExists`."""
+        return await self._call(lambda a: a.create_topic(name, partitions, config))
+
+    async def list_topics(self) -> List[TopicInfo]:
+        """Every topic of the tenant."""
+        return await self._call(lambda a: a.list_topics())
+
+    async def describe_topic(self, name: str) -> TopicInfo:
+        """One topic: partitions with offsets and sizes, and every setting."""
+        return await self._call(lambda a: a.describe_topic(name))
+
+    async def alter_topic(
+        self,
+        name: str,
+        *,
+        config: Optional[Dict[str, int]] = None,
+        partitions: Optional[int] = None,
+    ) -> TopicInfo:
+        """Changes settings and/or grows the partition count."""
+        return await self._call(lambda a: a.alter_topic(name, config=config, partitions=partitions))
+
+    async def delete_topic(self, name: str) -> None:
+        """Deletes a topic and its data."""
+        await self._call(lambda a: a.delete_topic(name))
+
+    async def list_offsets(
+        self,
+        topic: str,
+        spec: Union[str, int] = "latest",
+        partitions: Optional[Sequence[int]] = None,
+    ) -> Dict[int, Optional[int]]:
+        """Offsets of a topic's partitions (see :meth:`weir.Admin.list_offsets`)."""
+        return await self._call(lambda a: a.list_offsets(topic, spec, partitions))
+
+    async def partition_count(self, topic: str) -> int:
+        """The partition count of a topic."""
+        return await self._call(lambda a: a.partition_count(topic))
+
+    async def list_groups(self) -> List[GroupSummary]:
+        """Every consumer group of the tenant, with member counts and total lag."""
+        return await self._call(lambda a: a.list_groups())
+
+    async def describe_group(self, group: str) -> GroupInfo:
+        """A group's members, assignments, committed offsets and lag per partition."""
+        return await self._call(lambda a: a.describe_group(group))
+
+    async def committed_offsets(
+        self, group: str, topics: Optional[Sequence[str]] = None
+    ) -> Dict[TopicPartition, int]:
+        """A group's committed offsets of ``topics`` (all when ``None``)."""
+        return await self._call(lambda a: a.committed_offsets(group, topics))
+
+    async def delete_group(self, group: str) -> None:
+        """Deletes a group without members, with its committed offsets."""
+        await self._call(lambda a: a.delete_group(group))
+
+    async def reset_offsets(
+        self,
+        group: str,
+        to: str,
+        value: Optional[int] = None,
+        *,
+        topics: Optional[Sequence[str]] = None,
+        dry_run: bool = False,
+    ) -> List[OffsetChange]:
+        """Moves the committed offsets of a group without members (see
+        :meth:`weir.Admin.reset_offsets`); with ``dry_run=True`` nothing changes."""
+        return await self._call(
+            lambda a: a.reset_offsets(group, to, value, topics=topics, dry_run=dry_run)
+        )
+
+    async def create_tenant(self, name: str) -> TenantInfo:
+        """Creates a tenant (needs ``admin``). Raises :class:`weir.TenantAlreadyExists`."""
+        return await self._call(lambda a: a.create_tenant(name))
+
+    async def list_tenants(self) -> List[TenantInfo]:
+        """The tenants the credential can see: every one with ``admin``, else its own."""
+        return await self._call(lambda a: a.list_tenants())
+
+    async def delete_tenant(self, name: str) -> None:
+        """Deletes a tenant without topics or groups (needs ``admin``); its keys stop
+        working."""
+        await self._call(lambda a: a.delete_tenant(name))
+
+    async def create_key(
+        self,
+        name: str,
+        scopes: Optional[Sequence[str]] = None,
+        *,
+        expires_at_ms: Optional[int] = None,
+    ) -> CreatedKey:
+        """Creates an API key in this client's tenant (see :meth:`weir.Admin.create_key`);
+        the secret is ``CreatedKey.key``, in this answer only."""
+        return await self._call(lambda a: a.create_key(name, scopes, expires_at_ms=expires_at_ms))
+
+    async def list_keys(self) -> List[KeyInfo]:
+        """This tenant's API keys, revoked ones included (never their secrets)."""
+        return await self._call(lambda a: a.list_keys())
+
+    async def revoke_key(self, id: str) -> None:
+        """Revokes one of this tenant's keys by ``KeyInfo.id``; it stops working at once.
+        Raises :class:`weir.KeyNotFound`."""
+        await self._call(lambda a: a.revoke_key(id))
+
+    async def quotas(self, tenant: Optional[str] = None) -> Quotas:
+        """The quotas in force for ``tenant`` (default: this client's); 0 means unlimited."""
+        return await self._call(lambda a: a.quotas(tenant))
+
+    async def set_quotas(self, tenant: str, change: QuotaChange) -> Quotas:
+        """Changes ``tenant``'s quotas (needs ``admin``; see :meth:`weir.Admin.set_quotas`)
+        and returns the quotas now in force."""
+        return await self._call(lambda a: a.set_quotas(tenant, change))
+
+    async def usage(self, tenant: Optional[str] = None) -> Usage:
+        """What ``tenant`` (default: this client's) uses now."""
+        return await self._call(lambda a: a.usage(tenant))
+
+    async def close(self) -> None:
+        """Nothing to release (calls are independent); for symmetry with the other
+        clients."""
+
+    async def __aenter__(self) -> Admin:
+        """Connects."""
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        """Closes the admin client."""
         await self.close()
