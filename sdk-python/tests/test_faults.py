@@ -1,0 +1,127 @@
+"""The per-record paths under faults, against a real ``weir serve``: an idempotent producer
+whose answers are lost and whose connections are cut retries and stores every record exactly
+once (and, as a control, a producer without idempotence stores some twice through the same
+fault); a rebalance while a member iterates loses no record."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, List, Set
+
+import weir
+from conftest import eventually
+from proxy import Proxy
+from weir_server import WeirServer
+
+
+def read_all(server: WeirServer, admin: weir.Admin, topic: str, partitions: int) -> List[str]:
+    """Every record stored in ``topic`` (up to its end offsets now), read from the start."""
+    stored = sum(o or 0 for o in admin.list_offsets(topic, "latest").values())
+    values: List[str] = []
+    with weir.Consumer(**server.client_args()) as c:
+        c.assign([(topic, p) for p in range(partitions)])
+        for p in range(partitions):
+            c.seek((topic, p), 0)
+        deadline = time.monotonic() + 60
+        while len(values) < stored and time.monotonic() < deadline:
+            values.extend(r.text() or "" for r in c.poll(timeout_ms=500))
+    assert len(values) == stored, "every stored record was read back"
+    return values
+
+
+def send_through_lost_answers(
+    server: WeirServer, admin: weir.Admin, topic: str, idempotence: bool
+) -> List[str]:
+    """Sends records through a proxy that loses the answers to the middle third and then
+    cuts every connection; returns every value stored."""
+    count = 6000
+    with Proxy(server.grpc) as proxy:
+        producer = weir.Producer(
+            url=proxy.url,
+            token=server.token,
+            idempotence=idempotence,
+            acks="all",
+            linger_ms=2,
+            retry_backoff_ms=20,
+            request_timeout_ms=3000,
+        )
+        with producer:
+            futures = [producer.send(topic, f"v{i}", key=f"k{i % 8}") for i in range(2000)]
+            producer.flush()
+            proxy.mute_answers()
+            futures += [producer.send(topic, f"v{i}", key=f"k{i % 8}") for i in range(2000, 4000)]
+            time.sleep(0.3)  # the server stores these; their answers are lost
+            proxy.cut()
+            futures += [producer.send(topic, f"v{i}", key=f"k{i % 8}") for i in range(4000, count)]
+            producer.flush(timeout=60)
+            for f in futures:
+                f.result(timeout=10)
+    values = read_all(server, admin, topic, 2)
+    assert len(set(values)) == count, "no record lost"
+    return values
+
+
+def test_an_idempotent_producer_stores_each_record_once_through_lost_answers(
+    server: WeirServer, admin: weir.Admin, new_topic: Callable[..., str]
+) -> None:
+    values = send_through_lost_answers(server, admin, new_topic(partitions=2), True)
+    assert len(values) == 6000, f"{len(values) - 6000} records stored twice"
+
+
+def test_control_without_idempotence_the_same_fault_stores_some_records_twice(
+    server: WeirServer, admin: weir.Admin, new_topic: Callable[..., str]
+) -> None:
+    values = send_through_lost_answers(server, admin, new_topic(partitions=2), False)
+    assert len(values) > 6000, "the fault made the producer resend batches the server had stored"
+
+
+def test_a_rebalance_while_iterating_loses_no_record(
+    server: WeirServer, admin: weir.Admin, new_topic: Callable[..., str]
+) -> None:
+    topic = new_topic(partitions=4)
+    total = 1000
+    with weir.Producer(**server.client_args()) as p:
+        for i in range(total):
+            p.send(topic, f"v{i}", key=f"k{i}")
+    group = f"g-{topic}"
+    options = dict(
+        server.client_args(),
+        group=group,
+        topics=[topic],
+        auto_offset_reset="earliest",
+        heartbeat_interval_ms=100,
+        session_timeout_ms=6000,
+    )
+    seen: Set[str] = set()
+    first = weir.Consumer(**options)
+    for r in first:
+        seen.add(f"{r.partition}/{r.offset}")
+        if len(seen) == 10:
+            break
+    # A second member joins and takes partitions from the first, which goes on iterating
+    # (slowly, so records are left) through the rebalance and then stops at once.
+    second = weir.Consumer(**options)
+    deadline = time.monotonic() + 30
+    for r in first:
+        seen.add(f"{r.partition}/{r.offset}")
+        if second.assignment() or time.monotonic() > deadline:
+            break
+        time.sleep(0.005)
+    assert second.assignment(), "the second member got partitions"
+    first.close()
+    second.close()
+    assert len(seen) < total
+
+    # Nothing below a committed offset was skipped: every such record was handed out.
+    for tp, offset in admin.committed_offsets(group, [topic]).items():
+        missing = [o for o in range(offset) if f"{tp.partition}/{o}" not in seen]
+        assert not missing, f"{tp} offsets {missing[:5]}… are committed but were never handed out"
+    # A new member goes on from the commits; with the records handed out, that is everything.
+    with weir.Consumer(**options) as third:
+
+        def read() -> bool:
+            for r in third.poll(timeout_ms=200):
+                seen.add(f"{r.partition}/{r.offset}")
+            return len(seen) == total
+
+        eventually(read, "every record handed out by some member", timeout=60)
