@@ -115,12 +115,6 @@ def test_scoped_key_produces_until_revoked(server: WeirServer, admin: weir.Admin
     admin.delete_tenant(tenant)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server: a ProduceStream resolves its principal once, when it opens "
-    "(server/api/src/grpc/produce.rs serve_stream), so a producer connected before "
-    "revoke_key keeps producing with the revoked key",
-)
 def test_revocation_stops_a_producer_already_connected(
     server: WeirServer, admin: weir.Admin
 ) -> None:

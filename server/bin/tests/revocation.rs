@@ -209,3 +209,101 @@ async fn admin_recover_is_the_local_way_back() {
     assert_eq!(line["subject"], json!("system:recover"));
     server.stop();
 }
+
+/// Streams authenticate once, when they open: they must still end when their key goes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_streams_end_when_their_key_is_revoked() {
+    use tokio_stream::StreamExt;
+    use weir_proto::v1::FetchRequest;
+    use weir_proto::v1::fetch_client::FetchClient;
+
+    let server = Server::start();
+    let c = plain_client();
+    let admin = server.admin_token().to_owned();
+    let body = json!({"name": "streams", "partitions": 1});
+    let (status, body) = call(&c, &server, "POST", TOPICS, Some(&admin), Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let scopes = ["topics:write", "topics:read"];
+    let (id, key) = create_key(&c, &server, &admin, "default", &scopes).await;
+
+    // A producer and a FetchStream open with the key, and work.
+    let producer = weir_sdk::Producer::builder()
+        .url(server.grpc.clone())
+        .token(key.clone())
+        .build()
+        .await
+        .unwrap();
+    let record = |v: &str| weir_sdk::ProducerRecord::new("streams", v.as_bytes().to_vec());
+    producer
+        .send(record("before"))
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    let channel = tonic::transport::Endpoint::from_shared(server.grpc.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut request = tonic::Request::new(FetchRequest {
+        tenant: "default".into(),
+        topic: "streams".into(),
+        partition: 0,
+        offset: 0,
+        max_bytes: 1 << 20,
+        wait_ms: 0,
+    });
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {key}").parse().unwrap());
+    let mut fetched = FetchClient::new(channel)
+        .fetch_stream(request)
+        .await
+        .unwrap()
+        .into_inner();
+    let first = fetched.next().await.expect("a reply").expect("the record");
+    assert_eq!(first.next_offset, 1);
+    let tail_url = server.url("/v1/tenants/default/topics/streams/records:stream");
+    let mut tail = c.get(&tail_url).bearer_auth(&key).send().await.unwrap();
+    assert_eq!(tail.status(), StatusCode::OK);
+
+    // The key is revoked: the producer's next record is refused on its open stream, and the
+    // FetchStream ends instead of sending what is written next.
+    let path = format!("/v1/tenants/default/keys/{id}");
+    let (status, _) = call(&c, &server, "DELETE", &path, Some(&admin), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let refused = producer.send(record("after")).await.unwrap().await;
+    let code = refused.expect_err("a revoked key produced").code();
+    assert_eq!(code, Some(weir_proto::ErrorCode::Unauthenticated));
+    let admin_producer = weir_sdk::Producer::builder()
+        .url(server.grpc.clone())
+        .token(admin.clone())
+        .build()
+        .await
+        .unwrap();
+    admin_producer
+        .send(record("by admin"))
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(30), fetched.next())
+        .await
+        .expect("the FetchStream ended in time");
+    let status = ended
+        .expect("an end status")
+        .expect_err("a revoked key read on");
+    assert_eq!(status.code(), tonic::Code::Unauthenticated, "{status:?}");
+    // ... and so does the live tail, without the record.
+    let mut text = String::new();
+    let deadline = std::time::Duration::from_secs(30);
+    while let Some(chunk) = tokio::time::timeout(deadline, tail.chunk())
+        .await
+        .expect("the live tail ended in time")
+        .expect("the live tail's body")
+    {
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(!text.contains("by admin"), "a revoked key tailed on: {text}");
+    server.stop();
+}

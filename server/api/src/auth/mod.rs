@@ -264,8 +264,42 @@ impl Authenticator {
             subject: claims.sub,
             tenant,
             scopes,
-            credential: Credential::Jwt { issuer: iss },
+            credential: Credential::Jwt {
+                issuer: iss,
+                expires_at: claims.exp,
+                incarnation: ours.then(|| claims.tin.unwrap_or(0)),
+            },
         })
+    }
+
+    /// Whether `caller`, authenticated when a long-lived stream opened, still stands: its
+    /// API key live and its tenant there; a token unexpired and, if this server issued it,
+    /// still backed by its key and tenant. Streams (ProduceStream, FetchStream, live tails)
+    /// ask before each request or read, so revoking a key, deleting a tenant or a token
+    /// expiring ends them as it refuses a new call.
+    pub fn recheck(&self, broker: &Broker, caller: &Principal) -> Result<(), ApiError> {
+        match &caller.credential {
+            Credential::Anonymous => Ok(()),
+            Credential::ApiKey(id) => broker.check_key(id, &caller.tenant).map_err(|_| refused()),
+            Credential::Jwt {
+                expires_at,
+                incarnation,
+                ..
+            } => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                if now > expires_at.saturating_add(self.config.leeway_secs) {
+                    return Err(refused());
+                }
+                match incarnation {
+                    Some(tin) => broker
+                        .check_issued(&caller.tenant, *tin, &caller.subject)
+                        .map_err(|_| refused()),
+                    None => Ok(()),
+                }
+            }
+        }
     }
 }
 

@@ -129,7 +129,7 @@ type ResponseSender = mpsc::Sender<Result<FetchReply, tonic::Status>>;
 /// away, the node stops or a read fails. Returns the code the stream ended with.
 async fn stream_batches(
     state: &ApiState,
-    tenant: &TenantId,
+    (caller, tenant): (&Principal, &TenantId),
     request: &FetchRequest,
     responses: &ResponseSender,
 ) -> tonic::Code {
@@ -141,6 +141,10 @@ async fn stream_batches(
         if stopping(state, &mut seen_ready) {
             let stop = ApiError::new(ErrorCode::Unavailable, "the server is stopping");
             return end_with(responses, stop).await;
+        }
+        // The stream authenticated once, when it opened: the caller must still stand.
+        if let Err(e) = state.auth.recheck(&state.broker, caller) {
+            return end_with(responses, e).await;
         }
         let read = state
             .broker
@@ -156,6 +160,10 @@ async fn stream_batches(
         offset = fetched.next_offset.max(offset);
         if fetched.len == 0 {
             continue;
+        }
+        // Nothing read after a revocation is sent, even when the read waited through it.
+        if let Err(e) = state.auth.recheck(&state.broker, caller) {
+            return end_with(responses, e).await;
         }
         let response = throttled(state, tenant, FetchReply::new(fetched)).await;
         if responses.send(Ok(response)).await.is_err() {
@@ -193,10 +201,10 @@ impl Fetch for FetchService {
             let tenant = authorize(&self.state, &caller, &request.tenant, action)?;
             let topic = self.state.broker.topic(&tenant, &request.topic)?;
             topic.partition(request.partition.into())?;
-            Ok(tenant)
+            Ok((caller, tenant))
         });
-        let tenant = match checked {
-            Ok(tenant) => tenant,
+        let (caller, tenant) = match checked {
+            Ok(checked) => checked,
             Err(e) => {
                 let status = e.into_status();
                 track_grpc(METHOD_FETCH_STREAM, started, status.code());
@@ -206,7 +214,7 @@ impl Fetch for FetchService {
         let (tx, rx) = mpsc::channel(FETCH_STREAM_AHEAD_MAX);
         let state = Arc::clone(&self.state);
         tokio::spawn(async move {
-            let code = stream_batches(&state, &tenant, &request, &tx).await;
+            let code = stream_batches(&state, (&caller, &tenant), &request, &tx).await;
             track_grpc(METHOD_FETCH_STREAM, started, code);
         });
         Ok(tonic::Response::new(ReceiverStream::new(rx)))

@@ -301,7 +301,11 @@ async fn answer_in_stream(
 ) -> bool {
     let started = Instant::now();
     let sequence = request.sequence;
-    let admitted = admit(state, caller).await;
+    // The stream authenticated once, when it opened: the caller must still stand.
+    let admitted = match state.auth.recheck(&state.broker, caller) {
+        Ok(()) => admit(state, caller).await,
+        Err(e) => Err(e),
+    };
     let prepared = admitted.and_then(|()| prepare(state, caller, request));
     let charge = prepared.as_ref().ok().map(|a| (a.tenant.clone(), a.bytes));
     let (mut outcome, unacked) = match prepared {

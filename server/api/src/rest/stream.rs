@@ -25,7 +25,7 @@ use super::records::records_from;
 use super::topics::TopicPath;
 use crate::access::{Caller, authorize, hold};
 use crate::{ApiError, ApiState};
-use weir_broker::{Action, Rate, TenantId};
+use weir_broker::{Action, Principal, Rate, TenantId};
 
 /// Bytes read from one partition per round of the tail loop.
 const TAIL_READ_BYTES: usize = 256 * 1024;
@@ -148,7 +148,7 @@ pub(crate) async fn tail(
         })
         .collect();
     let (tx, rx) = mpsc::channel(TAIL_BUFFER_EVENTS);
-    let quota = (Arc::clone(&state), tenant);
+    let quota = (Arc::clone(&state), caller, tenant);
     tokio::spawn(run_tail(positions, tx, quota));
     // The response holds the slot: it comes back as soon as the client's connection drops it.
     let events = ReceiverStream::new(rx).map(move |event| {
@@ -185,14 +185,18 @@ fn event_id(positions: &[(Arc<Partition>, i64)]) -> String {
         .join(",")
 }
 
-/// Sends every new record of the tailed partitions until the client goes away.
+/// Sends every new record of the tailed partitions until the client goes away, or its
+/// credential no longer stands (checked at every wake, at least every `TAIL_IDLE_WAIT`).
 async fn run_tail(
     mut positions: Vec<(Arc<Partition>, i64)>,
     tx: mpsc::Sender<Result<Event, Infallible>>,
-    (state, tenant): (Arc<ApiState>, TenantId),
+    (state, caller, tenant): (Arc<ApiState>, Principal, TenantId),
 ) {
     let mut watchers: Vec<_> = positions.iter().map(|(p, _)| p.subscribe()).collect();
     loop {
+        if state.auth.recheck(&state.broker, &caller).is_err() {
+            return;
+        }
         for w in &mut watchers {
             w.borrow_and_update();
         }

@@ -316,6 +316,21 @@ impl Broker {
         Ok(())
     }
 
+    /// Whether API key `id` is still live, in `tenant`, which still exists. One read of the
+    /// in-memory state: long-lived streams ask it before each request or read.
+    pub fn check_key(&self, id: &str, tenant: &TenantId) -> Result<(), BrokerError> {
+        let refused = || BrokerError::Unauthenticated("invalid, expired or revoked API key".into());
+        let state = self.state();
+        let key = state.keys.get(id).ok_or_else(refused)?;
+        if &key.tenant != tenant
+            || !key.usable(now_ms() as u64)
+            || !state.tenants.contains_key(tenant)
+        {
+            return Err(refused());
+        }
+        Ok(())
+    }
+
     /// The incarnation of `tenant` (see `check_issued`), if it exists.
     pub fn tenant_incarnation(&self, tenant: &TenantId) -> Option<u64> {
         self.state().incarnations.get(tenant).copied()

@@ -223,6 +223,11 @@ pub enum Credential {
     Jwt {
         /// `iss` claim.
         issuer: String,
+        /// `exp` claim: seconds since the Unix epoch.
+        expires_at: u64,
+        /// The tenant incarnation of a token this server issued (`tin`); `None` for
+        /// trusted external issuers.
+        incarnation: Option<u64>,
     },
     /// Authentication is off (`--auth none`): everyone is an administrator.
     Anonymous,
