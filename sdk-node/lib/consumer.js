@@ -123,9 +123,10 @@ class Consumer {
     return null;
   }
 
-  /** Gives the records of the chunk not yet handed out back to the SDK. */
+  /** Gives the records of the chunk not yet handed out back to the SDK, and tells it the
+   * others were handed out. */
   async #putBack() {
-    if (this.#handedOut >= this.#chunk.length) return;
+    if (this.#chunk.length === 0) return;
     const handedOut = this.#handedOut;
     this.#chunk = [];
     this.#handedOut = 0;

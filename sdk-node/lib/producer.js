@@ -34,19 +34,44 @@ function checkSignal(signal) {
   return signal;
 }
 
-/** One record waiting for its outcome. */
+// The resolve and reject functions of the promise being made (see `send`): taken by one
+// shared executor, so a send allocates no closure of its own for them.
+let resolveNext = null;
+let rejectNext = null;
+function takeSettlers(resolve, reject) {
+  resolveNext = resolve;
+  rejectNext = reject;
+}
+
+/** One record waiting for its outcome: its fields as the addon takes them (`recordIn`) and
+ * its promise's settlers. */
 class Pending {
-  constructor(input, signal, resolve, reject) {
-    this.input = input;
-    this.signal = signal;
-    this.resolve = resolve;
-    this.reject = reject;
+  constructor(record) {
+    this.topic = undefined;
+    this.key = undefined;
+    this.value = undefined;
+    this.headers = undefined;
+    this.partition = undefined;
+    this.timestamp = undefined;
+    recordIn(record, this);
+    this.signal = null;
+    this.resolve = null;
+    this.reject = null;
     this.settled = false;
     this.onAbort = null;
+  }
+
+  /** The record's promise; `signal` aborts it while it waits. */
+  promise(signal) {
+    const promise = new Promise(takeSettlers);
+    this.resolve = resolveNext;
+    this.reject = rejectNext;
     if (signal) {
+      this.signal = signal;
       this.onAbort = () => this.fail(aborted('send', signal));
       signal.addEventListener('abort', this.onAbort, { once: true });
     }
+    return promise;
   }
 
   done() {
@@ -72,12 +97,13 @@ function failure(error) {
 }
 
 /** Settles a group's records from `delivered`'s columns (offset NaN: refused or failed). */
-function settle(group, topics, delivered) {
+function settle(group, delivered) {
   for (const { index, error } of delivered.failed) group[index].fail(failure(error));
   const { partition, offset, timestamp } = delivered;
   for (let i = 0; i < group.length; i++) {
     if (Number.isNaN(offset[i])) continue;
-    group[i].succeed({ topic: topics[i], partition: partition[i], offset: offset[i], timestamp: timestamp[i] });
+    const p = group[i];
+    p.succeed({ topic: p.topic, partition: partition[i], offset: offset[i], timestamp: timestamp[i] });
   }
 }
 
@@ -97,26 +123,28 @@ class Producer {
   }
 
   /** Queues the record (in call order) and resolves with where it was stored. */
-  send(record, { signal } = {}) {
-    let input;
-    let checked;
+  send(record, options) {
+    let pending;
+    let signal;
     try {
-      input = recordIn(record);
-      checked = checkSignal(signal);
+      pending = new Pending(record);
+      signal = checkSignal(options === undefined || options === null ? undefined : options.signal);
     } catch (e) {
       return Promise.reject(toWeirError(e));
     }
-    if (checked && checked.aborted) return Promise.reject(aborted('send', checked));
-    return new Promise((resolve, reject) => {
-      this.#queue.push(new Pending(input, checked, resolve, reject));
-      if (this.#queue.length >= SEND_GROUP_MAX) {
-        this.#dispatch();
-      } else if (!this.#scheduled) {
-        this.#scheduled = true;
-        queueMicrotask(() => this.#dispatch());
-      }
-    });
+    if (signal && signal.aborted) return Promise.reject(aborted('send', signal));
+    const promise = pending.promise(signal);
+    this.#queue.push(pending);
+    if (this.#queue.length >= SEND_GROUP_MAX) {
+      this.#dispatch();
+    } else if (!this.#scheduled) {
+      this.#scheduled = true;
+      queueMicrotask(this.#dispatchSoon);
+    }
+    return promise;
   }
+
+  #dispatchSoon = () => this.#dispatch();
 
   /** Queues `records` (in order, after earlier sends) and resolves with where each was
    * stored, in the same order; rejects with the first failure. */
@@ -132,14 +160,12 @@ class Producer {
     this.#queue = [];
     if (group.length === 0) return;
     const failAll = (error) => group.forEach((p) => p.fail(error));
-    const inputs = group.map((p) => p.input);
-    const topics = inputs.map((r) => r.topic);
-    call(() => this.#native.sendMany(groupIn(inputs))).then((queued) => {
+    call(() => this.#native.sendMany(groupIn(group))).then((queued) => {
       // Records the SDK refused at once (a full buffer, a closed producer) fail now; the
       // others settle together once the group is delivered.
       for (const { index, error } of queued.refused) group[index].fail(failure(error));
       return call(() => this.#native.delivered(queued.group)).then(
-        (delivered) => settle(group, topics, delivered),
+        (delivered) => settle(group, delivered),
         failAll,
       );
     }, failAll);

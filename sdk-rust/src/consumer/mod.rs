@@ -499,6 +499,8 @@ impl Consumer {
     ) -> Result<Vec<ConsumerRecord>, Error> {
         let max = max_records.clamp(1, self.shared.config.max_poll_records);
         let deadline = Instant::now() + timeout;
+        // Polling again means what the last poll handed out was passed on.
+        self.shared.lock().passed_on();
         self.auto_commit().await?;
         loop {
             let notified = self.shared.data.notified();
@@ -524,11 +526,9 @@ impl Consumer {
     /// that polled ahead and stopped): the next poll hands them out again, and until then
     /// commits count them as not handed out. `records` are the last ones polls handed out
     /// from their partitions, in order. A partition sought, revoked or polled again since
-    /// takes nothing back.
+    /// takes nothing back. Every other record `poll_ahead` handed out counts as passed on
+    /// (with no records: all of them).
     pub fn put_back(&mut self, records: Vec<ConsumerRecord>) {
-        if records.is_empty() {
-            return;
-        }
         self.shared.lock().put_back(records);
         self.shared.data.notify_waiters();
     }

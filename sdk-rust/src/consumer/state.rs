@@ -112,13 +112,17 @@ impl State {
         self.error.get_or_insert(error);
     }
 
-    /// Takes up to `max` records from unpaused partitions, advancing their positions. With
-    /// `ahead`, they are marked as handed out ahead (see `Part::ahead`); either way, earlier
-    /// marks are cleared: the caller passed those records on before polling again.
-    pub(crate) fn take(&mut self, max: usize, ahead: bool) -> Vec<ConsumerRecord> {
+    /// Forgets which records were handed out ahead: the caller passed them on (it polls
+    /// again or gives the rest back).
+    pub(crate) fn passed_on(&mut self) {
         for part in self.parts.values_mut() {
             part.ahead = None;
         }
+    }
+
+    /// Takes up to `max` records from unpaused partitions, advancing their positions. With
+    /// `ahead`, they are marked as handed out ahead (see `Part::ahead`).
+    pub(crate) fn take(&mut self, max: usize, ahead: bool) -> Vec<ConsumerRecord> {
         let mut out = Vec::new();
         let n = self.parts.len();
         if n == 0 {
@@ -154,6 +158,7 @@ impl State {
     /// when they end right before its position (nothing sought or handed out since), and
     /// only while it is assigned; the others are dropped.
     pub(crate) fn put_back(&mut self, records: Vec<ConsumerRecord>) {
+        self.passed_on();
         let mut by_part: BTreeMap<TopicPartition, Vec<ConsumerRecord>> = BTreeMap::new();
         for r in records {
             let tp = TopicPartition::new(r.topic.clone(), r.partition);
@@ -167,7 +172,6 @@ impl State {
             let Some(part) = self.parts.get_mut(&tp) else {
                 continue;
             };
-            part.ahead = None;
             let ordered = records.windows(2).all(|w| w[0].offset < w[1].offset);
             if !ordered || part.position != Some(last.offset + 1) {
                 continue;
@@ -297,6 +301,7 @@ mod tests {
         let ahead: Vec<i64> = state.uncommitted().iter().map(|(_, p)| *p).collect();
         assert_eq!(ahead, vec![0, 0]);
         // The next poll means they were passed on.
+        state.passed_on();
         let rest = state.take(10, false);
         assert_eq!(rest.len(), 4);
         let committed: Vec<i64> = state.uncommitted().iter().map(|(_, p)| *p).collect();
