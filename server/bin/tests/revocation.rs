@@ -304,6 +304,9 @@ async fn open_streams_end_when_their_key_is_revoked() {
     {
         text.push_str(&String::from_utf8_lossy(&chunk));
     }
-    assert!(!text.contains("by admin"), "a revoked key tailed on: {text}");
+    assert!(
+        !text.contains("by admin"),
+        "a revoked key tailed on: {text}"
+    );
     server.stop();
 }
