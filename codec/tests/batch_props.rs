@@ -6,7 +6,7 @@
 
 use bytes::Bytes;
 use proptest::prelude::*;
-use weir_proto::batch::{
+use weir_codec::batch::{
     self, BatchOptions, Compression, DecodeLimits, DecodedRecord, Header, Record, TimestampType,
 };
 

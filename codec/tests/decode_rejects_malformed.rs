@@ -2,11 +2,11 @@
 //! wrong, and decompression never grows past the caller's bound.
 
 use bytes::Bytes;
-use weir_proto::batch::{
+use weir_codec::batch::{
     self, BatchError, BatchOptions, Compression, DecodeLimits, HEADER_LEN, LOG_OVERHEAD, Record,
     RecordError,
 };
-use weir_proto::compression::{self, CodecError};
+use weir_codec::compression::{self, CodecError};
 
 fn zigzag(out: &mut Vec<u8>, value: i64) {
     let mut v = ((value << 1) ^ (value >> 63)) as u64;

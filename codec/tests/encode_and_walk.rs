@@ -2,7 +2,7 @@
 //! fetch or a segment scan does.
 
 use bytes::Bytes;
-use weir_proto::batch::{
+use weir_codec::batch::{
     self, BatchError, BatchOptions, Compression, DecodeLimits, Record, RecordError,
 };
 

@@ -7,7 +7,7 @@ use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::records::{
     self as kp, RecordBatchDecoder, RecordBatchEncoder, RecordEncodeOptions,
 };
-use weir_proto::batch::{
+use weir_codec::batch::{
     self, BatchOptions, Compression, DecodeLimits, DecodedRecord, Header, Record, TimestampType,
 };
 

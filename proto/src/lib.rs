@@ -1,18 +1,14 @@
-//! weir-proto: the wire contract shared by the Weir server and its SDKs.
+//! weir-proto: the gRPC contract shared by the Weir server and its SDKs.
 //!
-//! Owns the Kafka RecordBatch v2 codec (`batch`), its compression codecs (`compression`), the
-//! murmur2 key partitioner (`partitioner`), the `ErrorCode` every interface speaks, and gRPC's
-//! message framing for the calls that read HTTP/2 frames themselves (`grpc_frame`). Must not
-//! know about tenants, storage or connections: it turns records and messages into bytes and
-//! back, and nothing else.
+//! Owns the `weir.v1` messages and services generated from `proto/weir/v1/*.proto` (`v1`)
+//! and gRPC's message framing for the calls that read HTTP/2 frames themselves
+//! (`grpc_frame`). The data formats (RecordBatch v2, compression, partitioner, `ErrorCode`)
+//! live in `weir-codec`, which has no transport in it, and are re-exported here so users of
+//! the contract find them in one place. Must not know about tenants, storage or connections.
 
-pub mod batch;
-pub mod compression;
-pub mod error;
 pub mod grpc_frame;
-pub mod partitioner;
 
-pub use error::ErrorCode;
+pub use weir_codec::{ErrorCode, batch, compression, error, partitioner};
 
 /// gRPC messages and services of package `weir.v1`, generated from `proto/weir/v1/*.proto`.
 #[allow(missing_docs, clippy::all, clippy::pedantic)]

@@ -7,8 +7,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use weir_proto::batch::{self, Compression, DecodeLimits, HEADER_LEN, LOG_OVERHEAD};
-use weir_proto::compression;
+use weir_codec::batch::{self, Compression, DecodeLimits, HEADER_LEN, LOG_OVERHEAD};
+use weir_codec::compression;
 
 /// Small enough that a decompression bomb is cheap, large enough for real batches.
 const LIMITS: DecodeLimits = DecodeLimits {

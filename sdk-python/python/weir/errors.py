@@ -150,7 +150,7 @@ class RebalanceError(WeirError):
     consumer rejoins by itself and the next commit succeeds."""
 
 
-# One class per server error code (proto/src/error.rs).
+# One class per server error code (codec/src/error.rs).
 
 
 class InvalidRequest(WeirError, ValueError):

@@ -1,8 +1,8 @@
 //! Errors of broker operations, each with the `ErrorCode` the transports report.
 
+use weir_codec::ErrorCode;
+use weir_codec::batch::BatchError;
 use weir_log::LogError;
-use weir_proto::ErrorCode;
-use weir_proto::batch::BatchError;
 
 use crate::tenancy::Refusal;
 

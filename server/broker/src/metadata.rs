@@ -10,8 +10,8 @@ use std::path::Path;
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
+use weir_codec::batch::{BatchOptions, DecodeLimits, Record, batches, decode, encode};
 use weir_log::{FlushPolicy, Log, LogConfig};
-use weir_proto::batch::{BatchOptions, DecodeLimits, Record, batches, decode, encode};
 
 use crate::tenancy::Quotas;
 use crate::{BrokerError, TopicConfig};

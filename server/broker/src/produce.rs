@@ -5,8 +5,8 @@
 //! the api layer turns request bodies into `NewRecord`s.
 
 use bytes::Bytes;
-use weir_proto::batch::{BatchOptions, Header, Record, encode};
-use weir_proto::partitioner::partition_for_key;
+use weir_codec::batch::{BatchOptions, Header, Record, encode};
+use weir_codec::partitioner::partition_for_key;
 
 use crate::topic::Topic;
 use crate::{BrokerError, Limits};

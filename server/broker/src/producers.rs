@@ -10,8 +10,8 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use weir_codec::batch::BatchHeader;
 use weir_log::AppendInfo;
-use weir_proto::batch::BatchHeader;
 
 use crate::BrokerError;
 

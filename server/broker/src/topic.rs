@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
 use tokio::sync::watch;
+use weir_codec::batch::BatchHeader;
 use weir_log::{AppendInfo, FlushPolicy, Log, LogConfig, ReadSlice};
-use weir_proto::batch::BatchHeader;
 
 use crate::producers::{Check, Producers};
 use crate::{BrokerError, TenantId, TopicName};

@@ -6,8 +6,8 @@ use bytes::Bytes;
 use weir_broker::{
     Broker, BrokerConfig, BrokerError, DEFAULT_TENANT, TenantId, TopicConfig, TopicName,
 };
-use weir_proto::ErrorCode;
-use weir_proto::batch::{BatchOptions, Record, encode};
+use weir_codec::ErrorCode;
+use weir_codec::batch::{BatchOptions, Record, encode};
 
 fn open(dir: &std::path::Path) -> Broker {
     Broker::open(BrokerConfig::new(dir)).unwrap()

@@ -9,9 +9,9 @@ use weir_broker::{
     Broker, BrokerConfig, BrokerError, DEFAULT_TENANT, NewRecord, TenantId, TopicChange,
     TopicConfig, TopicName,
 };
-use weir_proto::ErrorCode;
-use weir_proto::batch::{DecodeLimits, batches, decode};
-use weir_proto::partitioner::partition_for_key;
+use weir_codec::ErrorCode;
+use weir_codec::batch::{DecodeLimits, batches, decode};
+use weir_codec::partitioner::partition_for_key;
 
 fn open(dir: &std::path::Path) -> Broker {
     Broker::open(BrokerConfig::new(dir)).unwrap()

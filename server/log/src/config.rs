@@ -96,7 +96,7 @@ impl LogConfig {
         if self.index_interval_bytes == 0 {
             return bad("index_interval_bytes", "must be at least 1".into());
         }
-        if self.batch_bytes_max < weir_proto::batch::HEADER_LEN as u32
+        if self.batch_bytes_max < weir_codec::batch::HEADER_LEN as u32
             || self.batch_bytes_max > BATCH_BYTES_MAX_CEILING
         {
             return bad(
@@ -104,7 +104,7 @@ impl LogConfig {
                 format!(
                     "{} is outside {}..={BATCH_BYTES_MAX_CEILING}",
                     self.batch_bytes_max,
-                    weir_proto::batch::HEADER_LEN
+                    weir_codec::batch::HEADER_LEN
                 ),
             );
         }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use weir_proto::batch::BatchError;
+use weir_codec::batch::BatchError;
 
 /// Why a log operation failed.
 #[derive(Debug, thiserror::Error)]

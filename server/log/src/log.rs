@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use weir_proto::batch::{BatchHeader, DecodeLimits, TimestampType, decode, validate};
+use weir_codec::batch::{BatchHeader, DecodeLimits, TimestampType, decode, validate};
 
 use crate::checkpoint::Durability::{Synced, Unsynced};
 use crate::checkpoint::{self, CLEAN_SHUTDOWN, RECOVERY_POINT, TMP_SUFFIX};
@@ -250,7 +250,7 @@ impl Log {
         }
         let header = validate(batch)?;
         if header.records_count < 1 || header.last_offset_delta != header.records_count - 1 {
-            return Err(weir_proto::batch::BatchError::InvalidHeader(
+            return Err(weir_codec::batch::BatchError::InvalidHeader(
                 "a produced batch needs records numbered 0..count",
             )
             .into());
@@ -651,7 +651,7 @@ fn delete_files_from(dir: &Path, base: i64) -> Result<(), LogError> {
 
 #[cfg(test)]
 mod tests {
-    use weir_proto::batch::{BatchOptions, Record, encode};
+    use weir_codec::batch::{BatchOptions, Record, encode};
 
     use super::*;
     use crate::segment::fault::FAIL_SYNC;

@@ -7,8 +7,8 @@ mod common;
 use std::sync::Arc;
 
 use proptest::prelude::*;
+use weir_codec::batch::{Compression, DecodeLimits, batches, decode};
 use weir_log::{Log, LogConfig};
-use weir_proto::batch::{Compression, DecodeLimits, batches, decode};
 
 use common::{ManualClock, batch_for, value_for};
 

@@ -7,8 +7,8 @@ mod common;
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 
+use weir_codec::batch::Compression;
 use weir_log::{Log, LogConfig};
-use weir_proto::batch::Compression;
 
 use common::{Rng, batch_for, read_all};
 

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
+use weir_codec::batch::Compression;
 use weir_log::{FlushPolicy, Log, LogConfig};
-use weir_proto::batch::Compression;
 
 use common::{Rng, batch_for, read_all};
 

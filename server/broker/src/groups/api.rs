@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use weir_proto::batch::{DecodeLimits, DecodedRecord, batches, decode};
+use weir_codec::batch::{DecodeLimits, DecodedRecord, batches, decode};
 
 use super::{
     Assignor, CommitOffset, Heartbeat, LiveGroup, MemberView, Partitions, check_group_name,

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
+use weir_codec::batch::{BatchOptions, DecodeLimits, Record, batches, decode, encode};
 use weir_log::{FlushPolicy, Log, LogConfig};
-use weir_proto::batch::{BatchOptions, DecodeLimits, Record, batches, decode, encode};
 
 use crate::BrokerError;
 use crate::metadata::now_ms;

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use bytes::Bytes;
-use weir_proto::batch::{BatchOptions, Record, encode};
+use weir_codec::batch::{BatchOptions, Record, encode};
 
 /// Value size of every bench record.
 pub const VALUE_BYTES: usize = 1024;

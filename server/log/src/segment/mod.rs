@@ -14,7 +14,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use weir_proto::batch::{BatchHeader, HEADER_LEN};
+use weir_codec::batch::{BatchHeader, HEADER_LEN};
 
 pub(crate) use index::{OffsetIndex, TimeIndex};
 

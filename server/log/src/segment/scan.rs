@@ -5,7 +5,7 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
-use weir_proto::batch::{BatchHeader, HEADER_LEN, validate};
+use weir_codec::batch::{BatchHeader, HEADER_LEN, validate};
 
 use super::Indexes;
 use crate::LogError;

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use bytes::Bytes;
+use weir_codec::batch::{BatchOptions, Compression, DecodeLimits, Record, batches, decode, encode};
 use weir_log::{Clock, Log};
-use weir_proto::batch::{BatchOptions, Compression, DecodeLimits, Record, batches, decode, encode};
 
 /// A clock the test moves by hand.
 #[derive(Debug, Default)]
