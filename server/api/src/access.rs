@@ -1,7 +1,9 @@
-//! Access control shared by both transports: who is calling (`Caller` for REST,
-//! `grpc_caller` for gRPC), the request-rate admission every authenticated call passes, the
-//! tenant check in front of every handler (`authorize`), and holding responses for rate
-//! quotas (`hold`).
+//! The front door both transports share, with no axum or tonic in it: who is calling
+//! (`enter`: authenticate, mark the connection, admit), the tenant check in front of every
+//! handler (`authorize`), holding responses for rate quotas (`hold`) and refusing a produce
+//! before anything is written (`admit_produce`). The REST extractor (`rest::extract::Caller`)
+//! and the gRPC one (`grpc::grpc_caller`) only take the credential out of their request and
+//! call `enter`; a Kafka listener will do the same.
 //!
 //! Must not decide policy: credentials are verified by `auth`, permissions by
 //! `Principal::authorize`, quotas by the broker. This file only puts them in the same order on
@@ -11,9 +13,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use axum::extract::FromRequestParts;
-use axum::http::header::AUTHORIZATION;
-use axum::http::request::Parts;
 use weir_broker::{Action, Principal, Rate, TenantId};
 use weir_proto::ErrorCode;
 
@@ -38,33 +37,17 @@ impl ConnectionAuth {
     }
 }
 
-/// The verified caller of a REST request.
-#[derive(Debug, Clone)]
-pub struct Caller(pub Principal);
-
-impl FromRequestParts<Arc<ApiState>> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &Arc<ApiState>,
-    ) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(AUTHORIZATION).map(|v| v.as_bytes());
-        let principal = state.auth.authenticate(&state.broker, header).await?;
-        ConnectionAuth::set(parts.extensions.get());
-        admit(state, &principal).await?;
-        Ok(Caller(principal))
-    }
-}
-
-/// The verified caller of a gRPC request (same `authorization` key as REST), on `connection`.
-pub(crate) async fn grpc_caller(
+/// The verified, admitted caller of a request that carried `authorization` (the raw
+/// `Authorization` value) on `connection`.
+pub(crate) async fn enter(
     state: &ApiState,
-    metadata: &tonic::metadata::MetadataMap,
+    authorization: Option<&[u8]>,
     connection: Option<&ConnectionAuth>,
 ) -> Result<Principal, ApiError> {
-    let header = metadata.get("authorization").map(|v| v.as_bytes());
-    let principal = state.auth.authenticate(&state.broker, header).await?;
+    let principal = state
+        .auth
+        .authenticate(&state.broker, authorization)
+        .await?;
     ConnectionAuth::set(connection);
     admit(state, &principal).await?;
     Ok(principal)

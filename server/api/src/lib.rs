@@ -17,10 +17,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use metrics_exporter_prometheus::PrometheusHandle;
 use weir_broker::Broker;
 
-pub use access::{Caller, ConnectionAuth};
+pub use access::ConnectionAuth;
 pub use auth::{AuthConfig, AuthMode, Authenticator};
 pub use error::{ApiError, GRPC_ERROR_CODE_KEY, Problem, grpc_code, http_status};
 pub use metrics::install_recorder;
+pub use rest::extract::Caller;
 pub use rest::openapi;
 
 /// Runs a call that may block on disk (an append, and with it the kernel's dirty-page

@@ -90,10 +90,21 @@ where
     let (metadata, extensions, message) = request.into_parts();
     unary(method, async move {
         let connection = extensions.get::<crate::ConnectionAuth>();
-        let caller = crate::access::grpc_caller(state, &metadata, connection).await?;
+        let caller = grpc_caller(state, &metadata, connection).await?;
         handler(caller, message).await
     })
     .await
+}
+
+/// The verified caller of a gRPC request (same `authorization` key as REST), on
+/// `connection`: the credential taken to the front door (`access::enter`).
+pub(crate) async fn grpc_caller(
+    state: &ApiState,
+    metadata: &tonic::metadata::MetadataMap,
+    connection: Option<&crate::ConnectionAuth>,
+) -> Result<weir_broker::Principal, ApiError> {
+    let header = metadata.get("authorization").map(|v| v.as_bytes());
+    crate::access::enter(state, header, connection).await
 }
 
 /// The gRPC code of an outcome.

@@ -31,10 +31,10 @@ use weir_proto::grpc_frame::{self, FrameError, Messages, Next, ReadError};
 use weir_proto::v1::{ProduceRequest, ProduceResponse};
 
 use super::generated::produce_server::ProduceServer;
+use super::grpc_caller;
 use super::produce::{METHOD_PRODUCE_STREAM, PRODUCE_STREAM_IN_FLIGHT_MAX, ProduceService};
 use super::unary;
 use super::unreadable::WithErrorCodes;
-use crate::access::grpc_caller;
 use crate::{ApiError, ApiState};
 
 /// The `weir.v1.Produce` service as routed.

@@ -1,6 +1,7 @@
 //! Request extractors whose rejections are problem+json `ApiError`s instead of axum's plain
 //! text: a malformed body, query or path is an `INVALID_REQUEST` (or `REQUEST_TOO_LARGE`) the
-//! caller can read, never an HTML page or a bare 422.
+//! caller can read, never an HTML page or a bare 422. `Caller` takes the credential to the
+//! front door (`access::enter`).
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -10,7 +11,12 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use weir_proto::ErrorCode;
 
-use crate::ApiError;
+use std::sync::Arc;
+
+use axum::http::header::AUTHORIZATION;
+use weir_broker::Principal;
+
+use crate::{ApiError, ApiState};
 
 /// `axum::Json` with problem+json rejections.
 #[derive(Debug, Clone, Copy, Default)]
@@ -161,5 +167,22 @@ fn lowercase_first(s: &str) -> String {
     match chars.next() {
         Some(c) => c.to_lowercase().chain(chars).collect(),
         None => String::new(),
+    }
+}
+
+/// The verified caller of a REST request.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Principal);
+
+impl FromRequestParts<Arc<ApiState>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<ApiState>,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts.headers.get(AUTHORIZATION).map(|v| v.as_bytes());
+        let principal = crate::access::enter(state, header, parts.extensions.get()).await?;
+        Ok(Caller(principal))
     }
 }

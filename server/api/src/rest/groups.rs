@@ -22,13 +22,14 @@ use weir_broker::{
     Heartbeat, MemberDescription, OffsetChange, OffsetReset, PartitionLag, Partitions, ResetTo,
 };
 
+use super::extract::Caller;
 use super::extract::{ApiPath, LaterJson};
 use super::ints;
 use super::records::{
     FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT, RecordDto, ValueFormat, record_dto,
 };
 use super::topics::TenantPath;
-use crate::access::{Caller, authorize, hold};
+use crate::access::{authorize, hold};
 use crate::{ApiError, ApiState, Problem};
 use weir_broker::{Action, Rate};
 

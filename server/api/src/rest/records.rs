@@ -19,10 +19,11 @@ use weir_broker::{Fetched, NewRecord};
 use weir_proto::ErrorCode;
 use weir_proto::batch::{DecodeLimits, DecodedRecord, Header, batches, decode};
 
+use super::extract::Caller;
 use super::extract::{ApiPath, ApiQuery, LaterJson};
 use super::ints;
 use super::topics::TopicPath;
-use crate::access::{Caller, admit_produce, authorize, hold};
+use crate::access::{admit_produce, authorize, hold};
 use crate::{ApiError, ApiState, Problem};
 use weir_broker::{Action, Rate};
 

@@ -20,10 +20,11 @@ use tokio_stream::wrappers::ReceiverStream;
 use utoipa::{IntoParams, ToSchema};
 use weir_broker::{BrokerError, Partition};
 
+use super::extract::Caller;
 use super::extract::{ApiPath, ApiQuery};
 use super::records::records_from;
 use super::topics::TopicPath;
-use crate::access::{Caller, authorize, hold};
+use crate::access::{authorize, hold};
 use crate::{ApiError, ApiState};
 use weir_broker::{Action, Principal, Rate, TenantId};
 

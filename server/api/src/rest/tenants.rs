@@ -14,10 +14,11 @@ use utoipa::{IntoParams, ToSchema};
 use weir_broker::tenancy::{ApiKey, Credential, TenantInfo, Usage, parse_scopes};
 use weir_broker::{Action, Quotas, TenantId};
 
+use super::extract::Caller;
 use super::extract::{ApiPath, LaterJson};
 use super::ints;
 use super::topics::TenantPath;
-use crate::access::{Caller, authorize};
+use crate::access::authorize;
 use crate::{ApiError, ApiState, Problem};
 
 /// Every quota of a tenant; 0 = unlimited.

@@ -12,9 +12,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use weir_broker::{Topic, TopicChange, TopicConfig, TopicName};
 
+use super::extract::Caller;
 use super::extract::{ApiPath, LaterJson};
 use super::ints;
-use crate::access::{Caller, authorize};
+use crate::access::authorize;
 use crate::{ApiError, ApiState, Problem};
 use weir_broker::Action;
 
