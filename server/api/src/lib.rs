@@ -6,6 +6,7 @@
 
 mod access;
 pub mod auth;
+pub mod dto;
 mod error;
 pub mod grpc;
 mod metrics;

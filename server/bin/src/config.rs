@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use weir_api::auth::{JwksSource, TrustedIssuer};
-use weir_api::rest::topics::TopicConfigDto;
+use weir_api::dto::topics::TopicConfigDto;
 use weir_api::{AuthConfig, AuthMode, GatewayLimits};
 use weir_broker::{GroupLimits, Limits, Quotas, Throttling, TopicConfig};
 

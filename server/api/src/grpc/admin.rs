@@ -2,7 +2,7 @@
 //! cluster metadata.
 //!
 //! Owns the conversion between `weir.v1` admin messages and broker types. Must not hold topic
-//! rules of its own: settings go through the REST DTO (`TopicConfigDto::apply_to`), so "-1 is
+//! rules of its own: settings go through the shared DTO (`dto::topics::TopicConfigDto::apply_to`), so "-1 is
 //! unlimited", "unset is default on create and current on alter" mean the same on both
 //! transports, and the broker validates names, counts and bounds.
 
@@ -18,7 +18,7 @@ use weir_proto::v1::{
 
 use super::{authed, tenancy};
 use crate::access::authorize;
-use crate::rest::topics::{TopicConfigDto, partitions_of};
+use crate::dto::topics::{TopicConfigDto, partitions_of};
 use crate::{ApiError, ApiState};
 use weir_broker::{Action, Principal};
 

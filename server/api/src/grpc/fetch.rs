@@ -24,8 +24,8 @@ use super::fetch_codec::FetchReply;
 use super::generated::fetch_server::Fetch;
 use super::grpc_caller;
 use crate::access::{authorize, hold};
+use crate::dto::FETCH_BYTES_DEFAULT;
 use crate::metrics::track_grpc;
-use crate::rest::records::FETCH_BYTES_DEFAULT;
 use crate::{ApiError, ApiState};
 
 /// How long one read of a FetchStream waits for new records before it reads again. Short

@@ -3,7 +3,7 @@
 //!
 //! Owns the conversion between `weir.v1` group messages and broker types. Must not hold group
 //! rules: membership, fencing and offsets are the broker's, and the checks on member labels
-//! and member identity are REST's (`rest::groups`), so both transports refuse the same things
+//! and member identity are shared with REST (`dto::groups`), so both transports refuse the same things
 //! with the same codes. Records are not fetched here: an SDK reads its assigned partitions
 //! with Fetch.Fetch.
 
@@ -24,7 +24,7 @@ use weir_proto::v1::{
 
 use super::authed;
 use crate::access::authorize;
-use crate::rest::groups::{committed_of, cut_label, label, member_of};
+use crate::dto::groups::{committed_of, cut_label, label, member_of};
 use crate::{ApiError, ApiState};
 use weir_broker::{Action, Principal};
 

@@ -3,7 +3,8 @@
 //!
 //! Owns the tonic wiring (one `Routes` with every service, message size limits) and what every
 //! handler shares: error mapping and per-call metrics. Must not hold domain rules: handlers
-//! convert messages, check the tenant as REST does (`rest::tenant_of`) and call the broker.
+//! convert messages, pass the front door as REST does (`access`) and call the broker. No
+//! REST module is imported here: what both transports share is in `dto`.
 
 mod admin;
 mod fetch;

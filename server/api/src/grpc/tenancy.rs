@@ -13,7 +13,7 @@ use weir_proto::v1::{
 };
 
 use crate::access::authorize;
-use crate::rest::tenants::QuotasChange;
+use crate::dto::tenants::QuotasChange;
 use crate::{ApiError, ApiState};
 
 fn quotas(q: BrokerQuotas) -> Quotas {

@@ -24,24 +24,14 @@ use weir_broker::{
 
 use super::extract::Caller;
 use super::extract::{ApiPath, LaterJson};
-use super::ints;
-use super::records::{
-    FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT, RecordDto, ValueFormat, record_dto,
-};
+use super::records::{FETCH_RECORDS_DEFAULT, RecordDto, ValueFormat, record_dto};
 use super::topics::TenantPath;
 use crate::access::{authorize, hold};
+use crate::dto::FETCH_BYTES_DEFAULT;
+use crate::dto::groups::{CommittedOffsetDto, committed_of, cut_label, label, member_of};
+use crate::dto::ints;
 use crate::{ApiError, ApiState, Problem};
 use weir_broker::{Action, Rate};
-
-/// Longest `client_id` or `instance_id` a caller may give, in characters (JSON Schema's
-/// `maxLength`, so the REST contract can state it; at most 1 KiB of UTF-8): they are shown in
-/// describe and held in memory for as long as the member lives, so a request cannot park
-/// megabytes there. Longer values are refused.
-pub const MEMBER_LABEL_CHARS_MAX: usize = 256;
-
-/// Longest User-Agent or forwarded address kept as a member's client id or host, in bytes;
-/// longer ones are cut.
-pub const MEMBER_LABEL_BYTES_MAX: usize = 256;
 
 /// Where a member with no committed offset starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
@@ -285,19 +275,6 @@ pub struct CommitRequest {
     pub offsets: Vec<CommitOffsetDto>,
 }
 
-/// A committed offset.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct CommittedOffsetDto {
-    /// Topic name.
-    pub topic: String,
-    /// Partition number.
-    pub partition: u32,
-    /// Next offset the group will read.
-    pub offset: i64,
-    /// Text committed with it.
-    pub metadata: String,
-}
-
 /// The committed offsets of a group.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CommittedOffsets {
@@ -466,40 +443,6 @@ pub struct MemberPath {
     pub member_id: String,
 }
 
-/// A member label given by the caller, refused when longer than `MEMBER_LABEL_CHARS_MAX`.
-pub(crate) fn label(field: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
-    match value {
-        Some(v) if v.chars().count() > MEMBER_LABEL_CHARS_MAX => Err(ApiError::invalid(format!(
-            "{field} is {} characters, more than {MEMBER_LABEL_CHARS_MAX}",
-            v.chars().count()
-        ))),
-        other => Ok(other),
-    }
-}
-
-/// A label taken from a header or an address: cut to `MEMBER_LABEL_BYTES_MAX` bytes.
-pub(crate) fn cut_label(value: &str) -> String {
-    let mut end = value.len().min(MEMBER_LABEL_BYTES_MAX);
-    while !value.is_char_boundary(end) {
-        end -= 1;
-    }
-    value[..end].to_owned()
-}
-
-/// The member a request speaks for: both of `member_id` and `member_epoch`, or neither.
-pub(crate) fn member_of(
-    member_id: Option<&str>,
-    member_epoch: Option<i32>,
-) -> Result<Option<(&str, i32)>, ApiError> {
-    match (member_id, member_epoch) {
-        (Some(id), Some(epoch)) => Ok(Some((id, epoch))),
-        (None, None) => Ok(None),
-        _ => Err(ApiError::invalid(
-            "give member_id and member_epoch together, or neither",
-        )),
-    }
-}
-
 /// Partitions by topic as DTOs, leaving out topics without partitions.
 pub(crate) fn topic_partitions(p: &Partitions) -> Vec<TopicPartitionsDto> {
     p.iter()
@@ -635,21 +578,6 @@ fn summary_dto(d: &GroupDescription) -> GroupSummaryDto {
         members: d.members.len(),
         total_lag: d.total_lag(),
     }
-}
-
-/// Committed offsets out of a description (partitions never committed are left out).
-pub(crate) fn committed_of(d: GroupDescription) -> Vec<CommittedOffsetDto> {
-    d.partitions
-        .into_iter()
-        .filter_map(|p| {
-            Some(CommittedOffsetDto {
-                offset: p.committed_offset?,
-                metadata: p.metadata.unwrap_or_default(),
-                topic: p.topic,
-                partition: p.partition,
-            })
-        })
-        .collect()
 }
 
 fn reset_to(body: &ResetRequest) -> Result<ResetTo, ApiError> {
@@ -950,19 +878,5 @@ mod tests {
         assert!(reset_to(&reset(ResetToName::Offset, None, None)).is_err());
         assert!(reset_to(&reset(ResetToName::Latest, None, Some(3))).is_err());
         assert!(reset_to(&reset(ResetToName::Timestamp, Some(1), Some(3))).is_err());
-    }
-
-    #[test]
-    fn labels_are_bounded() {
-        let long = "é".repeat(MEMBER_LABEL_BYTES_MAX);
-        assert!(label("client_id", Some(long.clone())).is_ok());
-        let too_long = "é".repeat(MEMBER_LABEL_CHARS_MAX + 1);
-        assert!(label("client_id", Some(too_long)).is_err());
-        let cut = cut_label(&long);
-        assert!(cut.len() <= MEMBER_LABEL_BYTES_MAX && long.starts_with(&cut));
-        assert_eq!(
-            member_of(Some("m"), None).unwrap_err().code.as_str(),
-            "INVALID_REQUEST"
-        );
     }
 }

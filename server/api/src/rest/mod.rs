@@ -6,7 +6,6 @@
 
 pub mod extract;
 pub mod groups;
-mod ints;
 mod objects;
 pub mod ops;
 pub mod records;

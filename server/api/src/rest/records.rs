@@ -21,16 +21,15 @@ use weir_proto::batch::{DecodeLimits, DecodedRecord, Header, batches, decode};
 
 use super::extract::Caller;
 use super::extract::{ApiPath, ApiQuery, LaterJson};
-use super::ints;
 use super::topics::TopicPath;
 use crate::access::{admit_produce, authorize, hold};
+use crate::dto::FETCH_BYTES_DEFAULT;
+use crate::dto::ints;
 use crate::{ApiError, ApiState, Problem};
 use weir_broker::{Action, Rate};
 
 /// Records returned by a fetch when `max_records` is not given.
 pub const FETCH_RECORDS_DEFAULT: usize = 100;
-/// Bytes read per fetch when `max_bytes` is not given.
-pub const FETCH_BYTES_DEFAULT: usize = 1 << 20;
 
 /// A record to produce. Give `key` or `key_b64`, and `value` or `value_b64`.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]

@@ -4,7 +4,8 @@
 //! `--json` the same JSON shapes as the REST API (`TopicDetailDto`, `TopicList`). Must not
 //! validate names, counts or settings: the server does, and its error is shown as it comes.
 
-use weir_api::rest::topics::{PartitionDto, TopicConfigDto, TopicDetailDto, TopicDto, TopicList};
+use weir_api::dto::topics::{PartitionDto, TopicConfigDto};
+use weir_api::rest::topics::{TopicDetailDto, TopicDto, TopicList};
 use weir_proto::v1::{CreateTopicRequest, ListTopicsRequest, TopicConfig, TopicInfo, TopicRef};
 
 use super::table::Table;
