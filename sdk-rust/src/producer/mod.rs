@@ -30,6 +30,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use tokio::sync::{Semaphore, mpsc, oneshot};
+use weir_proto::ErrorCode;
 use weir_proto::batch::{Compression, Header, Record};
 
 pub use idempotence::IDEMPOTENT_IN_FLIGHT_MAX;
@@ -467,6 +468,13 @@ impl Producer {
         let permit = self.reserve(size).await?;
         let partition = self.choose_partition(&record, size).await?;
         let (tx, rx) = oneshot::channel();
+        let partition = match partition {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                return Ok(Delivery(rx));
+            }
+        };
         let pending = Pending {
             record: Record {
                 key: record.key,
@@ -562,11 +570,35 @@ impl Producer {
         .await
     }
 
-    async fn choose_partition(&self, record: &ProducerRecord, size: usize) -> Result<u32, Error> {
+    /// The partition of `record`: its own (checked against the topic's partitions, read
+    /// again once when it looks too high, so a grown topic's new partitions are found), else
+    /// the partitioner's choice. A partition the topic does not have is the inner `Err`: the
+    /// server's PARTITION_NOT_FOUND, reported by the record's delivery.
+    async fn choose_partition(
+        &self,
+        record: &ProducerRecord,
+        size: usize,
+    ) -> Result<Result<u32, Error>, Error> {
+        let metadata = &self.inner.metadata;
         if let Some(p) = record.partition {
-            return Ok(p);
+            let mut count = metadata.partitions(&record.topic).await?;
+            if p >= count {
+                metadata.invalidate(&record.topic);
+                count = metadata.partitions(&record.topic).await?;
+            }
+            if p >= count {
+                return Ok(Err(Error::Server {
+                    code: ErrorCode::PartitionNotFound,
+                    message: format!(
+                        "topic {:?} has {count} partitions; there is no partition {p}",
+                        record.topic
+                    ),
+                    retry_after: None,
+                }));
+            }
+            return Ok(Ok(p));
         }
-        let count = self.inner.metadata.partitions(&record.topic).await?;
+        let count = metadata.partitions(&record.topic).await?;
         let key = record.key.as_deref();
         let p = self
             .inner
@@ -577,7 +609,7 @@ impl Producer {
                 "partitioner chose partition {p} of a topic with {count} partitions"
             )));
         }
-        Ok(p)
+        Ok(Ok(p))
     }
 
     /// Hands `msg` to the worker of `topic`'s `partition` (started on first use), waiting
