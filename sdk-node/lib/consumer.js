@@ -101,6 +101,8 @@ class Consumer {
   /** The iteration's chunk, and how many of its records were handed out. */
   #chunk = [];
   #handedOut = 0;
+  /** The poll filling the chunk, while one runs. */
+  #refilling = null;
 
   constructor(options = {}) {
     checkKeys(options, OPTIONS, 'Consumer');
@@ -151,19 +153,33 @@ class Consumer {
   }
 
   /** The next record of the iteration, polling a new chunk when the last one is handed out;
-   * undefined once the consumer closed. */
+   * undefined once the consumer closed. Iterations waiting at once share one poll: each
+   * then takes its own record of the chunk, in turn. */
   async #next(signal) {
-    if (this.#handedOut >= this.#chunk.length) {
-      this.#chunk = [];
-      this.#handedOut = 0;
-      const out = await withSignal(signal, 'iteration', (id) => this.#native.poll(undefined, undefined, id, true));
-      await this.#changes();
-      if (out.closed) return undefined;
-      this.#chunk = unpack(out);
+    while (this.#handedOut >= this.#chunk.length) {
+      if (this.#closed) return undefined;
+      if (this.#refilling === null) {
+        this.#refilling = this.#refill(signal).finally(() => {
+          this.#refilling = null;
+        });
+      }
+      if (await this.#refilling) return undefined;
     }
     const record = this.#chunk[this.#handedOut];
     this.#handedOut += 1;
     return record;
+  }
+
+  /** Polls the next chunk (ahead: see consumer.rs); resolves with whether the consumer
+   * closed. The chunk is in place before the assignment callbacks run, so a callback that
+   * throws loses none of it. */
+  async #refill(signal) {
+    this.#chunk = [];
+    this.#handedOut = 0;
+    const out = await withSignal(signal, 'iteration', (id) => this.#native.poll(undefined, undefined, id, true));
+    this.#chunk = unpack(out);
+    await this.#changes();
+    return out.closed || this.#closed;
   }
 
   /** An async iterator of records, one at a time, until the consumer is closed. A record

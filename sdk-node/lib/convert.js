@@ -64,14 +64,17 @@ const RECORD_KEYS = ['topic', 'key', 'value', 'headers', 'partition', 'timestamp
 function recordIn(record, into) {
   if (record === null || typeof record !== 'object') throw invalidArgument('send takes a record object');
   for (const k in record) {
-    if (!RECORD_KEYS.includes(k)) throw invalidArgument(`unknown record field ${JSON.stringify(k)}`);
+    if (!RECORD_KEYS.includes(k) && Object.hasOwn(record, k)) {
+      throw invalidArgument(`unknown record field ${JSON.stringify(k)}`);
+    }
   }
   if (typeof record.topic !== 'string' || record.topic === '') throw invalidArgument('a record needs a topic');
   const { partition, timestamp } = record;
-  if (partition !== undefined && partition !== null && typeof partition !== 'number') {
+  // NaN means "none" in the columns the addon takes: a NaN given here is refused.
+  if (partition !== undefined && partition !== null && (typeof partition !== 'number' || Number.isNaN(partition))) {
     throw invalidArgument('partition must be a number');
   }
-  if (timestamp !== undefined && timestamp !== null && typeof timestamp !== 'number') {
+  if (timestamp !== undefined && timestamp !== null && (typeof timestamp !== 'number' || Number.isNaN(timestamp))) {
     throw invalidArgument('timestamp must be a number');
   }
   into.topic = record.topic;

@@ -66,6 +66,8 @@ class Pending {
     const promise = new Promise(takeSettlers);
     this.resolve = resolveNext;
     this.reject = rejectNext;
+    resolveNext = null;
+    rejectNext = null;
     if (signal) {
       this.signal = signal;
       this.onAbort = () => this.fail(aborted('send', signal));
@@ -101,7 +103,7 @@ function settle(group, delivered) {
   for (const { index, error } of delivered.failed) group[index].fail(failure(error));
   const { partition, offset, timestamp } = delivered;
   for (let i = 0; i < group.length; i++) {
-    if (Number.isNaN(offset[i])) continue;
+    if (i >= offset.length || Number.isNaN(offset[i])) continue;
     const p = group[i];
     p.succeed({ topic: p.topic, partition: partition[i], offset: offset[i], timestamp: timestamp[i] });
   }

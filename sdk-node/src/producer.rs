@@ -201,6 +201,8 @@ enum Job {
     },
     /// Answer once every group pushed before is queued.
     Barrier(oneshot::Sender<()>),
+    /// Refuse every group pushed after this, then answer.
+    Close(oneshot::Sender<()>),
 }
 
 #[derive(Debug)]
@@ -218,19 +220,27 @@ impl Shared {
         self.groups.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The SDK producer, connecting on first use.
+    /// The SDK producer, connecting on first use. One made while `close` ran (a `connect`
+    /// racing it) is closed here, since `close` may have found none.
     async fn producer(&self) -> Result<&weir::Producer> {
+        let closed = || to_napi(weir::Error::Closed("producer"));
         if self.closed.load(Ordering::Acquire) {
-            return Err(to_napi(weir::Error::Closed("producer")));
+            return Err(closed());
         }
-        self.producer
+        let producer = self
+            .producer
             .get_or_try_init(|| {
                 weir::Producer::builder()
                     .config(self.config.clone())
                     .build()
             })
             .await
-            .napi()
+            .napi()?;
+        if self.closed.load(Ordering::Acquire) {
+            let _ = producer.close().await;
+            return Err(closed());
+        }
+        Ok(producer)
     }
 
     /// Queues a group's records in the SDK, in order; keeps their deliveries for
@@ -273,6 +283,10 @@ async fn feed(shared: Arc<Shared>, mut jobs: mpsc::UnboundedReceiver<Job>) {
             Job::Barrier(done) => {
                 let _ = done.send(());
             }
+            Job::Close(done) => {
+                shared.closed.store(true, Ordering::Release);
+                let _ = done.send(());
+            }
         }
     }
 }
@@ -286,10 +300,11 @@ pub struct NativeProducer {
 }
 
 impl NativeProducer {
-    /// Resolves once every group pushed before is queued in the SDK.
-    fn barrier(&self) -> impl Future<Output = ()> + Send + 'static {
+    /// Resolves once the feeder did `job` (made with its answer channel), after every
+    /// group pushed before.
+    fn after(&self, job: fn(oneshot::Sender<()>) -> Job) -> impl Future<Output = ()> + 'static {
         let (done, rx) = oneshot::channel();
-        let pushed = self.jobs.send(Job::Barrier(done)).is_ok();
+        let pushed = self.jobs.send(job(done)).is_ok();
         async move {
             if pushed {
                 let _ = rx.await;
@@ -380,7 +395,7 @@ impl NativeProducer {
     #[napi]
     pub fn flush<'env>(&self, env: &'env Env, cancel: Option<u32>) -> Result<Later<'env, ()>> {
         let shared = Arc::clone(&self.shared);
-        let queued = self.barrier();
+        let queued = self.after(Job::Barrier);
         let cancel = Cancel::new(cancel);
         start(
             env,
@@ -399,7 +414,8 @@ impl NativeProducer {
     #[napi]
     pub fn close<'env>(&self, env: &'env Env) -> Result<Later<'env, ()>> {
         let shared = Arc::clone(&self.shared);
-        let queued = self.barrier();
+        // Groups pushed before are queued; later ones, and sends racing this, are refused.
+        let queued = self.after(Job::Close);
         start(env, async move {
             queued.await;
             shared.closed.store(true, Ordering::Release);
