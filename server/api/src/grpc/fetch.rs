@@ -162,11 +162,12 @@ async fn stream_batches(
         if fetched.len == 0 {
             continue;
         }
-        // Nothing read after a revocation is sent, even when the read waited through it.
+        let response = throttled(state, tenant, FetchReply::new(fetched)).await;
+        // Nothing read is sent after a revocation, even when the read or the quota's hold
+        // waited through it.
         if let Err(e) = state.auth.recheck(&state.broker, caller) {
             return end_with(responses, e).await;
         }
-        let response = throttled(state, tenant, FetchReply::new(fetched)).await;
         if responses.send(Ok(response)).await.is_err() {
             return tonic::Code::Cancelled;
         }

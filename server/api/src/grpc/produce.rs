@@ -301,11 +301,14 @@ async fn answer_in_stream(
 ) -> bool {
     let started = Instant::now();
     let sequence = request.sequence;
-    // The stream authenticated once, when it opened: the caller must still stand.
-    let admitted = match state.auth.recheck(&state.broker, caller) {
-        Ok(()) => admit(state, caller).await,
-        Err(e) => Err(e),
-    };
+    // The stream authenticated once, when it opened: the caller must still stand, else the
+    // stream ends with UNAUTHENTICATED and nothing of this request is written.
+    if let Err(e) = state.auth.recheck(&state.broker, caller) {
+        track_grpc(METHOD_PRODUCE_STREAM, started, grpc_code(e.code));
+        let _ = responses.send(Err(e.into_status())).await;
+        return false;
+    }
+    let admitted = admit(state, caller).await;
     let prepared = admitted.and_then(|()| prepare(state, caller, request));
     let charge = prepared.as_ref().ok().map(|a| (a.tenant.clone(), a.bytes));
     let (mut outcome, unacked) = match prepared {

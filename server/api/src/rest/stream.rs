@@ -203,7 +203,8 @@ async fn run_tail(
         }
         let mut sent_any = false;
         for i in 0..positions.len() {
-            match send_new(&mut positions, i, &tx).await {
+            let stands = || state.auth.recheck(&state.broker, &caller).is_ok();
+            match send_new(&mut positions, i, &tx, &stands).await {
                 Ok(0) => {}
                 // Live tails count against the fetch quota like any read.
                 Ok(bytes) => {
@@ -230,11 +231,13 @@ async fn run_tail(
 }
 
 /// Sends what partition `i` has past its position; returns the bytes read (0: nothing new).
-/// `Err` when the client is gone.
+/// `Err` when the client is gone or the caller's credential no longer `stands` (asked before
+/// every event, since sending to a slow client can take long).
 async fn send_new(
     positions: &mut [(Arc<Partition>, i64)],
     i: usize,
     tx: &mpsc::Sender<Result<Event, Infallible>>,
+    stands: &(dyn Fn() -> bool + Sync),
 ) -> Result<u64, ()> {
     let (partition, offset) = (&positions[i].0, positions[i].1);
     let fetched = match partition.read(offset, TAIL_READ_BYTES) {
@@ -255,6 +258,9 @@ async fn send_new(
         fetched.batches.len() as u64
     };
     for record in records {
+        if !stands() {
+            return Err(());
+        }
         positions[i].1 = record.offset + 1;
         let data = serde_json::to_string(&record).unwrap_or_default();
         let event = Event::default()
