@@ -1,8 +1,8 @@
 """The per-record paths under load, against a real ``weir serve``: many sends without waiting
 keep call order within each partition and settle every future exactly once, in the blocking
-and the asyncio producer; cancelling asyncio sends mid-batch drops only the records not yet
-queued and leaves every other one delivered in order. (Lost answers and retries, and a
-rebalance during iteration, are in test_faults.py.)"""
+and the asyncio producer; cancelling asyncio sends mid-batch never disturbs the others, which
+are all delivered in order, and a send cancelled before it started sends nothing. (Lost
+answers and retries, and a rebalance during iteration, are in test_faults.py.)"""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def test_sends_keep_call_order_and_settle_each_future_once(
     check_call_order(metas, 4)
 
 
-def test_asyncio_sends_keep_call_order_and_cancelling_drops_only_unqueued_records(
+def test_asyncio_sends_keep_call_order_and_cancelling_some_disturbs_no_other(
     server: WeirServer, admin: weir.Admin, new_topic: Callable[..., str]
 ) -> None:
     topic = new_topic(partitions=4)
@@ -50,8 +50,8 @@ def test_asyncio_sends_keep_call_order_and_cancelling_drops_only_unqueued_record
             tasks = [asyncio.create_task(p.send(topic, f"{i}", key=f"k{i % KEYS}")) for i in range(COUNT)]
             for t in tasks[::10]:
                 t.cancel()
-            # Every 10th of the rest is cancelled mid-batch, after its record was queued:
-            # only its wait ends.
+            # Every 10th of the rest is cancelled mid-batch, while its record is on its way:
+            # the record may or may not be stored, but nothing else is disturbed.
             await asyncio.sleep(0)
             waiting = [t for i, t in enumerate(tasks) if i % 10 == 5]
             for t in waiting:
@@ -70,5 +70,5 @@ def test_asyncio_sends_keep_call_order_and_cancelling_drops_only_unqueued_record
 
     asyncio.run(main())
     stored = sum(o or 0 for o in admin.list_offsets(topic, "latest").values())
-    # The records cancelled before they started were never sent; the others all were.
-    assert stored == COUNT - COUNT // 10
+    # The records cancelled before they started were never sent; every delivered one was.
+    assert COUNT - 2 * COUNT // 10 <= stored <= COUNT - COUNT // 10
