@@ -1,8 +1,11 @@
 //! `ErrorCode`: the one list of error codes every Weir interface speaks.
 //!
-//! Owns the stable SCREAMING_SNAKE names and whether a code is worth retrying. Must not know
-//! HTTP statuses or gRPC codes: weir-api maps codes to those in exactly one place, and the SDKs
-//! map them to their exceptions.
+//! Owns the stable SCREAMING_SNAKE names and whether a code is worth retrying. A code for a
+//! mistake Kafka also names takes Kafka's name (`INVALID_PARTITIONS`, `INVALID_RECORD`, ...),
+//! so a client can map it to the Kafka error it knows. Must not know HTTP statuses or gRPC
+//! codes: weir-api maps codes to those in exactly one place, and the SDKs map them to their
+//! exceptions. Adding a code is a wire-contract change: weir-api's two tables, the OpenAPI
+//! descriptions, the Python SDK's exception classes and the console's messages change with it.
 
 use std::fmt;
 
@@ -75,11 +78,26 @@ pub enum ErrorCode {
     TenantNotEmpty,
     /// No such API key in this tenant.
     KeyNotFound,
+    /// A partition count is 0, above `topic_partitions_max`, or fewer than the topic has
+    /// (partitions can only be added). Kafka's `INVALID_PARTITIONS` (37).
+    InvalidPartitions,
+    /// A member's `session_timeout_ms` is outside the server's `session_timeout_ms_min` to
+    /// `session_timeout_ms_max`. Kafka's `INVALID_SESSION_TIMEOUT` (26).
+    InvalidSessionTimeout,
+    /// A committed offset's metadata is longer than `offset_metadata_bytes_max`. Kafka's
+    /// `OFFSET_METADATA_TOO_LARGE` (12).
+    OffsetMetadataTooLarge,
+    /// A record breaks a rule of its own (more headers than `record_headers_max`); nothing of
+    /// the request was written. Kafka's `INVALID_RECORD` (87).
+    InvalidRecord,
+    /// A produce request's acks value is not one the server knows. Kafka's
+    /// `INVALID_REQUIRED_ACKS` (21).
+    InvalidRequiredAcks,
 }
 
 impl ErrorCode {
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 32] = [
+    pub const ALL: [ErrorCode; 37] = [
         ErrorCode::InvalidRequest,
         ErrorCode::InvalidConfig,
         ErrorCode::InvalidBatch,
@@ -112,6 +130,11 @@ impl ErrorCode {
         ErrorCode::CountQuotaExceeded,
         ErrorCode::TenantNotEmpty,
         ErrorCode::KeyNotFound,
+        ErrorCode::InvalidPartitions,
+        ErrorCode::InvalidSessionTimeout,
+        ErrorCode::OffsetMetadataTooLarge,
+        ErrorCode::InvalidRecord,
+        ErrorCode::InvalidRequiredAcks,
     ];
 
     /// The stable wire name, e.g. `TOPIC_NOT_FOUND`.
@@ -149,6 +172,11 @@ impl ErrorCode {
             ErrorCode::CountQuotaExceeded => "COUNT_QUOTA_EXCEEDED",
             ErrorCode::TenantNotEmpty => "TENANT_NOT_EMPTY",
             ErrorCode::KeyNotFound => "KEY_NOT_FOUND",
+            ErrorCode::InvalidPartitions => "INVALID_PARTITIONS",
+            ErrorCode::InvalidSessionTimeout => "INVALID_SESSION_TIMEOUT",
+            ErrorCode::OffsetMetadataTooLarge => "OFFSET_METADATA_TOO_LARGE",
+            ErrorCode::InvalidRecord => "INVALID_RECORD",
+            ErrorCode::InvalidRequiredAcks => "INVALID_REQUIRED_ACKS",
         }
     }
 
@@ -189,5 +217,23 @@ mod tests {
             );
         }
         assert_eq!(ErrorCode::parse("NOPE"), None);
+    }
+
+    #[test]
+    fn kafka_named_codes_keep_kafka_names_and_are_not_retryable() {
+        // As in Kafka, where each of these is a non-retriable error.
+        for (code, name) in [
+            (ErrorCode::InvalidPartitions, "INVALID_PARTITIONS"),
+            (ErrorCode::InvalidSessionTimeout, "INVALID_SESSION_TIMEOUT"),
+            (
+                ErrorCode::OffsetMetadataTooLarge,
+                "OFFSET_METADATA_TOO_LARGE",
+            ),
+            (ErrorCode::InvalidRecord, "INVALID_RECORD"),
+            (ErrorCode::InvalidRequiredAcks, "INVALID_REQUIRED_ACKS"),
+        ] {
+            assert_eq!(code.as_str(), name);
+            assert!(!code.is_retryable(), "{name}");
+        }
     }
 }

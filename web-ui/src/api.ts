@@ -44,6 +44,11 @@ const PLAIN: Record<string, string> = {
   STORAGE_QUOTA_EXCEEDED: "The tenant's storage quota is full.",
   COUNT_QUOTA_EXCEEDED: "The tenant has reached a count quota (topics, partitions, groups or keys).",
   RECORD_TOO_LARGE: "A record is larger than allowed.",
+  INVALID_PARTITIONS: "That partition count is not allowed (partitions can only be added, up to the server's limit).",
+  INVALID_SESSION_TIMEOUT: "The session timeout is outside the range the server allows.",
+  OFFSET_METADATA_TOO_LARGE: "An offset's metadata is longer than allowed.",
+  INVALID_RECORD: "A record is not valid (for example, it has too many headers).",
+  INVALID_REQUIRED_ACKS: "The acks setting is not one the server knows.",
   UNAVAILABLE: "The server cannot do this right now.",
   NETWORK: "The server could not be reached.",
 };

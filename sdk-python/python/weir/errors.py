@@ -9,9 +9,12 @@ Every exception is a :class:`WeirError` with:
 
 Classes are grouped so that broad ``except`` clauses work: ``NotFound`` (also a
 ``LookupError``), ``AlreadyExists``, ``Unauthorized`` (``Unauthenticated``, ``Forbidden``),
-``TooLarge``, ``RebalanceError`` (group membership moved on), ``InvalidRequest`` and
-``InvalidArgument`` (also ``ValueError``), ``Timeout`` (also ``TimeoutError``) and
-``TransportError`` (also ``ConnectionError``).
+``TooLarge``, ``RebalanceError`` (group membership moved on), ``InvalidRequest`` (which the
+precise refusals subclass: ``InvalidConfig``, ``InvalidBatch`` and those named after Kafka's
+errors, ``InvalidPartitions``, ``InvalidSessionTimeout``, ``InvalidRecord``,
+``InvalidRequiredAcks``) and ``InvalidArgument`` (also ``ValueError``), ``Timeout`` (also
+``TimeoutError``) and ``TransportError`` (also ``ConnectionError``). ``OffsetMetadataTooLarge``
+is a ``TooLarge``.
 
 The native module raises ``WeirError(message, code, retryable, retry_after, kind)``;
 ``WeirError.__new__`` turns that into the class of the code (or of the client-side ``kind``).
@@ -60,6 +63,11 @@ __all__ = [
     "CountQuotaExceeded",
     "TenantNotEmpty",
     "KeyNotFound",
+    "InvalidPartitions",
+    "InvalidSessionTimeout",
+    "OffsetMetadataTooLarge",
+    "InvalidRecord",
+    "InvalidRequiredAcks",
     "TransportError",
     "Closed",
     "InvalidArgument",
@@ -142,7 +150,7 @@ class Unauthorized(WeirError):
 
 
 class TooLarge(WeirError, ValueError):
-    """A record, batch or request is larger than the server accepts."""
+    """A record, batch, request or offset metadata is larger than the server accepts."""
 
 
 class RebalanceError(WeirError):
@@ -349,6 +357,40 @@ class KeyNotFound(NotFound):
     """KEY_NOT_FOUND: no such API key in this tenant."""
 
     error_code = "KEY_NOT_FOUND"
+
+
+class InvalidPartitions(InvalidRequest):
+    """INVALID_PARTITIONS: a partition count of 0, above the server's topic_partitions_max, or
+    fewer than the topic has (partitions can only be added)."""
+
+    error_code = "INVALID_PARTITIONS"
+
+
+class InvalidSessionTimeout(InvalidRequest):
+    """INVALID_SESSION_TIMEOUT: ``session_timeout_ms`` is outside the server's
+    session_timeout_ms_min to session_timeout_ms_max."""
+
+    error_code = "INVALID_SESSION_TIMEOUT"
+
+
+class OffsetMetadataTooLarge(TooLarge):
+    """OFFSET_METADATA_TOO_LARGE: a committed offset's metadata is longer than the server's
+    offset_metadata_bytes_max."""
+
+    error_code = "OFFSET_METADATA_TOO_LARGE"
+
+
+class InvalidRecord(InvalidRequest):
+    """INVALID_RECORD: a record breaks a rule of its own (more headers than the server's
+    record_headers_max)."""
+
+    error_code = "INVALID_RECORD"
+
+
+class InvalidRequiredAcks(InvalidRequest):
+    """INVALID_REQUIRED_ACKS: the produce request's acks value is not one the server knows."""
+
+    error_code = "INVALID_REQUIRED_ACKS"
 
 
 # Client-side failures (``code`` is ``None``).

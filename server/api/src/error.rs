@@ -104,9 +104,13 @@ impl From<ApiError> for tonic::Status {
 /// HTTP status for each code. The only such table in Weir.
 pub fn http_status(code: ErrorCode) -> StatusCode {
     match code {
-        ErrorCode::InvalidRequest | ErrorCode::InvalidConfig | ErrorCode::InvalidBatch => {
-            StatusCode::BAD_REQUEST
-        }
+        ErrorCode::InvalidRequest
+        | ErrorCode::InvalidConfig
+        | ErrorCode::InvalidBatch
+        | ErrorCode::InvalidPartitions
+        | ErrorCode::InvalidSessionTimeout
+        | ErrorCode::InvalidRecord
+        | ErrorCode::InvalidRequiredAcks => StatusCode::BAD_REQUEST,
         ErrorCode::TenantNotFound
         | ErrorCode::TopicNotFound
         | ErrorCode::PartitionNotFound
@@ -123,9 +127,10 @@ pub fn http_status(code: ErrorCode) -> StatusCode {
         | ErrorCode::OutOfOrderSequence => StatusCode::CONFLICT,
         ErrorCode::TopicAlreadyExists | ErrorCode::TenantAlreadyExists => StatusCode::CONFLICT,
         ErrorCode::OffsetOutOfRange => StatusCode::RANGE_NOT_SATISFIABLE,
-        ErrorCode::RecordTooLarge | ErrorCode::BatchTooLarge | ErrorCode::RequestTooLarge => {
-            StatusCode::PAYLOAD_TOO_LARGE
-        }
+        ErrorCode::RecordTooLarge
+        | ErrorCode::BatchTooLarge
+        | ErrorCode::RequestTooLarge
+        | ErrorCode::OffsetMetadataTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,
         ErrorCode::QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,
@@ -143,9 +148,14 @@ pub fn grpc_code(code: ErrorCode) -> tonic::Code {
         ErrorCode::InvalidRequest
         | ErrorCode::InvalidConfig
         | ErrorCode::InvalidBatch
+        | ErrorCode::InvalidPartitions
+        | ErrorCode::InvalidSessionTimeout
+        | ErrorCode::InvalidRecord
+        | ErrorCode::InvalidRequiredAcks
         | ErrorCode::RecordTooLarge
         | ErrorCode::BatchTooLarge
-        | ErrorCode::RequestTooLarge => tonic::Code::InvalidArgument,
+        | ErrorCode::RequestTooLarge
+        | ErrorCode::OffsetMetadataTooLarge => tonic::Code::InvalidArgument,
         ErrorCode::TenantNotFound
         | ErrorCode::TopicNotFound
         | ErrorCode::PartitionNotFound
@@ -245,6 +255,23 @@ mod tests {
             ErrorCode::TopicNotFound,
         ] {
             assert!(http_status(code).is_client_error());
+        }
+    }
+
+    #[test]
+    fn kafka_named_codes_are_client_errors() {
+        for (code, http) in [
+            (ErrorCode::InvalidPartitions, StatusCode::BAD_REQUEST),
+            (ErrorCode::InvalidSessionTimeout, StatusCode::BAD_REQUEST),
+            (ErrorCode::InvalidRecord, StatusCode::BAD_REQUEST),
+            (ErrorCode::InvalidRequiredAcks, StatusCode::BAD_REQUEST),
+            (
+                ErrorCode::OffsetMetadataTooLarge,
+                StatusCode::PAYLOAD_TOO_LARGE,
+            ),
+        ] {
+            assert_eq!(http_status(code), http, "{code}");
+            assert_eq!(grpc_code(code), tonic::Code::InvalidArgument, "{code}");
         }
     }
 

@@ -164,6 +164,30 @@ pub enum BrokerError {
     /// No such API key in the tenant.
     #[error("key {0:?} not found")]
     KeyNotFound(String),
+    /// A partition count is 0, above `topic_partitions_max`, or fewer than the topic has.
+    #[error("{0}")]
+    InvalidPartitions(String),
+    /// A session timeout outside `session_timeout_ms_min` to `session_timeout_ms_max`.
+    #[error("session_timeout_ms must be between {min} and {max}, got {given}")]
+    InvalidSessionTimeout {
+        /// The timeout asked for (ms).
+        given: u64,
+        /// Smallest accepted (ms).
+        min: u64,
+        /// Largest accepted (ms).
+        max: u64,
+    },
+    /// A committed offset's metadata is longer than `offset_metadata_bytes_max`.
+    #[error("offset metadata of {size} bytes exceeds offset_metadata_bytes_max {max}")]
+    OffsetMetadataTooLarge {
+        /// Metadata length in bytes.
+        size: usize,
+        /// Limit.
+        max: usize,
+    },
+    /// A record breaks a rule of its own (too many headers).
+    #[error("{0}")]
+    InvalidRecord(String),
     /// The broker is shutting down.
     #[error("the broker is shutting down")]
     ShuttingDown,
@@ -214,6 +238,10 @@ impl BrokerError {
             BrokerError::CountQuotaExceeded(_) => ErrorCode::CountQuotaExceeded,
             BrokerError::TenantNotEmpty(_) => ErrorCode::TenantNotEmpty,
             BrokerError::KeyNotFound(_) => ErrorCode::KeyNotFound,
+            BrokerError::InvalidPartitions(_) => ErrorCode::InvalidPartitions,
+            BrokerError::InvalidSessionTimeout { .. } => ErrorCode::InvalidSessionTimeout,
+            BrokerError::OffsetMetadataTooLarge { .. } => ErrorCode::OffsetMetadataTooLarge,
+            BrokerError::InvalidRecord(_) => ErrorCode::InvalidRecord,
             BrokerError::ShuttingDown => ErrorCode::Unavailable,
             BrokerError::Internal(_) => ErrorCode::Internal,
         }
