@@ -77,3 +77,20 @@ impl LogError {
         move |source| LogError::Io { op, path, source }
     }
 }
+
+/// Why `Log::append_replica` refused a batch.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplicaAppendError {
+    /// The batch does not start where the log ends: the replica missed batches before it, or
+    /// holds some the leader does not (the caller truncates or fetches from elsewhere).
+    #[error("replica batch starts at offset {base_offset} but the log ends at {log_end_offset}")]
+    NotAtLogEnd {
+        /// The batch's leader-assigned base offset.
+        base_offset: i64,
+        /// The log end offset it had to equal.
+        log_end_offset: i64,
+    },
+    /// Anything `Log::append` can refuse or fail with.
+    #[error(transparent)]
+    Log(#[from] LogError),
+}

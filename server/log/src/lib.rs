@@ -4,7 +4,9 @@
 //! each with a sparse offset index and time index. The log appends whole Kafka RecordBatch v2
 //! batches, assigns their offsets, reads whole batches back as byte ranges, finds offsets by
 //! timestamp, rolls segments by size and age, deletes old segments for retention, truncates,
-//! flushes by policy and recovers after a crash.
+//! flushes by policy and recovers after a crash. Every batch it appends is stamped with the
+//! partition's current leader epoch, kept with the offset it began at in
+//! `leader-epoch-checkpoint`; replica batches keep the offsets and epoch their leader gave them.
 //!
 //! Must not know tenants, topic names, JSON, HTTP or gRPC: it sees offsets, batches and bytes.
 //! No async runtime on the append and read paths.
@@ -12,6 +14,7 @@
 mod checkpoint;
 mod clock;
 mod config;
+mod epoch;
 mod error;
 mod log;
 pub mod private;
@@ -28,7 +31,8 @@ pub use config::{
     LogConfig, SEGMENT_BYTES_DEFAULT, SEGMENT_BYTES_MAX, SEGMENT_BYTES_MIN, SEGMENT_MS_DEFAULT,
     WRITEBACK_BYTES_DEFAULT,
 };
-pub use error::LogError;
+pub use epoch::{EpochEntry, INITIAL_LEADER_EPOCH};
+pub use error::{LogError, ReplicaAppendError};
 pub use log::{AppendInfo, Log, RecoveryReport, RetentionOutcome, SegmentInfo};
 pub use sys::WRITEBACK_QUEUE_MAX;
 

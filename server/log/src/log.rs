@@ -1,7 +1,7 @@
 //! The partition log: an ordered run of segments, the last one active.
 //!
-//! Owns offset assignment, rolling, flushing by policy, retention, truncation, recovery at open
-//! and the poisoned state. Must not know what the batches mean beyond their headers (except
+//! Owns offset assignment, leader epoch stamping and the epoch history, rolling, flushing by
+//! policy, retention, truncation, recovery at open and the poisoned state. Must not know what the batches mean beyond their headers (except
 //! one decode to pin a timestamp lookup to a record).
 
 use std::path::{Path, PathBuf};
@@ -11,8 +11,9 @@ use weir_codec::batch::{BatchHeader, DecodeLimits, TimestampType, decode, valida
 
 use crate::checkpoint::Durability::{Synced, Unsynced};
 use crate::checkpoint::{self, CLEAN_SHUTDOWN, RECOVERY_POINT, TMP_SUFFIX};
+use crate::epoch::{self, DirSync, EpochEntry, INITIAL_LEADER_EPOCH};
 use crate::segment::{self, Recovery, Segment};
-use crate::{Clock, FlushPolicy, LogConfig, LogError, ReadSlice, SystemClock};
+use crate::{Clock, FlushPolicy, LogConfig, LogError, ReadSlice, ReplicaAppendError, SystemClock};
 
 /// Where an appended batch landed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +78,9 @@ pub struct Log {
     poisoned: Option<String>,
     closed: bool,
     recovery: RecoveryReport,
+    /// Leader epochs and where each began, as in `leader-epoch-checkpoint`; never empty, the
+    /// last one is the current epoch that `append` stamps.
+    epochs: Vec<EpochEntry>,
 }
 
 impl Log {
@@ -111,6 +115,7 @@ impl Log {
         if segments.is_empty() {
             segments.push(Segment::create(&dir, 0, config.index_interval_bytes)?);
         }
+        let epochs = open_epochs(&dir, &segments)?;
         let now = clock.now_ms();
         let mut log = Log {
             dir,
@@ -124,13 +129,15 @@ impl Log {
             poisoned: None,
             closed: false,
             recovery: report,
+            epochs,
         };
         log.settle_after_open(recovery_point)?;
         Ok(log)
     }
 
     /// Seals recovered segments, syncs the active one and moves the recovery point to it, so
-    /// that everything found at open counts as flushed.
+    /// that everything found at open counts as flushed. Its directory sync also makes a leader
+    /// epoch checkpoint created by `open_epochs` durable.
     fn settle_after_open(&mut self, recovery_point: Option<i64>) -> Result<(), LogError> {
         let last = self.segments.len() - 1;
         for seg in &mut self.segments[..last] {
@@ -206,6 +213,50 @@ impl Log {
         self.poisoned.as_deref()
     }
 
+    /// The current leader epoch: `append` stamps it on every batch.
+    pub fn leader_epoch(&self) -> i32 {
+        self.epochs.last().expect("a log always has an epoch").epoch
+    }
+
+    /// Every leader epoch the log knows of, oldest first, with the offset it began at.
+    pub fn leader_epochs(&self) -> &[EpochEntry] {
+        &self.epochs
+    }
+
+    /// Makes `epoch` the current leader epoch from the log end offset on, recording it durably
+    /// in `leader-epoch-checkpoint` before returning (the cluster calls this when this node
+    /// becomes leader; a single node only ever runs epoch 0, which every log starts in).
+    /// Returns false, changing nothing, when `epoch` is not above the current one.
+    pub fn begin_epoch(&mut self, epoch: i32) -> Result<bool, LogError> {
+        if epoch <= self.leader_epoch() {
+            return Ok(false);
+        }
+        self.check_writable()?;
+        let start_offset = self.log_end_offset();
+        self.record_epoch(EpochEntry {
+            epoch,
+            start_offset,
+        })?;
+        Ok(true)
+    }
+
+    /// Appends `entry` to the epoch history and replaces the checkpoint; the history in
+    /// memory changes only once the file did.
+    fn record_epoch(&mut self, entry: EpochEntry) -> Result<(), LogError> {
+        assert!(
+            epoch::may_follow(&self.epochs, entry) && entry.start_offset >= self.log_end_offset(),
+            "epoch {entry:?} cannot follow {:?} at log end {}",
+            self.epochs.last(),
+            self.log_end_offset()
+        );
+        let mut epochs = self.epochs.clone();
+        epochs.push(entry);
+        let written = epoch::write(&self.dir, &epochs, DirSync::Now);
+        self.poison(written)?;
+        self.epochs = epochs;
+        Ok(())
+    }
+
     fn active(&self) -> &Segment {
         self.segments.last().expect("a log always has a segment")
     }
@@ -237,10 +288,51 @@ impl Log {
         result
     }
 
-    /// Appends one batch: checks its size, header and CRC, assigns its offsets (the stored
-    /// copy gets the new `baseOffset`; `batch` itself is not changed), writes it, and flushes
-    /// if the policy says so.
+    /// Appends one batch: checks its size, header and CRC, assigns its offsets and stamps the
+    /// current leader epoch (the stored copy gets the new `baseOffset` and
+    /// `partitionLeaderEpoch`, which the CRC does not cover; `batch` itself is not changed nor
+    /// copied), writes it, and flushes if the policy says so.
     pub fn append(&mut self, batch: &[u8]) -> Result<AppendInfo, LogError> {
+        let header = self.check_append(batch)?;
+        let header = BatchHeader {
+            base_offset: self.log_end_offset(),
+            partition_leader_epoch: self.leader_epoch(),
+            ..header
+        };
+        self.append_with(batch, header)
+    }
+
+    /// Appends a batch a leader already appended, as it came: its base offset (which must be
+    /// this log's end offset) and its leader epoch are kept. A batch of a newer epoch than
+    /// the log knows makes that epoch current from the batch on (recorded durably before the
+    /// batch is written). Otherwise checked and written like `append`.
+    pub fn append_replica(&mut self, batch: &[u8]) -> Result<AppendInfo, ReplicaAppendError> {
+        let header = self.check_append(batch)?;
+        let log_end_offset = self.log_end_offset();
+        if header.base_offset != log_end_offset {
+            return Err(ReplicaAppendError::NotAtLogEnd {
+                base_offset: header.base_offset,
+                log_end_offset,
+            });
+        }
+        let epoch = header.partition_leader_epoch;
+        if epoch > self.leader_epoch() {
+            self.record_epoch(EpochEntry {
+                epoch,
+                start_offset: log_end_offset,
+            })?;
+        }
+        let info = self.append_with(batch, header)?;
+        debug_assert_eq!(
+            info.base_offset, header.base_offset,
+            "a replica keeps its offsets"
+        );
+        Ok(info)
+    }
+
+    /// The checks every appended batch passes: the log is writable, the batch fits
+    /// `batch_bytes_max`, its header and CRC verify, and its records are numbered 0..count.
+    fn check_append(&self, batch: &[u8]) -> Result<BatchHeader, LogError> {
         self.check_writable()?;
         if batch.len() > self.config.batch_bytes_max as usize {
             return Err(LogError::BatchTooLarge {
@@ -255,18 +347,30 @@ impl Log {
             )
             .into());
         }
+        Ok(header)
+    }
+
+    /// Writes a checked batch at the log end with `header`'s base offset and leader epoch.
+    fn append_with(&mut self, batch: &[u8], header: BatchHeader) -> Result<AppendInfo, LogError> {
         let now = self.clock.now_ms();
         self.maybe_roll(batch.len(), &header, now)?;
-        let base_offset = self.log_end_offset();
-        let header = BatchHeader {
-            base_offset,
-            ..header
-        };
+        let leo_before = self.log_end_offset();
+        assert!(
+            header.base_offset == leo_before,
+            "batch at {} appended at log end {leo_before}",
+            header.base_offset
+        );
         if let Err(e) = self.active_mut().append(batch, &header, now) {
             let cut = self.active().discard_tail();
             self.poison(cut)?;
             return Err(e);
         }
+        assert!(
+            self.log_end_offset() == header.next_offset(),
+            "log end {} after a batch ending at {}",
+            self.log_end_offset(),
+            header.next_offset()
+        );
         let last = self.running_max.len() - 1;
         let before = if last == 0 {
             i64::MIN
@@ -274,7 +378,8 @@ impl Log {
             self.running_max[last - 1]
         };
         self.running_max[last] = before.max(self.active().max_timestamp());
-        self.unflushed_records += header.records_count as u64;
+        // `check_append` made sure records_count >= 1.
+        self.unflushed_records += u64::from(header.records_count.unsigned_abs());
         if self.flush_due(now) {
             self.flush()?;
         } else {
@@ -282,7 +387,7 @@ impl Log {
             self.active_mut().start_writeback(threshold);
         }
         Ok(AppendInfo {
-            base_offset,
+            base_offset: header.base_offset,
             last_offset: header.last_offset(),
             max_timestamp: header.max_timestamp,
         })
@@ -370,15 +475,32 @@ impl Log {
     /// Whole batches starting with the one that holds `offset`, up to `max_bytes` (at least one
     /// batch, so a reader always progresses). Reading at the log end gives an empty slice.
     pub fn read(&self, offset: i64, max_bytes: usize) -> Result<ReadSlice, LogError> {
+        self.read_up_to(offset, max_bytes, self.log_end_offset())
+    }
+
+    /// `read`, leaving out every batch that reaches `end_offset` (a partition's high
+    /// watermark: readers see nothing at or past it). `offset` must still lie within the
+    /// log; at or past `end_offset` the slice is empty.
+    pub fn read_up_to(
+        &self,
+        offset: i64,
+        max_bytes: usize,
+        end_offset: i64,
+    ) -> Result<ReadSlice, LogError> {
         self.check_range(offset)?;
-        let first = self.segment_index_for(offset);
-        for seg in &self.segments[first..] {
-            let slice = seg.slice(offset.max(seg.base_offset()), max_bytes)?;
-            if !slice.is_empty() {
-                return Ok(slice);
+        if offset < end_offset {
+            let first = self.segment_index_for(offset);
+            for seg in &self.segments[first..] {
+                if seg.base_offset() >= end_offset {
+                    break;
+                }
+                let slice = seg.slice(offset.max(seg.base_offset()), max_bytes, end_offset)?;
+                if !slice.is_empty() {
+                    return Ok(slice);
+                }
             }
         }
-        self.active().slice(offset, max_bytes)
+        Ok(self.active().empty_slice())
     }
 
     /// Calls `f` with the header of every stored batch, oldest first (for state rebuilt from
@@ -447,10 +569,16 @@ impl Log {
     /// Deletes whole sealed segments, oldest first, while the oldest is past `retention_ms` or
     /// the log stays at or above `retention_bytes` without it. Moves the log start offset.
     pub fn apply_retention(&mut self) -> Result<RetentionOutcome, LogError> {
+        self.apply_retention_up_to(self.log_end_offset())
+    }
+
+    /// `apply_retention`, deleting only segments whose records all lie below `limit` (a
+    /// partition's high watermark: the log start never passes what readers may see).
+    pub fn apply_retention_up_to(&mut self, limit: i64) -> Result<RetentionOutcome, LogError> {
         let now = self.clock.now_ms();
         let mut outcome = RetentionOutcome::default();
         let mut total = self.size_bytes();
-        while self.segments.len() > 1 {
+        while self.segments.len() > 1 && self.segments[1].base_offset() <= limit {
             let oldest = &self.segments[0];
             let expired = self
                 .config
@@ -492,7 +620,9 @@ impl Log {
     }
 
     /// Removes every record at or after `offset`, cutting at the start of the batch that holds
-    /// it (replication truncates divergent suffixes). Returns the new log end offset.
+    /// it (replication truncates divergent suffixes), and the leader epochs that began after
+    /// the new end (the first one is kept, starting at the new end at the latest, so the log
+    /// always has a current epoch). Returns the new log end offset.
     pub fn truncate(&mut self, offset: i64) -> Result<i64, LogError> {
         self.check_writable()?;
         self.check_range(offset)?;
@@ -512,7 +642,19 @@ impl Log {
         self.poison(durable)?;
         self.flushed_offset = self.flushed_offset.min(end);
         self.recompute_running_max();
+        self.truncate_epochs(end)?;
         Ok(end)
+    }
+
+    /// Forgets the leader epochs that began after `end`, the new log end offset.
+    fn truncate_epochs(&mut self, end: i64) -> Result<(), LogError> {
+        let epochs = epochs_up_to(&self.epochs, end);
+        if epochs != self.epochs {
+            let written = epoch::write(&self.dir, &epochs, DirSync::Now);
+            self.poison(written)?;
+            self.epochs = epochs;
+        }
+        Ok(())
     }
 
     /// Flushes everything, seals the active segment's indexes and writes the clean-shutdown
@@ -553,6 +695,48 @@ impl Log {
             })
             .collect();
     }
+}
+
+/// The leader epochs of the log in `dir`. A log without a checkpoint (new, or written before
+/// leader epochs existed) gets one: `INITIAL_LEADER_EPOCH` from its end offset on, since the
+/// batches already there carry whatever their producer put in the field. The new file is
+/// synced; `settle_after_open` syncs the directory after it.
+/// Epochs that began after the end of the recovered log (its unsynced tail was lost) are
+/// forgotten, as `truncate` does.
+fn open_epochs(dir: &Path, segments: &[Segment]) -> Result<Vec<EpochEntry>, LogError> {
+    let end = segments.last().map_or(0, Segment::next_offset);
+    let initial = EpochEntry {
+        epoch: INITIAL_LEADER_EPOCH,
+        start_offset: end,
+    };
+    let stored = epoch::read(dir)?;
+    let epochs = match &stored {
+        Some(stored) if !stored.is_empty() => epochs_up_to(stored, end),
+        _ => vec![initial],
+    };
+    if stored.as_ref() != Some(&epochs) {
+        epoch::write(dir, &epochs, DirSync::ByCaller)?;
+    }
+    Ok(epochs)
+}
+
+/// `epochs` without those that began after `end`, keeping at least the first (moved to
+/// start at `end` when it began after it), so a log always has a current epoch.
+fn epochs_up_to(epochs: &[EpochEntry], end: i64) -> Vec<EpochEntry> {
+    let mut kept: Vec<EpochEntry> = epochs
+        .iter()
+        .copied()
+        .filter(|e| e.start_offset <= end)
+        .collect();
+    if kept.is_empty()
+        && let Some(&first) = epochs.first()
+    {
+        kept.push(EpochEntry {
+            start_offset: end,
+            ..first
+        });
+    }
+    kept
 }
 
 /// Base offsets of the `.log` files in `dir`, sorted; removes leftovers of interrupted writes

@@ -14,7 +14,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use weir_codec::batch::{BatchHeader, HEADER_LEN};
+use weir_codec::batch::{BatchHeader, HEADER_LEN, LOG_OVERHEAD};
 
 pub(crate) use index::{OffsetIndex, TimeIndex};
 
@@ -31,8 +31,9 @@ pub(crate) use scan::ScanMode;
 use crate::checkpoint::Durability;
 use crate::{LogError, ReadSlice};
 
-/// Size of the `baseOffset` field that opens every batch.
-const BASE_OFFSET_BYTES: usize = 8;
+/// The header fields the log writes itself: `baseOffset` (8 bytes), then `batchLength` (4,
+/// copied from the batch) and `partitionLeaderEpoch` (4). The CRC covers none of them.
+const STAMPED_BYTES: usize = LOG_OVERHEAD + 4;
 
 /// Digits in a segment file name: enough for any non-negative i64.
 const NAME_DIGITS: usize = 20;
@@ -296,7 +297,8 @@ impl Segment {
         self.indexes.offsets.len()
     }
 
-    /// Writes a validated batch at the end of the file. On error the segment's state is
+    /// Writes a validated batch at the end of the file, with `header`'s base offset and
+    /// partition leader epoch in place of the batch's own. On error the segment's state is
     /// unchanged, but the file may hold part of the batch: the caller cuts it off.
     pub(crate) fn append(
         &mut self,
@@ -305,22 +307,28 @@ impl Segment {
         now_ms: i64,
     ) -> Result<(), LogError> {
         debug_assert_eq!(header.base_offset, self.next_offset);
-        // The assigned base offset goes in front of the bytes after the producer's own, so
-        // the caller's buffer is never copied or changed. A crash between the two writes
+        // The log's own header fields go in a 16-byte prefix written in front of the bytes
+        // after the producer's own, so the caller's buffer is never copied or changed (the
+        // same two writes as before epochs were stamped). A crash between the two writes
         // leaves a torn batch, which recovery cuts off.
+        let mut prefix = [0u8; STAMPED_BYTES];
+        prefix[..8].copy_from_slice(&header.base_offset.to_be_bytes());
+        prefix[8..LOG_OVERHEAD].copy_from_slice(&batch[8..LOG_OVERHEAD]);
+        prefix[LOG_OVERHEAD..].copy_from_slice(&header.partition_leader_epoch.to_be_bytes());
         let write = |bytes: &[u8], at: u64| {
             self.file
                 .write_all_at(bytes, at)
                 .map_err(LogError::io("write segment", &self.log_path))
         };
-        write(&header.base_offset.to_be_bytes(), self.size)?;
-        write(
-            &batch[BASE_OFFSET_BYTES..],
-            self.size + BASE_OFFSET_BYTES as u64,
-        )?;
-        let rel = (header.base_offset - self.base_offset) as u32;
+        write(&prefix, self.size)?;
+        write(&batch[STAMPED_BYTES..], self.size + STAMPED_BYTES as u64)?;
+        // The log rolls before a batch's last offset would pass u32::MAX past the base
+        // (`Log::maybe_roll`), and `segment_bytes` is at most 2 GiB, so both fit in u32.
+        let rel = u32::try_from(header.base_offset - self.base_offset)
+            .expect("the log rolls before relative offsets pass u32::MAX");
+        let position = u32::try_from(self.size).expect("segment_bytes is at most 2 GiB");
         self.indexes
-            .on_batch(rel, self.size as u32, batch.len(), header.max_timestamp);
+            .on_batch(rel, position, batch.len(), header.max_timestamp);
         self.size += batch.len() as u64;
         self.next_offset = header.next_offset();
         self.sealed = false;
@@ -442,12 +450,28 @@ impl Segment {
     }
 
     /// Whole batches from the one holding `offset`, as many as fit in `max_bytes`, and always
-    /// at least one so that a reader makes progress.
-    pub(crate) fn slice(&self, offset: i64, max_bytes: usize) -> Result<ReadSlice, LogError> {
+    /// at least one so that a reader makes progress; none that reaches `end_offset` (a batch
+    /// holding it or anything after it is left out, even the first).
+    pub(crate) fn slice(
+        &self,
+        offset: i64,
+        max_bytes: usize,
+        end_offset: i64,
+    ) -> Result<ReadSlice, LogError> {
         let Some((start, first)) = self.locate(offset)? else {
             return Ok(self.empty_slice());
         };
-        let limit = start.saturating_add(max_bytes as u64).min(self.size);
+        if first.next_offset() > end_offset {
+            return Ok(self.empty_slice());
+        }
+        // The first byte not to read: the start of the batch holding `end_offset`. When it is
+        // at or past this segment's end (every read of a single node), there is no lookup.
+        let fence = if end_offset >= self.next_offset {
+            self.size
+        } else {
+            self.locate(end_offset)?.map_or(self.size, |(pos, _)| pos)
+        };
+        let limit = start.saturating_add(max_bytes as u64).min(fence);
         let mut end = start + first.total_len() as u64;
         let mut next = first.next_offset();
         // Jump over whole batches with the index, then walk the last few headers.
@@ -475,7 +499,8 @@ impl Segment {
         })
     }
 
-    fn empty_slice(&self) -> ReadSlice {
+    /// Nothing to read, at the segment's end.
+    pub(crate) fn empty_slice(&self) -> ReadSlice {
         ReadSlice {
             file: Arc::clone(&self.file),
             position: self.size,
