@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use weir_api::auth::{JwksSource, TrustedIssuer};
+use weir_api::dto::tenants::QuotasChange;
 use weir_api::dto::topics::TopicConfigDto;
 use weir_api::{AuthConfig, AuthMode, GatewayLimits};
 use weir_broker::{GroupLimits, Limits, Quotas, Throttling, TopicConfig};
@@ -52,7 +53,7 @@ pub struct FileConfig {
     /// Quotas of tenants created without their own (0 = unlimited). The bootstrap tenant
     /// `default` starts unlimited whatever this says.
     #[serde(default)]
-    pub quota_defaults: Quotas,
+    pub quota_defaults: QuotasChange,
     /// How rate quotas absorb bursts and overage.
     #[serde(default)]
     pub throttling: FileThrottling,
@@ -248,7 +249,7 @@ pub fn resolve(file: Option<&Path>, overrides: Overrides) -> Result<ServeConfig,
         topic_defaults,
         groups: merge_groups(&f.groups),
         auth: merge_auth(&f.auth, overrides.auth_off)?,
-        quota_defaults: f.quota_defaults,
+        quota_defaults: f.quota_defaults.apply_to(Quotas::default()),
         throttling: merge_throttling(&f.throttling),
     })
 }

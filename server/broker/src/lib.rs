@@ -6,6 +6,7 @@
 //! indistinguishable from a missing one.
 
 mod audit;
+mod catalog;
 mod datadir;
 mod door;
 mod error;
@@ -18,11 +19,13 @@ mod producers;
 pub mod tenancy;
 mod topic;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
+
+use tokio::sync::watch;
 
 pub use error::BrokerError;
 pub use groups::{
@@ -40,8 +43,12 @@ pub use topic::{
 pub use weir_log::AppendInfo;
 
 use audit::Audit;
-use metadata::{Command, MetaLog, StoredConfig};
-use tenancy::{ApiKey, Meter};
+use catalog::Catalog;
+use metadata::{
+    Command, LocalMetadataLog, MetadataImage, MetadataLog, Policy, ProducerIdCmd, TenancyCmd,
+    TopicCmd, TopicSpec,
+};
+use tenancy::Meter;
 
 /// The tenant every fresh data directory starts with.
 pub const DEFAULT_TENANT: &str = "default";
@@ -120,28 +127,19 @@ pub struct TopicChange {
 /// calls, and at most this many ids skipped by a restart.
 pub const PRODUCER_ID_BLOCK: i64 = 1_000;
 
-#[derive(Debug, Default)]
-struct State {
-    tenants: BTreeMap<TenantId, BTreeMap<TopicName, Arc<Topic>>>,
-    next_topic_id: u64,
-    /// Next idempotent producer id to hand out; ids up to `producer_ids_end` are reserved.
-    next_producer_id: i64,
-    producer_ids_end: i64,
-    /// API keys by id, revoked ones included.
-    keys: BTreeMap<String, ApiKey>,
-    /// Quotas set for a tenant; absent = the configured defaults.
-    quotas: BTreeMap<TenantId, Quotas>,
-    /// Each tenant's incarnation (see `Command::CreateTenant`).
-    incarnations: BTreeMap<TenantId, u64>,
-}
-
 /// The broker of one node.
 #[derive(Debug)]
 pub struct Broker {
     config: BrokerConfig,
-    meta: Mutex<MetaLog>,
+    /// Where metadata commands become durable; its image is the truth about what exists.
+    meta: Box<dyn MetadataLog>,
+    /// The latest image `meta` published.
+    images: watch::Receiver<Arc<MetadataImage>>,
+    /// The open topics, reconciled from the image.
+    catalog: Catalog,
+    /// Next idempotent producer id to hand out; the image's block ends where it may not reach.
+    next_producer_id: Mutex<i64>,
     groups: groups::Coordinator,
-    state: RwLock<State>,
     shutting_down: AtomicBool,
     audit: Audit,
     meters: Mutex<HashMap<TenantId, Meter>>,
@@ -151,44 +149,44 @@ pub struct Broker {
 }
 
 impl Broker {
-    /// Opens the data directory: replays the metadata, opens (and recovers) every partition,
-    /// removes directories of deleted topics, and creates the `default` tenant when fresh.
+    /// Opens the data directory: rebuilds the metadata image (snapshot and tail), opens (and
+    /// recovers) every partition, removes directories of deleted topics, and creates the
+    /// `default` tenant when fresh.
     pub fn open(config: BrokerConfig) -> Result<Broker, BrokerError> {
         let data = &config.data_dir;
         let lock = datadir::open(data)?;
-        let (meta, commands) = MetaLog::open(&data.join("meta"))?;
-        let fresh = commands.is_empty();
+        let meta = LocalMetadataLog::open(&data.join("meta"), &data.join("meta-snapshot"))?;
+        let images = meta.watch();
+        let image = images.borrow().clone();
+        let catalog = Catalog::new(data.join("topics"));
+        catalog.reconcile(&image)?;
         let groups = groups::Coordinator::open(&data.join("groups"), config.group_limits.clone())?;
         let audit = Audit::open(&data.join("audit.log"))?;
         let broker = Broker {
             config,
-            meta: Mutex::new(meta),
+            meta: Box::new(meta),
+            images,
+            catalog,
+            // Ids of the last reserved block may have been handed out before the restart.
+            next_producer_id: Mutex::new(image.producer_ids_end()),
             groups,
-            state: RwLock::new(State::default()),
             shutting_down: AtomicBool::new(false),
             audit,
             meters: Mutex::new(HashMap::new()),
             storage_cache: Mutex::new(HashMap::new()),
             _lock: lock,
         };
-        for command in commands {
-            broker.apply(command)?;
-        }
-        {
-            // Ids of the last reserved block may have been handed out before the restart.
-            let mut state = broker.state_mut();
-            state.next_producer_id = state.producer_ids_end;
-        }
         broker.remove_orphan_topic_dirs()?;
-        if fresh {
+        if image.version() == 0 {
             // The bootstrap tenant is unlimited; tenants created later get the defaults.
             let default = TenantId::parse(DEFAULT_TENANT)?;
             broker.insert_tenant(&default)?;
-            broker.commit(|_| {
-                Ok(Command::SetQuotas {
-                    tenant: default.to_string(),
+            broker.propose(|_| {
+                Ok(TenancyCmd::SetQuotas {
+                    tenant: default.clone(),
                     quotas: Quotas::default(),
-                })
+                }
+                .into())
             })?;
         }
         Ok(broker)
@@ -216,91 +214,36 @@ impl Broker {
         self.config.data_dir.join("topics")
     }
 
-    fn state(&self) -> std::sync::RwLockReadGuard<'_, State> {
-        self.state.read().unwrap_or_else(|p| p.into_inner())
+    /// The current metadata image.
+    fn image(&self) -> Arc<MetadataImage> {
+        self.images.borrow().clone()
     }
 
-    fn state_mut(&self) -> std::sync::RwLockWriteGuard<'_, State> {
-        self.state.write().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Applies a command to the in-memory state (at replay, and after it was made durable).
-    fn apply(&self, command: Command) -> Result<(), BrokerError> {
-        let mut state = self.state_mut();
-        match command {
-            Command::CreateTenant {
-                tenant,
-                incarnation,
-            } => {
-                let tenant = TenantId::parse(&tenant)?;
-                state.tenants.entry(tenant.clone()).or_default();
-                state.incarnations.insert(tenant, incarnation.unwrap_or(0));
-            }
-            Command::CreateTopic {
-                id,
-                tenant,
-                name,
-                partitions,
-                config,
-            } => {
-                let (tenant, name) = (TenantId::parse(&tenant)?, TopicName::parse(&name)?);
-                let dir = self.topics_dir().join(id.to_string());
-                let topic = Topic::open(
-                    id,
-                    tenant.clone(),
-                    name.clone(),
-                    dir,
-                    partitions,
-                    config.into(),
-                )?;
-                state.next_topic_id = state.next_topic_id.max(id + 1);
-                state
-                    .tenants
-                    .entry(tenant)
-                    .or_default()
-                    .insert(name, Arc::new(topic));
-            }
-            Command::AlterTopic {
-                id,
-                partitions,
-                config,
-            } => {
-                if let Some(topic) = find_by_id(&state, id) {
-                    topic.set_config(config.into())?;
-                    topic.grow(partitions)?;
-                }
-            }
-            Command::DeleteTopic { id } => {
-                if let Some(topic) = find_by_id(&state, id)
-                    && let Some(topics) = state.tenants.get_mut(topic.tenant())
-                {
-                    topics.remove(topic.name());
-                }
-            }
-            Command::ReserveProducerIds { start, end } => {
-                state.next_producer_id = start;
-                state.producer_ids_end = end;
-            }
-            tenancy @ (Command::DeleteTenant { .. }
-            | Command::CreateKey { .. }
-            | Command::RevokeKey { .. }
-            | Command::SetQuotas { .. }) => Broker::apply_tenancy(&mut state, tenancy)?,
+    /// What validation reads besides the image.
+    fn policy(&self) -> Policy {
+        Policy {
+            quota_defaults: self.config.quota_defaults,
+            topic_partitions_max: self.config.limits.topic_partitions_max,
         }
-        Ok(())
     }
 
-    /// Builds a command from the current state, makes it durable, then applies it. Holding
-    /// the metadata lock throughout serializes changes: the checks `build` makes still hold
-    /// when the command is applied, and the log order is the applied order.
-    fn commit(
+    /// Builds a command from the current image, validates it against that image, makes it
+    /// durable, then brings the open topics in step. `build` checks what the image cannot
+    /// (the caller's rights); the proposal is serialized with every other, so what both
+    /// checked still holds when the command applies.
+    fn propose(
         &self,
-        build: impl FnOnce(&State) -> Result<Command, BrokerError>,
-    ) -> Result<(), BrokerError> {
+        mut build: impl FnMut(&MetadataImage) -> Result<Command, BrokerError>,
+    ) -> Result<Arc<MetadataImage>, BrokerError> {
         self.check_running()?;
-        let mut meta = self.meta.lock().unwrap_or_else(|p| p.into_inner());
-        let command = build(&self.state())?;
-        meta.append(&command)?;
-        self.apply(command)
+        let policy = self.policy();
+        let image = self.meta.propose(&mut |image| {
+            let command = build(image)?;
+            image.validate(&command, &policy)?;
+            Ok(command)
+        })?;
+        self.catalog.reconcile(&image)?;
+        Ok(image)
     }
 
     pub(crate) fn check_running(&self) -> Result<(), BrokerError> {
@@ -311,13 +254,13 @@ impl Broker {
     }
 
     fn remove_orphan_topic_dirs(&self) -> Result<(), BrokerError> {
-        let live: Vec<u64> = self.all_topics().iter().map(|t| t.id()).collect();
+        let image = self.image();
         let dir = self.topics_dir();
         let entries = std::fs::read_dir(&dir)
             .map_err(|e| BrokerError::StorageUnavailable(format!("list {}: {e}", dir.display())))?;
         for entry in entries.flatten() {
             let id = entry.file_name().to_string_lossy().parse::<u64>().ok();
-            if id.is_none_or(|id| !live.contains(&id)) {
+            if id.is_none_or(|id| !image.topics().contains_key(&id)) {
                 tracing::info!(dir = %entry.path().display(), "removing data of a deleted topic");
                 remove_dir(&entry.path());
             }
@@ -327,34 +270,30 @@ impl Broker {
 
     /// Every topic of every tenant.
     pub fn all_topics(&self) -> Vec<Arc<Topic>> {
-        self.state()
-            .tenants
-            .values()
-            .flat_map(|t| t.values().cloned())
-            .collect()
+        self.catalog.all()
     }
 
     /// Tenant names.
     pub fn tenants(&self) -> Vec<TenantId> {
-        self.state().tenants.keys().cloned().collect()
+        self.image().tenants().map(|(t, _)| t.clone()).collect()
     }
 
     /// Whether the tenant exists.
     pub fn tenant_exists(&self, tenant: &TenantId) -> bool {
-        self.state().tenants.contains_key(tenant)
+        self.image().tenant(tenant).is_some()
     }
 
     /// Adds a tenant (no rights checked: `create_tenant` is the public, audited way).
     fn insert_tenant(&self, tenant: &TenantId) -> Result<(), BrokerError> {
-        self.commit(|state| {
-            if state.tenants.contains_key(tenant) {
-                return Err(BrokerError::TenantAlreadyExists(tenant.to_string()));
+        let incarnation = tenancy::new_incarnation()?;
+        self.propose(|_| {
+            Ok(TenancyCmd::CreateTenant {
+                tenant: tenant.clone(),
+                incarnation,
             }
-            Ok(Command::CreateTenant {
-                tenant: tenant.to_string(),
-                incarnation: Some(tenancy::new_incarnation()?),
-            })
-        })
+            .into())
+        })?;
+        Ok(())
     }
 
     /// Creates a topic in `tenant`.
@@ -366,60 +305,41 @@ impl Broker {
         partitions: u32,
         config: TopicConfig,
     ) -> Result<Arc<Topic>, BrokerError> {
-        self.check_partition_count(partitions)?;
-        config.validate()?;
-        self.commit(|state| {
-            let topics = state
-                .tenants
-                .get(tenant)
-                .ok_or_else(|| BrokerError::TenantNotFound(tenant.to_string()))?;
-            if topics.contains_key(&name) {
-                return Err(BrokerError::TopicAlreadyExists(name.to_string()));
-            }
-            self.check_counts(state, tenant, 1, u64::from(partitions))?;
-            Ok(Command::CreateTopic {
-                id: state.next_topic_id,
-                tenant: tenant.to_string(),
-                name: name.to_string(),
+        self.propose(|image| {
+            Ok(TopicCmd::Create {
+                id: image.next_topic_id(),
+                tenant: tenant.clone(),
+                name: name.clone(),
                 partitions,
-                config: StoredConfig::from(&config),
-            })
+                config: config.clone(),
+            }
+            .into())
         })?;
         self.audit
             .record(by, "topic.create", tenant.as_str(), name.as_str());
         self.topic(tenant, name.as_str())
     }
 
-    fn check_partition_count(&self, partitions: u32) -> Result<(), BrokerError> {
-        let max = self.config.limits.topic_partitions_max;
-        if partitions == 0 || partitions > max {
-            return Err(BrokerError::InvalidRequest(format!(
-                "partitions must be between 1 and topic_partitions_max {max}, got {partitions}"
-            )));
-        }
-        Ok(())
-    }
-
     /// Topics of `tenant`, by name.
     pub fn list_topics(&self, tenant: &TenantId) -> Result<Vec<Arc<Topic>>, BrokerError> {
-        self.state()
-            .tenants
-            .get(tenant)
-            .map(|t| t.values().cloned().collect())
-            .ok_or_else(|| BrokerError::TenantNotFound(tenant.to_string()))
+        if !self.tenant_exists(tenant) {
+            return Err(BrokerError::TenantNotFound(tenant.to_string()));
+        }
+        Ok(self.catalog.topics_of(tenant).unwrap_or_default())
     }
 
     /// One topic of `tenant`. Another tenant's topic of that name is "not found" as well.
     pub fn topic(&self, tenant: &TenantId, name: &str) -> Result<Arc<Topic>, BrokerError> {
-        let state = self.state();
-        let topics = state
-            .tenants
-            .get(tenant)
-            .ok_or_else(|| BrokerError::TenantNotFound(tenant.to_string()))?;
-        TopicName::parse(name)
+        let found = TopicName::parse(name)
             .ok()
-            .and_then(|n| topics.get(&n).cloned())
-            .ok_or_else(|| BrokerError::TopicNotFound(name.to_owned()))
+            .and_then(|n| self.catalog.topic(tenant, &n));
+        match found {
+            Some(topic) => Ok(topic),
+            None if !self.tenant_exists(tenant) => {
+                Err(BrokerError::TenantNotFound(tenant.to_string()))
+            }
+            None => Err(BrokerError::TopicNotFound(name.to_owned())),
+        }
     }
 
     /// Changes settings and/or adds partitions.
@@ -431,24 +351,14 @@ impl Broker {
         change: TopicChange,
     ) -> Result<Arc<Topic>, BrokerError> {
         let topic = self.topic(tenant, name)?;
-        let current = topic.partition_count();
-        let partitions = change.partitions.unwrap_or(current);
-        if partitions < current {
-            return Err(BrokerError::InvalidRequest(format!(
-                "partitions can only be added: topic has {current}, asked for {partitions}"
-            )));
-        }
-        self.check_partition_count(partitions)?;
-        let config = change.config.unwrap_or_else(|| topic.config());
-        config.validate()?;
-        self.commit(|state| {
-            still_exists(state, &topic)?;
-            self.check_counts(state, tenant, 0, u64::from(partitions - current))?;
-            Ok(Command::AlterTopic {
-                id: topic.id(),
-                partitions,
-                config: StoredConfig::from(&config),
-            })
+        self.propose(|image| {
+            let spec = live_spec(image, &topic)?;
+            Ok(TopicCmd::Alter {
+                id: spec.id,
+                partitions: change.partitions.unwrap_or(spec.partitions),
+                config: change.config.clone().unwrap_or_else(|| spec.config.clone()),
+            }
+            .into())
         })?;
         self.audit.record(by, "topic.alter", tenant.as_str(), name);
         Ok(topic)
@@ -462,9 +372,9 @@ impl Broker {
         name: &str,
     ) -> Result<(), BrokerError> {
         let topic = self.topic(tenant, name)?;
-        self.commit(|state| {
-            still_exists(state, &topic)?;
-            Ok(Command::DeleteTopic { id: topic.id() })
+        self.propose(|image| {
+            let id = live_spec(image, &topic)?.id;
+            Ok(TopicCmd::Delete { id }.into())
         })?;
         self.audit.record(by, "topic.delete", tenant.as_str(), name);
         self.forget_topic_offsets(tenant, name)?;
@@ -480,25 +390,27 @@ impl Broker {
         if !self.tenant_exists(tenant) {
             return Err(BrokerError::TenantNotFound(tenant.to_string()));
         }
-        loop {
-            {
-                let mut state = self.state_mut();
-                if state.next_producer_id < state.producer_ids_end {
-                    let id = state.next_producer_id;
-                    state.next_producer_id += 1;
-                    return Ok((id, 0));
-                }
-            }
-            self.commit(|state| {
-                let start = state.producer_ids_end;
-                Ok(Command::ReserveProducerIds {
-                    start,
-                    end: start + PRODUCER_ID_BLOCK,
-                })
+        let mut next = self
+            .next_producer_id
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if *next >= self.image().producer_ids_end() {
+            let mut start = 0;
+            self.propose(|image| {
+                start = image.producer_ids_end();
+                let end = start + PRODUCER_ID_BLOCK;
+                Ok(ProducerIdCmd::Reserve { start, end }.into())
             })?;
+            *next = start;
         }
+        let id = *next;
+        assert!(
+            id < self.image().producer_ids_end(),
+            "ids come from the reserved block"
+        );
+        *next += 1;
+        Ok((id, 0))
     }
-
     /// Runs retention and due flushes on every partition and expires silent group members;
     /// returns segments deleted.
     pub fn maintain(&self) -> usize {
@@ -532,29 +444,19 @@ impl Broker {
         if let Err(e) = self.groups.shutdown() {
             first_error.get_or_insert(e);
         }
-        let mut meta = self.meta.lock().unwrap_or_else(|p| p.into_inner());
-        if let Err(e) = meta.shutdown() {
+        if let Err(e) = self.meta.shutdown() {
             first_error.get_or_insert(e);
         }
         first_error.map_or(Ok(()), Err)
     }
 }
 
-/// The topic with internal id `id`; commands are only built for live topics, so at replay a
-/// miss is a no-op rather than a reason to refuse to start.
-fn find_by_id(state: &State, id: u64) -> Option<Arc<Topic>> {
-    state
-        .tenants
-        .values()
-        .flat_map(|t| t.values())
-        .find(|t| t.id() == id)
-        .cloned()
-}
-
-/// Refuses a change to a topic deleted since it was looked up.
-fn still_exists(state: &State, topic: &Topic) -> Result<(), BrokerError> {
-    find_by_id(state, topic.id())
-        .map(|_| ())
+/// The image's spec of `topic`: refuses a change to a topic deleted (or deleted and created
+/// again) since it was looked up.
+fn live_spec<'a>(image: &'a MetadataImage, topic: &Topic) -> Result<&'a TopicSpec, BrokerError> {
+    image
+        .topic(topic.tenant(), topic.name())
+        .filter(|spec| spec.id == topic.id())
         .ok_or_else(|| BrokerError::TopicNotFound(topic.name().to_string()))
 }
 

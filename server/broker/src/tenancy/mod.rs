@@ -9,18 +9,18 @@ mod keys;
 mod quota;
 mod scope;
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 pub use keys::{ApiKey, KEY_NAME_BYTES_MAX, KEY_PREFIX, KEYS_PER_TENANT_MAX, key_id};
+pub(crate) use keys::{hex, unhex32};
 pub use quota::{Meter, Quotas, Rate, Refusal, Throttling};
 pub use scope::{
     Action, Credential, NamePattern, Permission, Principal, SCOPE_BYTES_MAX, SCOPES_MAX, Scope,
     parse_scopes,
 };
 
-use crate::metadata::{Command, now_ms};
-use crate::{Broker, BrokerError, State, TenantId};
+use crate::metadata::{MetadataImage, TenancyCmd, now_ms};
+use crate::{Broker, BrokerError, TenantId};
 
 /// How long a tenant's storage total may be reused before summing its partitions again.
 const STORAGE_CACHE: Duration = Duration::from_millis(250);
@@ -73,15 +73,7 @@ pub struct TenantInfo {
 impl Broker {
     /// The quotas in force for `tenant`: its own, or the configured defaults.
     pub fn quotas(&self, tenant: &TenantId) -> Quotas {
-        self.quotas_in(&self.state(), tenant)
-    }
-
-    fn quotas_in(&self, state: &State, tenant: &TenantId) -> Quotas {
-        state
-            .quotas
-            .get(tenant)
-            .copied()
-            .unwrap_or(self.config.quota_defaults)
+        self.image().quotas(tenant, self.config.quota_defaults)
     }
 
     /// Replaces `tenant`'s quotas.
@@ -92,12 +84,12 @@ impl Broker {
         quotas: Quotas,
     ) -> Result<(), BrokerError> {
         by.authorize(tenant, Action::Administer)?;
-        self.commit(|state| {
-            known(state, tenant)?;
-            Ok(Command::SetQuotas {
-                tenant: tenant.to_string(),
+        self.propose(|_| {
+            Ok(TenancyCmd::SetQuotas {
+                tenant: tenant.clone(),
                 quotas,
-            })
+            }
+            .into())
         })?;
         self.audit.record(by, "quotas.set", tenant.as_str(), "");
         Ok(())
@@ -124,16 +116,11 @@ impl Broker {
                 "tenant {tenant:?} still has consumer groups"
             )));
         }
-        self.commit(|state| {
-            let topics = known(state, tenant)?;
-            if topics > 0 {
-                return Err(BrokerError::TenantNotEmpty(format!(
-                    "tenant {tenant:?} still has {topics} topics"
-                )));
+        self.propose(|_| {
+            Ok(TenancyCmd::DeleteTenant {
+                tenant: tenant.clone(),
             }
-            Ok(Command::DeleteTenant {
-                tenant: tenant.to_string(),
-            })
+            .into())
         })?;
         self.audit.record(by, "tenant.delete", tenant.as_str(), "");
         Ok(())
@@ -151,15 +138,9 @@ impl Broker {
     /// One tenant's summary.
     pub fn tenant_info(&self, tenant: &TenantId) -> Result<TenantInfo, BrokerError> {
         let now = now_ms() as u64;
-        let keys = {
-            let state = self.state();
-            known(&state, tenant)?;
-            state
-                .keys
-                .values()
-                .filter(|k| &k.tenant == tenant && k.usable(now))
-                .count() as u64
-        };
+        let image = self.image();
+        known(&image, tenant)?;
+        let keys = u64::try_from(image.live_keys(tenant, now)).expect("key counts fit in u64");
         Ok(TenantInfo {
             name: tenant.clone(),
             quotas: self.quotas(tenant),
@@ -193,43 +174,30 @@ impl Broker {
         }
         let (id, secret) = keys::generate()?;
         let hash = keys::hash(&secret);
-        self.commit(|state| {
-            known(state, tenant)?;
-            let live = state
-                .keys
-                .values()
-                .filter(|k| &k.tenant == tenant && k.usable(created_ms))
-                .count();
-            if live >= KEYS_PER_TENANT_MAX {
-                return Err(BrokerError::CountQuotaExceeded(format!(
-                    "tenant {tenant} has {KEYS_PER_TENANT_MAX} live keys, the most allowed"
-                )));
-            }
-            Ok(Command::CreateKey {
-                id: id.clone(),
-                tenant: tenant.to_string(),
-                name: name.to_owned(),
-                scopes: scopes.iter().map(ToString::to_string).collect(),
-                hash: keys::hex(&hash),
-                created_ms,
-                expires_ms,
-                created_by: by.subject.clone(),
-            })
-        })?;
-        self.audit.record(by, "key.create", tenant.as_str(), &id);
-        let key = self.state().keys.get(&id).cloned();
-        let key = key.ok_or_else(|| BrokerError::Internal("created key vanished".into()))?;
+        let key = ApiKey {
+            id,
+            tenant: tenant.clone(),
+            name: name.to_owned(),
+            scopes,
+            hash,
+            created_ms,
+            expires_ms,
+            created_by: by.subject.clone(),
+            revoked_ms: None,
+        };
+        self.propose(|_| Ok(TenancyCmd::CreateKey(key.clone()).into()))?;
+        self.audit
+            .record(by, "key.create", tenant.as_str(), &key.id);
         Ok(NewKey { key, secret })
     }
 
     /// Keys of `tenant`, revoked ones included, oldest first.
     pub fn list_keys(&self, by: &Principal, tenant: &TenantId) -> Result<Vec<ApiKey>, BrokerError> {
         by.authorize(tenant, Action::ManageKeys)?;
-        let state = self.state();
-        known(&state, tenant)?;
-        let mut keys: Vec<ApiKey> = state
-            .keys
-            .values()
+        let image = self.image();
+        known(&image, tenant)?;
+        let mut keys: Vec<ApiKey> = image
+            .keys()
             .filter(|k| &k.tenant == tenant)
             .cloned()
             .collect();
@@ -249,9 +217,9 @@ impl Broker {
     ) -> Result<(), BrokerError> {
         by.authorize(tenant, Action::ManageKeys)?;
         let now = now_ms() as u64;
-        self.commit(|state| {
-            known(state, tenant)?;
-            let key = match state.keys.get(id) {
+        self.propose(|image| {
+            known(image, tenant)?;
+            let key = match image.key(id) {
                 Some(k) if &k.tenant == tenant && k.revoked_ms.is_none() => k,
                 _ => return Err(BrokerError::KeyNotFound(id.to_owned())),
             };
@@ -261,15 +229,11 @@ impl Broker {
                     by.subject
                 ))
             })?;
-            if key.is_admin() && live_admin_keys(state, now) <= 1 {
-                return Err(BrokerError::Forbidden(format!(
-                    "key {id} is the last live admin key; create another admin key before revoking it"
-                )));
-            }
-            Ok(Command::RevokeKey {
+            Ok(TenancyCmd::RevokeKey {
                 id: id.to_owned(),
                 at_ms: now,
-            })
+            }
+            .into())
         })?;
         self.audit.record(by, "key.revoke", tenant.as_str(), id);
         Ok(())
@@ -303,12 +267,12 @@ impl Broker {
         subject: &str,
     ) -> Result<(), BrokerError> {
         let refused = || BrokerError::Unauthenticated("the token's credential is gone".into());
-        let state = self.state();
-        if state.incarnations.get(tenant) != Some(&incarnation) {
+        let image = self.image();
+        if image.tenant(tenant).map(|t| t.incarnation) != Some(incarnation) {
             return Err(refused());
         }
         if let Some(id) = subject.strip_prefix("key:") {
-            let key = state.keys.get(id).ok_or_else(refused)?;
+            let key = image.key(id).ok_or_else(refused)?;
             if &key.tenant != tenant || !key.usable(now_ms() as u64) {
                 return Err(refused());
             }
@@ -320,12 +284,9 @@ impl Broker {
     /// in-memory state: long-lived streams ask it before each request or read.
     pub fn check_key(&self, id: &str, tenant: &TenantId) -> Result<(), BrokerError> {
         let refused = || BrokerError::Unauthenticated("invalid, expired or revoked API key".into());
-        let state = self.state();
-        let key = state.keys.get(id).ok_or_else(refused)?;
-        if &key.tenant != tenant
-            || !key.usable(now_ms() as u64)
-            || !state.tenants.contains_key(tenant)
-        {
+        let image = self.image();
+        let key = image.key(id).ok_or_else(refused)?;
+        if &key.tenant != tenant || !key.usable(now_ms() as u64) || image.tenant(tenant).is_none() {
             return Err(refused());
         }
         Ok(())
@@ -333,19 +294,19 @@ impl Broker {
 
     /// The incarnation of `tenant` (see `check_issued`), if it exists.
     pub fn tenant_incarnation(&self, tenant: &TenantId) -> Option<u64> {
-        self.state().incarnations.get(tenant).copied()
+        self.image().tenant(tenant).map(|t| t.incarnation)
     }
 
     /// The principal an API key stands for. Every failure reads the same to the caller.
     pub fn authenticate_key(&self, key: &str) -> Result<Principal, BrokerError> {
         let refused = || BrokerError::Unauthenticated("invalid, expired or revoked API key".into());
         let id = key_id(key).ok_or_else(refused)?;
-        let state = self.state();
-        let stored = state.keys.get(id).ok_or_else(refused)?;
+        let image = self.image();
+        let stored = image.key(id).ok_or_else(refused)?;
         if !keys::same_hash(&stored.hash, &keys::hash(key)) || !stored.usable(now_ms() as u64) {
             return Err(refused());
         }
-        if !state.tenants.contains_key(&stored.tenant) {
+        if image.tenant(&stored.tenant).is_none() {
             return Err(refused());
         }
         Ok(Principal {
@@ -463,35 +424,6 @@ impl Broker {
         narrowed(transport_max, self.quotas(tenant).request_bytes_max)
     }
 
-    /// Refuses a new topic or more partitions past the tenant's count quotas. Only what adds
-    /// is refused: a tenant already over a lowered quota can still change its topics.
-    pub(crate) fn check_counts(
-        &self,
-        state: &State,
-        tenant: &TenantId,
-        new_topics: u64,
-        new_partitions: u64,
-    ) -> Result<(), BrokerError> {
-        let q = self.quotas_in(state, tenant);
-        let topics = state.tenants.get(tenant).map_or(0, |t| t.len() as u64);
-        let partitions: u64 = state.tenants.get(tenant).map_or(0, |t| {
-            t.values().map(|t| u64::from(t.partition_count())).sum()
-        });
-        if new_topics > 0 && q.topics != 0 && topics + new_topics > q.topics {
-            return Err(BrokerError::CountQuotaExceeded(format!(
-                "tenant {tenant} may have {} topics and has {topics}",
-                q.topics
-            )));
-        }
-        if new_partitions > 0 && q.partitions != 0 && partitions + new_partitions > q.partitions {
-            return Err(BrokerError::CountQuotaExceeded(format!(
-                "tenant {tenant} may have {} partitions and has {partitions}; {new_partitions} more asked for",
-                q.partitions
-            )));
-        }
-        Ok(())
-    }
-
     /// The most consumer groups `tenant` may have.
     pub(crate) fn groups_max(&self, tenant: &TenantId) -> usize {
         let q = self.quotas(tenant).groups;
@@ -524,58 +456,6 @@ impl Broker {
             throttled_requests_total: refusals,
         })
     }
-
-    /// Applies a tenancy command to the state.
-    pub(crate) fn apply_tenancy(state: &mut State, command: Command) -> Result<(), BrokerError> {
-        match command {
-            Command::DeleteTenant { tenant } => {
-                let tenant = TenantId::parse(&tenant)?;
-                state.tenants.remove(&tenant);
-                state.quotas.remove(&tenant);
-                state.incarnations.remove(&tenant);
-                state.keys.retain(|_, k| k.tenant != tenant);
-            }
-            Command::CreateKey {
-                id,
-                tenant,
-                name,
-                scopes,
-                hash,
-                created_ms,
-                expires_ms,
-                created_by,
-            } => {
-                let key = ApiKey {
-                    tenant: TenantId::parse(&tenant)?,
-                    scopes: parse_scopes(scopes.iter().map(String::as_str))?,
-                    hash: keys::unhex32(&hash).ok_or_else(|| {
-                        BrokerError::Internal(format!("stored key {id} has a malformed hash"))
-                    })?,
-                    id: id.clone(),
-                    name,
-                    created_ms,
-                    expires_ms,
-                    created_by,
-                    revoked_ms: None,
-                };
-                state.keys.insert(id, key);
-            }
-            Command::RevokeKey { id, at_ms } => {
-                if let Some(k) = state.keys.get_mut(&id) {
-                    k.revoked_ms = Some(at_ms);
-                }
-            }
-            Command::SetQuotas { tenant, quotas } => {
-                state.quotas.insert(TenantId::parse(&tenant)?, quotas);
-            }
-            other => {
-                return Err(BrokerError::Internal(format!(
-                    "not a tenancy command: {other:?}"
-                )));
-            }
-        }
-        Ok(())
-    }
 }
 
 /// A rate refusal, counted in the metrics.
@@ -594,15 +474,6 @@ fn held(tenant: &TenantId, delay: Duration) -> Duration {
     delay
 }
 
-/// Live keys holding `admin`, in every tenant.
-fn live_admin_keys(state: &State, now_ms: u64) -> usize {
-    state
-        .keys
-        .values()
-        .filter(|k| k.usable(now_ms) && k.is_admin())
-        .count()
-}
-
 /// A random, non-zero tenant incarnation.
 pub(crate) fn new_incarnation() -> Result<u64, BrokerError> {
     let mut bytes = [0u8; 8];
@@ -611,13 +482,12 @@ pub(crate) fn new_incarnation() -> Result<u64, BrokerError> {
     Ok(u64::from_le_bytes(bytes).max(1))
 }
 
-/// The tenant's topic count, or "not found".
-fn known(state: &State, tenant: &TenantId) -> Result<usize, BrokerError> {
-    state
-        .tenants
-        .get(tenant)
-        .map(BTreeMap::len)
-        .ok_or_else(|| BrokerError::TenantNotFound(tenant.to_string()))
+/// Refuses a tenant the image does not hold.
+fn known(image: &MetadataImage, tenant: &TenantId) -> Result<(), BrokerError> {
+    match image.tenant(tenant) {
+        Some(_) => Ok(()),
+        None => Err(BrokerError::TenantNotFound(tenant.to_string())),
+    }
 }
 
 /// `limit` narrowed by a quota (0 = no narrowing).

@@ -8,11 +8,8 @@
 
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
-
-/// A tenant's quotas; 0 means unlimited. The serialized form is stored in the metadata log.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+/// A tenant's quotas; 0 means unlimited. Stored in the metadata log as `StoredQuotas`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Quotas {
     /// Produced bytes (RecordBatch bytes) per second.
     pub produce_bytes_per_sec: u64,

@@ -1,0 +1,185 @@
+//! The catalog: this node's open topics, kept in step with the metadata image by a
+//! reconciler.
+//!
+//! Owns the map lookups read (tenant → name → `Arc<Topic>`) and the reconciler that diffs the
+//! image it last reached against a newer one: it opens new topics and partitions, applies new
+//! settings and forgets deleted topics. The opening (log recovery, disk I/O) happens with no
+//! lock that lookups take held; the map is swapped under a short write lock afterwards. Must
+//! not decide what exists (the image does) or remove data (deleting a topic's directory is
+//! the broker's, after the command is durable).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+
+use crate::metadata::{MetadataImage, TopicSpec};
+use crate::{BrokerError, TenantId, Topic, TopicName};
+
+type Tenants = BTreeMap<TenantId, BTreeMap<TopicName, Arc<Topic>>>;
+
+/// This node's open topics.
+#[derive(Debug)]
+pub(crate) struct Catalog {
+    /// Where topic directories live: `<topics_dir>/<id>/<partition>`.
+    topics_dir: PathBuf,
+    /// Lookups read this; the reconciler swaps entries under a short write lock.
+    tenants: RwLock<Tenants>,
+    /// The image the catalog matches; held while reconciling, so reconciles run one at a time.
+    reached: Mutex<Arc<MetadataImage>>,
+}
+
+impl Catalog {
+    /// An empty catalog (the empty image).
+    pub(crate) fn new(topics_dir: PathBuf) -> Catalog {
+        Catalog {
+            topics_dir,
+            tenants: RwLock::new(Tenants::new()),
+            reached: Mutex::new(Arc::new(MetadataImage::default())),
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Tenants> {
+        self.tenants.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// One topic of `tenant`; `None` for a tenant or topic the catalog does not hold.
+    pub(crate) fn topic(&self, tenant: &TenantId, name: &TopicName) -> Option<Arc<Topic>> {
+        self.read().get(tenant)?.get(name).cloned()
+    }
+
+    /// Topics of `tenant` by name; `None` for a tenant the catalog does not hold.
+    pub(crate) fn topics_of(&self, tenant: &TenantId) -> Option<Vec<Arc<Topic>>> {
+        Some(self.read().get(tenant)?.values().cloned().collect())
+    }
+
+    /// Every open topic.
+    pub(crate) fn all(&self) -> Vec<Arc<Topic>> {
+        self.read()
+            .values()
+            .flat_map(|t| t.values().cloned())
+            .collect()
+    }
+
+    /// Brings the open topics in step with `image`. An image older than the one reached is
+    /// skipped (two proposals may finish in either order). On an error the catalog keeps the
+    /// image it reached, so the next reconcile retries what failed.
+    pub(crate) fn reconcile(&self, image: &Arc<MetadataImage>) -> Result<(), BrokerError> {
+        let mut reached = self.reached.lock().unwrap_or_else(|p| p.into_inner());
+        if image.version() <= reached.version() {
+            return Ok(());
+        }
+        let (old, new) = (reached.topics(), image.topics());
+        let added: Vec<&TopicSpec> = new.values().filter(|s| !old.contains_key(&s.id)).collect();
+        let opened = crate::parallel::map(added, |spec| self.open(spec));
+        let opened = opened.into_iter().collect::<Result<Vec<_>, _>>()?;
+        for spec in new.values() {
+            if let Some(before) = old.get(&spec.id)
+                && before != spec
+            {
+                self.change(before, spec)?;
+            }
+        }
+        let mut tenants = self.tenants.write().unwrap_or_else(|p| p.into_inner());
+        tenants.retain(|t, _| image.tenant(t).is_some());
+        for (name, t) in image.tenants() {
+            let topics = tenants.entry(name.clone()).or_default();
+            topics.retain(|n, topic| t.topics.get(n) == Some(&topic.id()));
+        }
+        for topic in opened {
+            let topics = tenants.entry(topic.tenant().clone()).or_default();
+            topics.insert(topic.name().clone(), topic);
+        }
+        drop(tenants);
+        *reached = image.clone();
+        Ok(())
+    }
+
+    fn open(&self, spec: &TopicSpec) -> Result<Arc<Topic>, BrokerError> {
+        let dir = self.topics_dir.join(spec.id.to_string());
+        let topic = Topic::open(
+            spec.id,
+            spec.tenant.clone(),
+            spec.name.clone(),
+            dir,
+            spec.partitions,
+            spec.config.clone(),
+        )?;
+        Ok(Arc::new(topic))
+    }
+
+    /// Applies a changed spec to the open topic.
+    fn change(&self, before: &TopicSpec, after: &TopicSpec) -> Result<(), BrokerError> {
+        let topic = self.topic(&after.tenant, &after.name);
+        let topic = topic.ok_or_else(|| {
+            BrokerError::Internal(format!("topic {} changed but is not open", after.id))
+        })?;
+        if before.config != after.config {
+            topic.set_config(after.config.clone())?;
+        }
+        if before.partitions != after.partitions {
+            assert!(
+                after.partitions > before.partitions,
+                "partitions are only added"
+            );
+            topic.grow(after.partitions)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::TopicConfig;
+    use crate::metadata::{Command, TenancyCmd, TopicCmd};
+
+    fn next(image: &Arc<MetadataImage>, command: Command) -> Arc<MetadataImage> {
+        let mut next = MetadataImage::clone(image);
+        next.apply(&command);
+        Arc::new(next)
+    }
+
+    #[test]
+    fn reconcile_opens_grows_and_forgets_topics() {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = Catalog::new(dir.path().join("topics"));
+        let acme = TenantId::parse("acme").unwrap();
+        let orders = TopicName::parse("orders").unwrap();
+        let empty = Arc::new(MetadataImage::default());
+        let tenant = TenancyCmd::CreateTenant {
+            tenant: acme.clone(),
+            incarnation: 1,
+        };
+        let with_tenant = next(&empty, tenant.into());
+        let create = TopicCmd::Create {
+            id: 0,
+            tenant: acme.clone(),
+            name: orders.clone(),
+            partitions: 2,
+            config: TopicConfig::default(),
+        };
+        let created = next(&with_tenant, create.into());
+        catalog.reconcile(&created).unwrap();
+        let topic = catalog.topic(&acme, &orders).expect("opened");
+        assert_eq!(topic.partition_count(), 2);
+        assert!(dir.path().join("topics/0/1").is_dir());
+
+        let grow = TopicCmd::Alter {
+            id: 0,
+            partitions: 3,
+            config: TopicConfig::default(),
+        };
+        let grown = next(&created, grow.into());
+        catalog.reconcile(&grown).unwrap();
+        assert_eq!(topic.partition_count(), 3);
+
+        // An older image arriving late changes nothing.
+        catalog.reconcile(&created).unwrap();
+        assert_eq!(catalog.all().len(), 1);
+
+        let deleted = next(&grown, TopicCmd::Delete { id: 0 }.into());
+        catalog.reconcile(&deleted).unwrap();
+        assert!(catalog.topic(&acme, &orders).is_none());
+        assert_eq!(catalog.topics_of(&acme).map(|t| t.len()), Some(0));
+    }
+}

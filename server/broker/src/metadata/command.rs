@@ -1,0 +1,88 @@
+//! Metadata commands as the domain sees them: parsed names, typed settings, split by area.
+//!
+//! Owns what a change to the metadata says. Must not know how it is stored (`wire` does) or
+//! whether it is allowed (`MetadataImage::validate` does).
+
+use crate::tenancy::{ApiKey, Quotas};
+use crate::{TenantId, TopicConfig, TopicName};
+
+/// One change to the metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Command {
+    Topic(TopicCmd),
+    Tenancy(TenancyCmd),
+    ProducerIds(ProducerIdCmd),
+}
+
+/// Topics: their existence, partition counts and settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum TopicCmd {
+    /// A new topic; `id` is the image's next topic id and names its directory.
+    Create {
+        id: u64,
+        tenant: TenantId,
+        name: TopicName,
+        partitions: u32,
+        config: TopicConfig,
+    },
+    /// New settings (whole) and a partition count never below the current one.
+    Alter {
+        id: u64,
+        partitions: u32,
+        config: TopicConfig,
+    },
+    Delete {
+        id: u64,
+    },
+}
+
+/// Tenants, their API keys and their quotas.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum TenancyCmd {
+    /// A tenant; `incarnation` tells it from an earlier one of the same name (0: created
+    /// before incarnations existed).
+    CreateTenant {
+        tenant: TenantId,
+        incarnation: u64,
+    },
+    /// Removes an empty tenant and its keys.
+    DeleteTenant {
+        tenant: TenantId,
+    },
+    /// A new key (never revoked yet).
+    CreateKey(ApiKey),
+    RevokeKey {
+        id: String,
+        at_ms: u64,
+    },
+    /// A tenant's quotas, replacing the previous ones.
+    SetQuotas {
+        tenant: TenantId,
+        quotas: Quotas,
+    },
+}
+
+/// Idempotent producer ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ProducerIdCmd {
+    /// Ids `start..end` are handed out from now on; every id below `end` counts as used.
+    Reserve { start: i64, end: i64 },
+}
+
+impl From<TopicCmd> for Command {
+    fn from(c: TopicCmd) -> Self {
+        Command::Topic(c)
+    }
+}
+
+impl From<TenancyCmd> for Command {
+    fn from(c: TenancyCmd) -> Self {
+        Command::Tenancy(c)
+    }
+}
+
+impl From<ProducerIdCmd> for Command {
+    fn from(c: ProducerIdCmd) -> Self {
+        Command::ProducerIds(c)
+    }
+}

@@ -1,0 +1,452 @@
+//! The metadata image: every tenant, topic spec, API key, quota and producer-id block, as
+//! plain data.
+//!
+//! Owns the rules of metadata: `validate` says whether a command may be made durable now,
+//! `apply` turns the image into the next one. Both are pure: no I/O, no clock, no locks, so the
+//! image can be tested command in, image out, and a Raft state machine can call the same
+//! `apply`. Must not hold open partitions (the catalog does) or know how commands are stored.
+//!
+//! `apply` is total: it never refuses. A command in the log was validated against the image it
+//! was appended to, and replaying it must rebuild that image even when a setting that
+//! validation reads (a quota default, the partition limit) has changed since; a command naming
+//! what no longer exists is a no-op.
+
+use std::collections::BTreeMap;
+
+use super::command::{Command, ProducerIdCmd, TenancyCmd, TopicCmd};
+use crate::tenancy::{ApiKey, KEYS_PER_TENANT_MAX, Quotas};
+use crate::{BrokerError, TenantId, TopicConfig, TopicName};
+
+/// The node settings validation reads besides the image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Policy {
+    /// Quotas of tenants without their own.
+    pub quota_defaults: Quotas,
+    /// Most partitions one topic may have.
+    pub topic_partitions_max: u32,
+}
+
+/// A topic as the metadata knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TopicSpec {
+    pub id: u64,
+    pub tenant: TenantId,
+    pub name: TopicName,
+    pub partitions: u32,
+    pub config: TopicConfig,
+}
+
+/// A tenant as the metadata knows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct TenantImage {
+    /// See `TenancyCmd::CreateTenant`.
+    pub incarnation: u64,
+    /// Its own quotas; `None`: the node's defaults.
+    pub quotas: Option<Quotas>,
+    /// Its topics' ids by name.
+    pub topics: BTreeMap<TopicName, u64>,
+}
+
+/// All metadata at one point of the command log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct MetadataImage {
+    /// Commands applied so far: the image after the log's first `version` commands.
+    version: u64,
+    tenants: BTreeMap<TenantId, TenantImage>,
+    topics: BTreeMap<u64, TopicSpec>,
+    /// Never reused, even after the topic with the highest id is deleted.
+    next_topic_id: u64,
+    /// API keys by id, revoked ones included.
+    keys: BTreeMap<String, ApiKey>,
+    /// The reserved block of idempotent producer ids (`start..end`).
+    producer_ids: (i64, i64),
+}
+
+impl MetadataImage {
+    /// Commands applied to reach this image.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    pub fn tenants(&self) -> impl Iterator<Item = (&TenantId, &TenantImage)> {
+        self.tenants.iter()
+    }
+
+    pub fn tenant(&self, tenant: &TenantId) -> Option<&TenantImage> {
+        self.tenants.get(tenant)
+    }
+
+    /// Every topic, by id.
+    pub fn topics(&self) -> &BTreeMap<u64, TopicSpec> {
+        &self.topics
+    }
+
+    /// The topic `name` of `tenant`.
+    pub fn topic(&self, tenant: &TenantId, name: &TopicName) -> Option<&TopicSpec> {
+        let id = self.tenants.get(tenant)?.topics.get(name)?;
+        self.topics.get(id)
+    }
+
+    pub fn next_topic_id(&self) -> u64 {
+        self.next_topic_id
+    }
+
+    pub fn key(&self, id: &str) -> Option<&ApiKey> {
+        self.keys.get(id)
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &ApiKey> {
+        self.keys.values()
+    }
+
+    /// End of the reserved producer-id block: every id below it may have been handed out.
+    pub fn producer_ids_end(&self) -> i64 {
+        self.producer_ids.1
+    }
+
+    /// The quotas in force for `tenant`: its own, or `defaults`.
+    pub fn quotas(&self, tenant: &TenantId, defaults: Quotas) -> Quotas {
+        self.tenants
+            .get(tenant)
+            .and_then(|t| t.quotas)
+            .unwrap_or(defaults)
+    }
+
+    /// Live keys of `tenant` at `now_ms`.
+    pub fn live_keys(&self, tenant: &TenantId, now_ms: u64) -> usize {
+        self.keys
+            .values()
+            .filter(|k| &k.tenant == tenant && k.usable(now_ms))
+            .count()
+    }
+
+    /// Partitions of all of `tenant`'s topics.
+    fn partitions_of(&self, tenant: &TenantImage) -> u64 {
+        tenant
+            .topics
+            .values()
+            .filter_map(|id| self.topics.get(id))
+            .map(|t| u64::from(t.partitions))
+            .sum()
+    }
+
+    /// Whether `command` may be applied to this image, under `policy`. Checks what the image
+    /// can tell: existence, names, counts and quotas. What depends on the caller (rights)
+    /// is checked before the command is built.
+    pub fn validate(&self, command: &Command, policy: &Policy) -> Result<(), BrokerError> {
+        match command {
+            Command::Topic(c) => self.validate_topic(c, policy),
+            Command::Tenancy(c) => self.validate_tenancy(c),
+            Command::ProducerIds(ProducerIdCmd::Reserve { start, end }) => {
+                if *start != self.producer_ids.1 || end <= start {
+                    return Err(BrokerError::Internal(format!(
+                        "producer ids {start}..{end} do not follow the reserved block ending at {}",
+                        self.producer_ids.1
+                    )));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn validate_topic(&self, command: &TopicCmd, policy: &Policy) -> Result<(), BrokerError> {
+        match command {
+            TopicCmd::Create {
+                id,
+                tenant,
+                name,
+                partitions,
+                config,
+            } => {
+                check_partition_count(*partitions, policy)?;
+                config.validate()?;
+                let t = self.known(tenant)?;
+                if t.topics.contains_key(name) {
+                    return Err(BrokerError::TopicAlreadyExists(name.to_string()));
+                }
+                if *id != self.next_topic_id {
+                    return Err(BrokerError::Internal(format!(
+                        "new topic id {id} is not the next id {}",
+                        self.next_topic_id
+                    )));
+                }
+                self.check_counts(tenant, t, 1, u64::from(*partitions), policy)
+            }
+            TopicCmd::Alter {
+                id,
+                partitions,
+                config,
+            } => {
+                let spec = self.spec(*id)?;
+                if *partitions < spec.partitions {
+                    return Err(BrokerError::InvalidRequest(format!(
+                        "partitions can only be added: topic has {}, asked for {partitions}",
+                        spec.partitions
+                    )));
+                }
+                check_partition_count(*partitions, policy)?;
+                config.validate()?;
+                let added = u64::from(partitions - spec.partitions);
+                let t = self.known(&spec.tenant)?;
+                self.check_counts(&spec.tenant, t, 0, added, policy)
+            }
+            TopicCmd::Delete { id } => self.spec(*id).map(|_| ()),
+        }
+    }
+
+    fn validate_tenancy(&self, command: &TenancyCmd) -> Result<(), BrokerError> {
+        match command {
+            TenancyCmd::CreateTenant { tenant, .. } => {
+                if self.tenants.contains_key(tenant) {
+                    return Err(BrokerError::TenantAlreadyExists(tenant.to_string()));
+                }
+                Ok(())
+            }
+            TenancyCmd::DeleteTenant { tenant } => {
+                let topics = self.known(tenant)?.topics.len();
+                if topics > 0 {
+                    return Err(BrokerError::TenantNotEmpty(format!(
+                        "tenant {tenant:?} still has {topics} topics"
+                    )));
+                }
+                Ok(())
+            }
+            TenancyCmd::CreateKey(key) => {
+                self.known(&key.tenant)?;
+                if self.keys.contains_key(&key.id) {
+                    return Err(BrokerError::Internal(format!("key id {} is taken", key.id)));
+                }
+                if self.live_keys(&key.tenant, key.created_ms) >= KEYS_PER_TENANT_MAX {
+                    return Err(BrokerError::CountQuotaExceeded(format!(
+                        "tenant {} has {KEYS_PER_TENANT_MAX} live keys, the most allowed",
+                        key.tenant
+                    )));
+                }
+                Ok(())
+            }
+            TenancyCmd::RevokeKey { id, at_ms } => {
+                let key = match self.keys.get(id) {
+                    Some(k) if k.revoked_ms.is_none() => k,
+                    _ => return Err(BrokerError::KeyNotFound(id.clone())),
+                };
+                if key.is_admin() && self.live_admin_keys(*at_ms) <= 1 {
+                    return Err(BrokerError::Forbidden(format!(
+                        "key {id} is the last live admin key; create another admin key before revoking it"
+                    )));
+                }
+                Ok(())
+            }
+            TenancyCmd::SetQuotas { tenant, .. } => self.known(tenant).map(|_| ()),
+        }
+    }
+
+    fn known(&self, tenant: &TenantId) -> Result<&TenantImage, BrokerError> {
+        self.tenants
+            .get(tenant)
+            .ok_or_else(|| BrokerError::TenantNotFound(tenant.to_string()))
+    }
+
+    fn spec(&self, id: u64) -> Result<&TopicSpec, BrokerError> {
+        self.topics
+            .get(&id)
+            .ok_or_else(|| BrokerError::TopicNotFound(format!("topic id {id}")))
+    }
+
+    /// Live keys holding `admin`, in every tenant.
+    fn live_admin_keys(&self, now_ms: u64) -> usize {
+        self.keys
+            .values()
+            .filter(|k| k.usable(now_ms) && k.is_admin())
+            .count()
+    }
+
+    /// Refuses a new topic or more partitions past the tenant's count quotas. Only what adds
+    /// is refused: a tenant already over a lowered quota can still change its topics.
+    fn check_counts(
+        &self,
+        name: &TenantId,
+        tenant: &TenantImage,
+        new_topics: u64,
+        new_partitions: u64,
+        policy: &Policy,
+    ) -> Result<(), BrokerError> {
+        let q = tenant.quotas.unwrap_or(policy.quota_defaults);
+        let topics = tenant.topics.len() as u64;
+        let partitions = self.partitions_of(tenant);
+        if new_topics > 0 && q.topics != 0 && topics + new_topics > q.topics {
+            return Err(BrokerError::CountQuotaExceeded(format!(
+                "tenant {name} may have {} topics and has {topics}",
+                q.topics
+            )));
+        }
+        if new_partitions > 0 && q.partitions != 0 && partitions + new_partitions > q.partitions {
+            return Err(BrokerError::CountQuotaExceeded(format!(
+                "tenant {name} may have {} partitions and has {partitions}; {new_partitions} more asked for",
+                q.partitions
+            )));
+        }
+        Ok(())
+    }
+
+    /// The image after `command`. Never refuses (see the module header).
+    pub fn apply(&mut self, command: &Command) {
+        match command {
+            Command::Topic(c) => self.apply_topic(c),
+            Command::Tenancy(c) => self.apply_tenancy(c),
+            Command::ProducerIds(ProducerIdCmd::Reserve { start, end }) => {
+                self.producer_ids = (*start, *end);
+            }
+        }
+        self.version += 1;
+    }
+
+    fn apply_topic(&mut self, command: &TopicCmd) {
+        match command {
+            TopicCmd::Create {
+                id,
+                tenant,
+                name,
+                partitions,
+                config,
+            } => {
+                self.next_topic_id = self.next_topic_id.max(id + 1);
+                let topics = &mut self.tenants.entry(tenant.clone()).or_default().topics;
+                if let Some(old) = topics.insert(name.clone(), *id) {
+                    self.topics.remove(&old);
+                }
+                let spec = TopicSpec {
+                    id: *id,
+                    tenant: tenant.clone(),
+                    name: name.clone(),
+                    partitions: *partitions,
+                    config: config.clone(),
+                };
+                self.topics.insert(*id, spec);
+            }
+            TopicCmd::Alter {
+                id,
+                partitions,
+                config,
+            } => {
+                if let Some(spec) = self.topics.get_mut(id) {
+                    // Partitions are only ever added.
+                    spec.partitions = spec.partitions.max(*partitions);
+                    spec.config = config.clone();
+                }
+            }
+            TopicCmd::Delete { id } => {
+                if let Some(spec) = self.topics.remove(id)
+                    && let Some(t) = self.tenants.get_mut(&spec.tenant)
+                {
+                    t.topics.remove(&spec.name);
+                }
+            }
+        }
+    }
+
+    fn apply_tenancy(&mut self, command: &TenancyCmd) {
+        match command {
+            TenancyCmd::CreateTenant {
+                tenant,
+                incarnation,
+            } => {
+                self.tenants.entry(tenant.clone()).or_default().incarnation = *incarnation;
+            }
+            TenancyCmd::DeleteTenant { tenant } => {
+                if let Some(t) = self.tenants.remove(tenant) {
+                    for id in t.topics.values() {
+                        self.topics.remove(id);
+                    }
+                }
+                self.keys.retain(|_, k| &k.tenant != tenant);
+            }
+            TenancyCmd::CreateKey(key) => {
+                self.keys.insert(key.id.clone(), key.clone());
+            }
+            TenancyCmd::RevokeKey { id, at_ms } => {
+                if let Some(k) = self.keys.get_mut(id) {
+                    k.revoked_ms = Some(*at_ms);
+                }
+            }
+            TenancyCmd::SetQuotas { tenant, quotas } => {
+                if let Some(t) = self.tenants.get_mut(tenant) {
+                    t.quotas = Some(*quotas);
+                }
+            }
+        }
+    }
+
+    /// Commands that rebuild this image from an empty one (for a snapshot): tenants with their
+    /// quotas, topics as they are now, keys (revoked ones revoked), the producer-id block.
+    /// The version and the next topic id are not commands: the snapshot keeps them beside.
+    pub fn to_commands(&self) -> Vec<Command> {
+        let mut out = Vec::new();
+        for (name, t) in &self.tenants {
+            out.push(
+                TenancyCmd::CreateTenant {
+                    tenant: name.clone(),
+                    incarnation: t.incarnation,
+                }
+                .into(),
+            );
+            if let Some(quotas) = t.quotas {
+                out.push(
+                    TenancyCmd::SetQuotas {
+                        tenant: name.clone(),
+                        quotas,
+                    }
+                    .into(),
+                );
+            }
+        }
+        for spec in self.topics.values() {
+            out.push(
+                TopicCmd::Create {
+                    id: spec.id,
+                    tenant: spec.tenant.clone(),
+                    name: spec.name.clone(),
+                    partitions: spec.partitions,
+                    config: spec.config.clone(),
+                }
+                .into(),
+            );
+        }
+        for key in self.keys.values() {
+            let created = ApiKey {
+                revoked_ms: None,
+                ..key.clone()
+            };
+            out.push(TenancyCmd::CreateKey(created).into());
+            if let Some(at_ms) = key.revoked_ms {
+                let id = key.id.clone();
+                out.push(TenancyCmd::RevokeKey { id, at_ms }.into());
+            }
+        }
+        let (start, end) = self.producer_ids;
+        if end > 0 {
+            out.push(ProducerIdCmd::Reserve { start, end }.into());
+        }
+        out
+    }
+
+    /// Rebuilds an image from a snapshot's commands and the values kept beside them.
+    pub fn from_snapshot(version: u64, next_topic_id: u64, commands: &[Command]) -> Self {
+        let mut image = MetadataImage::default();
+        for command in commands {
+            image.apply(command);
+        }
+        image.version = version;
+        image.next_topic_id = image.next_topic_id.max(next_topic_id);
+        image
+    }
+}
+
+fn check_partition_count(partitions: u32, policy: &Policy) -> Result<(), BrokerError> {
+    let max = policy.topic_partitions_max;
+    if partitions == 0 || partitions > max {
+        return Err(BrokerError::InvalidRequest(format!(
+            "partitions must be between 1 and topic_partitions_max {max}, got {partitions}"
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,50 @@
+//! Metadata: tenants, topics, keys, quotas and producer-id blocks, as a pure image changed
+//! only by commands, behind a port that makes commands durable.
+//!
+//! Owns `Command` (by area), its stored form (`wire`), `MetadataImage` (the rules: validate
+//! and a total apply) and the `MetadataLog` port with its single-node implementation
+//! (`store`). Must not open partitions (the catalog reconciles them from images) or know
+//! transports. A replicated implementation of `MetadataLog` feeds the same `apply` from its
+//! committed log and snapshots the same image.
+
+mod command;
+mod image;
+mod store;
+mod wire;
+
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+pub(crate) use command::{Command, ProducerIdCmd, TenancyCmd, TopicCmd};
+pub(crate) use image::{MetadataImage, Policy, TopicSpec};
+pub(crate) use store::LocalMetadataLog;
+
+use crate::BrokerError;
+
+/// Builds a command from the image it will be applied to; an error refuses the proposal.
+pub(crate) type Build<'a> = &'a mut dyn FnMut(&MetadataImage) -> Result<Command, BrokerError>;
+
+/// Where metadata commands are made durable and in what order they apply.
+pub(crate) trait MetadataLog: Send + Sync + std::fmt::Debug {
+    /// Builds a command against the current image, makes it durable, applies it and returns
+    /// the image after it. Proposals are serialized: the image `build` sees is the one the
+    /// command is applied to, so the checks it makes still hold.
+    fn propose(&self, build: Build<'_>) -> Result<Arc<MetadataImage>, BrokerError>;
+
+    /// A receiver of the current image that sees every new one.
+    fn watch(&self) -> watch::Receiver<Arc<MetadataImage>>;
+
+    /// Makes everything durable and closes the log.
+    fn shutdown(&self) -> Result<(), BrokerError>;
+}
+
+/// Wall-clock milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests;

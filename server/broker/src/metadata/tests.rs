@@ -1,0 +1,501 @@
+//! Command in, image out: every metadata command and every refusal, with no server, no disk
+//! (except the store's own tests) and no clock.
+
+use super::command::{Command, ProducerIdCmd, TenancyCmd, TopicCmd};
+use super::image::{MetadataImage, Policy};
+use super::wire::StoredCommand;
+use crate::tenancy::{ApiKey, KEYS_PER_TENANT_MAX, Quotas, parse_scopes};
+use crate::{BrokerError, TenantId, TopicConfig, TopicName};
+
+fn policy() -> Policy {
+    Policy {
+        quota_defaults: Quotas::default(),
+        topic_partitions_max: 100,
+    }
+}
+
+fn tenant(name: &str) -> TenantId {
+    TenantId::parse(name).unwrap()
+}
+
+fn topic_name(name: &str) -> TopicName {
+    TopicName::parse(name).unwrap()
+}
+
+fn create_tenant(name: &str) -> Command {
+    TenancyCmd::CreateTenant {
+        tenant: tenant(name),
+        incarnation: 7,
+    }
+    .into()
+}
+
+fn create_topic(image: &MetadataImage, t: &str, name: &str, partitions: u32) -> Command {
+    TopicCmd::Create {
+        id: image.next_topic_id(),
+        tenant: tenant(t),
+        name: topic_name(name),
+        partitions,
+        config: TopicConfig::default(),
+    }
+    .into()
+}
+
+fn key(id: &str, t: &str, scopes: &[&str]) -> ApiKey {
+    ApiKey {
+        id: id.into(),
+        tenant: tenant(t),
+        name: format!("key {id}"),
+        scopes: parse_scopes(scopes.iter().copied()).unwrap(),
+        hash: [7; 32],
+        created_ms: 1_000,
+        expires_ms: None,
+        created_by: "test".into(),
+        revoked_ms: None,
+    }
+}
+
+/// Validates, then applies; panics on a refusal.
+fn run(image: &mut MetadataImage, command: Command) {
+    image.validate(&command, &policy()).unwrap();
+    image.apply(&command);
+}
+
+/// The refusal of `command`, which must leave the image as it was.
+fn refusal(image: &MetadataImage, command: Command, policy: &Policy) -> BrokerError {
+    image.validate(&command, policy).unwrap_err()
+}
+
+fn with_tenant(name: &str) -> MetadataImage {
+    let mut image = MetadataImage::default();
+    run(&mut image, create_tenant(name));
+    image
+}
+
+#[test]
+fn tenants_are_created_once_and_deleted_when_empty() {
+    let mut image = with_tenant("acme");
+    assert_eq!(image.version(), 1);
+    assert_eq!(image.tenant(&tenant("acme")).unwrap().incarnation, 7);
+    let again = refusal(&image, create_tenant("acme"), &policy());
+    assert!(
+        matches!(again, BrokerError::TenantAlreadyExists(_)),
+        "{again:?}"
+    );
+
+    let c = create_topic(&image, "acme", "orders", 1);
+    run(&mut image, c);
+    let delete: Command = TenancyCmd::DeleteTenant {
+        tenant: tenant("acme"),
+    }
+    .into();
+    let busy = refusal(&image, delete.clone(), &policy());
+    assert!(matches!(busy, BrokerError::TenantNotEmpty(_)), "{busy:?}");
+
+    let id = image
+        .topic(&tenant("acme"), &topic_name("orders"))
+        .unwrap()
+        .id;
+    run(&mut image, TopicCmd::Delete { id }.into());
+    run(&mut image, delete.clone());
+    assert!(image.tenant(&tenant("acme")).is_none());
+    let gone = refusal(&image, delete, &policy());
+    assert!(matches!(gone, BrokerError::TenantNotFound(_)), "{gone:?}");
+}
+
+#[test]
+fn topics_are_created_grown_reconfigured_and_deleted() {
+    let mut image = with_tenant("acme");
+    let c = create_topic(&image, "acme", "orders", 2);
+    run(&mut image, c);
+    let spec = image
+        .topic(&tenant("acme"), &topic_name("orders"))
+        .unwrap()
+        .clone();
+    assert_eq!((spec.id, spec.partitions), (0, 2));
+    assert_eq!(image.next_topic_id(), 1);
+
+    let config = TopicConfig {
+        retention_ms: None,
+        ..TopicConfig::default()
+    };
+    let alter = TopicCmd::Alter {
+        id: spec.id,
+        partitions: 5,
+        config: config.clone(),
+    };
+    run(&mut image, alter.into());
+    let spec = image.topics()[&0].clone();
+    assert_eq!((spec.partitions, spec.config), (5, config));
+
+    run(&mut image, TopicCmd::Delete { id: 0 }.into());
+    assert!(image.topics().is_empty());
+    assert!(image.tenant(&tenant("acme")).unwrap().topics.is_empty());
+    // Ids are never reused, even after the topic with the highest one is gone.
+    assert_eq!(image.next_topic_id(), 1);
+}
+
+#[test]
+fn topic_refusals() {
+    let mut image = with_tenant("acme");
+    let c = create_topic(&image, "acme", "orders", 2);
+    run(&mut image, c);
+    let p = policy();
+
+    let dup = refusal(&image, create_topic(&image, "acme", "orders", 1), &p);
+    assert!(matches!(dup, BrokerError::TopicAlreadyExists(_)), "{dup:?}");
+    let nobody = refusal(&image, create_topic(&image, "nobody", "x", 1), &p);
+    assert!(
+        matches!(nobody, BrokerError::TenantNotFound(_)),
+        "{nobody:?}"
+    );
+    for partitions in [0, 101] {
+        let bad = refusal(&image, create_topic(&image, "acme", "x", partitions), &p);
+        assert_eq!(
+            bad.code(),
+            BrokerError::InvalidRequest(String::new()).code(),
+            "{bad:?}"
+        );
+    }
+    let stale_id = TopicCmd::Create {
+        id: 42,
+        tenant: tenant("acme"),
+        name: topic_name("x"),
+        partitions: 1,
+        config: TopicConfig::default(),
+    };
+    assert!(matches!(
+        refusal(&image, stale_id.into(), &p),
+        BrokerError::Internal(_)
+    ));
+    let bad_config = TopicCmd::Create {
+        id: image.next_topic_id(),
+        tenant: tenant("acme"),
+        name: topic_name("x"),
+        partitions: 1,
+        config: TopicConfig {
+            flush_records: Some(1),
+            flush_ms: Some(1),
+            ..TopicConfig::default()
+        },
+    };
+    let bad = refusal(&image, bad_config.into(), &p);
+    assert!(matches!(bad, BrokerError::InvalidConfig { .. }), "{bad:?}");
+
+    let shrink = TopicCmd::Alter {
+        id: 0,
+        partitions: 1,
+        config: TopicConfig::default(),
+    };
+    let shrink = refusal(&image, shrink.into(), &p);
+    assert!(shrink.to_string().contains("only be added"), "{shrink}");
+    let missing = TopicCmd::Alter {
+        id: 9,
+        partitions: 3,
+        config: TopicConfig::default(),
+    };
+    let missing = refusal(&image, missing.into(), &p);
+    assert!(
+        matches!(missing, BrokerError::TopicNotFound(_)),
+        "{missing:?}"
+    );
+    let missing = refusal(&image, TopicCmd::Delete { id: 9 }.into(), &p);
+    assert!(
+        matches!(missing, BrokerError::TopicNotFound(_)),
+        "{missing:?}"
+    );
+}
+
+#[test]
+fn count_quotas_refuse_only_what_adds() {
+    let mut image = with_tenant("acme");
+    let quotas = Quotas {
+        topics: 1,
+        partitions: 3,
+        ..Quotas::default()
+    };
+    let set = TenancyCmd::SetQuotas {
+        tenant: tenant("acme"),
+        quotas,
+    };
+    run(&mut image, set.into());
+    assert_eq!(image.quotas(&tenant("acme"), Quotas::default()), quotas);
+
+    let c = create_topic(&image, "acme", "a", 2);
+    run(&mut image, c);
+    let second = refusal(&image, create_topic(&image, "acme", "b", 1), &policy());
+    assert!(
+        matches!(second, BrokerError::CountQuotaExceeded(_)),
+        "{second:?}"
+    );
+    let grow = |partitions| TopicCmd::Alter {
+        id: 0,
+        partitions,
+        config: TopicConfig::default(),
+    };
+    run(&mut image, grow(3).into());
+    let more = refusal(&image, grow(4).into(), &policy());
+    assert!(
+        matches!(more, BrokerError::CountQuotaExceeded(_)),
+        "{more:?}"
+    );
+
+    // A tenant without quotas of its own gets the policy's defaults.
+    let mut other = with_tenant("beta");
+    let strict = Policy {
+        quota_defaults: Quotas {
+            topics: 1,
+            ..Quotas::default()
+        },
+        ..policy()
+    };
+    let c = create_topic(&other, "beta", "a", 1);
+    other.validate(&c, &strict).unwrap();
+    other.apply(&c);
+    let over = refusal(&other, create_topic(&other, "beta", "b", 1), &strict);
+    assert!(
+        matches!(over, BrokerError::CountQuotaExceeded(_)),
+        "{over:?}"
+    );
+}
+
+#[test]
+fn apply_never_refuses_what_the_log_holds() {
+    // Validation read a policy that has since changed: replay must rebuild the same image.
+    let mut image = with_tenant("acme");
+    let c = create_topic(&image, "acme", "big", 100);
+    run(&mut image, c.clone());
+    let tighter = Policy {
+        topic_partitions_max: 10,
+        ..policy()
+    };
+    let mut replayed = with_tenant("acme");
+    assert!(replayed.validate(&c, &tighter).is_err());
+    replayed.apply(&c);
+    assert_eq!(replayed, image);
+
+    // Commands naming what no longer exists are no-ops (and still count as applied).
+    let before = image.clone();
+    image.apply(&TopicCmd::Delete { id: 77 }.into());
+    let revoke = TenancyCmd::RevokeKey {
+        id: "nope".into(),
+        at_ms: 1,
+    };
+    image.apply(&revoke.into());
+    assert_eq!(image.version(), before.version() + 2);
+    assert_eq!(image.topics(), before.topics());
+}
+
+#[test]
+fn keys_are_created_counted_and_revoked() {
+    let mut image = with_tenant("acme");
+    run(
+        &mut image,
+        TenancyCmd::CreateKey(key("a1", "acme", &["admin"])).into(),
+    );
+    run(
+        &mut image,
+        TenancyCmd::CreateKey(key("a2", "acme", &["admin"])).into(),
+    );
+    run(
+        &mut image,
+        TenancyCmd::CreateKey(key("r1", "acme", &["topics:read"])).into(),
+    );
+    assert_eq!(image.live_keys(&tenant("acme"), 2_000), 3);
+
+    let dup = refusal(
+        &image,
+        TenancyCmd::CreateKey(key("r1", "acme", &["topics:read"])).into(),
+        &policy(),
+    );
+    assert!(matches!(dup, BrokerError::Internal(_)), "{dup:?}");
+    let nobody = refusal(
+        &image,
+        TenancyCmd::CreateKey(key("x", "nobody", &["topics:read"])).into(),
+        &policy(),
+    );
+    assert!(
+        matches!(nobody, BrokerError::TenantNotFound(_)),
+        "{nobody:?}"
+    );
+
+    let revoke = |id: &str| -> Command {
+        TenancyCmd::RevokeKey {
+            id: id.into(),
+            at_ms: 3_000,
+        }
+        .into()
+    };
+    run(&mut image, revoke("a1"));
+    assert_eq!(image.key("a1").unwrap().revoked_ms, Some(3_000));
+    let twice = refusal(&image, revoke("a1"), &policy());
+    assert!(matches!(twice, BrokerError::KeyNotFound(_)), "{twice:?}");
+    let last_admin = refusal(&image, revoke("a2"), &policy());
+    assert!(
+        matches!(last_admin, BrokerError::Forbidden(_)),
+        "{last_admin:?}"
+    );
+    run(&mut image, revoke("r1"));
+    assert_eq!(image.live_keys(&tenant("acme"), 4_000), 1);
+
+    // Deleting a tenant removes its keys.
+    run(
+        &mut image,
+        TenancyCmd::DeleteTenant {
+            tenant: tenant("acme"),
+        }
+        .into(),
+    );
+    assert_eq!(image.keys().count(), 0);
+}
+
+#[test]
+fn keys_per_tenant_are_bounded() {
+    let mut image = with_tenant("acme");
+    for i in 0..KEYS_PER_TENANT_MAX {
+        image.apply(&TenancyCmd::CreateKey(key(&format!("k{i}"), "acme", &["topics:read"])).into());
+    }
+    let over = refusal(
+        &image,
+        TenancyCmd::CreateKey(key("one-more", "acme", &["topics:read"])).into(),
+        &policy(),
+    );
+    assert!(
+        matches!(over, BrokerError::CountQuotaExceeded(_)),
+        "{over:?}"
+    );
+}
+
+#[test]
+fn quotas_need_a_tenant() {
+    let image = MetadataImage::default();
+    let set = TenancyCmd::SetQuotas {
+        tenant: tenant("ghost"),
+        quotas: Quotas::default(),
+    };
+    let ghost = refusal(&image, set.into(), &policy());
+    assert!(matches!(ghost, BrokerError::TenantNotFound(_)), "{ghost:?}");
+}
+
+#[test]
+fn producer_id_blocks_follow_each_other() {
+    let mut image = MetadataImage::default();
+    run(
+        &mut image,
+        ProducerIdCmd::Reserve {
+            start: 0,
+            end: 1000,
+        }
+        .into(),
+    );
+    assert_eq!(image.producer_ids_end(), 1000);
+    for (start, end) in [(0, 2000), (1000, 1000), (1500, 2500)] {
+        let bad = refusal(
+            &image,
+            ProducerIdCmd::Reserve { start, end }.into(),
+            &policy(),
+        );
+        assert!(
+            matches!(bad, BrokerError::Internal(_)),
+            "{start}..{end}: {bad:?}"
+        );
+    }
+    run(
+        &mut image,
+        ProducerIdCmd::Reserve {
+            start: 1000,
+            end: 2000,
+        }
+        .into(),
+    );
+    assert_eq!(image.producer_ids_end(), 2000);
+}
+
+/// An image touching every kind of command.
+fn busy_image() -> MetadataImage {
+    let mut image = with_tenant("acme");
+    run(&mut image, create_tenant("beta"));
+    let quotas = Quotas {
+        topics: 9,
+        ..Quotas::default()
+    };
+    run(
+        &mut image,
+        TenancyCmd::SetQuotas {
+            tenant: tenant("beta"),
+            quotas,
+        }
+        .into(),
+    );
+    for name in ["a", "b", "c"] {
+        let c = create_topic(&image, "acme", name, 2);
+        run(&mut image, c);
+    }
+    run(&mut image, TopicCmd::Delete { id: 2 }.into());
+    let grow = TopicCmd::Alter {
+        id: 0,
+        partitions: 4,
+        config: TopicConfig::default(),
+    };
+    run(&mut image, grow.into());
+    run(
+        &mut image,
+        TenancyCmd::CreateKey(key("k1", "acme", &["admin"])).into(),
+    );
+    run(
+        &mut image,
+        TenancyCmd::CreateKey(key("k2", "beta", &["topics:read:orders"])).into(),
+    );
+    run(
+        &mut image,
+        TenancyCmd::RevokeKey {
+            id: "k2".into(),
+            at_ms: 5,
+        }
+        .into(),
+    );
+    run(
+        &mut image,
+        ProducerIdCmd::Reserve {
+            start: 0,
+            end: 1000,
+        }
+        .into(),
+    );
+    image
+}
+
+#[test]
+fn a_snapshot_rebuilds_the_same_image() {
+    let image = busy_image();
+    let commands = image.to_commands();
+    let rebuilt = MetadataImage::from_snapshot(image.version(), image.next_topic_id(), &commands);
+    assert_eq!(rebuilt, image);
+    // The deleted topic's id stays used.
+    assert_eq!(rebuilt.next_topic_id(), 3);
+}
+
+#[test]
+fn every_command_keeps_its_stored_shape() {
+    let image = busy_image();
+    for command in image.to_commands() {
+        let stored = StoredCommand::from(&command);
+        let json = serde_json::to_string(&stored).unwrap();
+        let back: StoredCommand = serde_json::from_str(&json).unwrap();
+        assert_eq!(Command::try_from(back).unwrap(), command, "{json}");
+    }
+    // Lines as earlier versions wrote them still read back.
+    let old = [
+        r#"{"op":"create_tenant","tenant":"default"}"#,
+        r#"{"op":"create_topic","id":3,"tenant":"default","name":"t","partitions":2,"config":{"retention_ms":604800000,"retention_bytes":null,"segment_bytes":1073741824,"segment_ms":604800000,"batch_bytes_max":1048576,"flush_records":null,"flush_ms":null}}"#,
+        r#"{"op":"set_quotas","tenant":"default","quotas":{"topics":4}}"#,
+        r#"{"op":"reserve_producer_ids","start":0,"end":1000}"#,
+    ];
+    for line in old {
+        let stored: StoredCommand = serde_json::from_str(line).unwrap();
+        let command = Command::try_from(stored.clone()).unwrap();
+        assert_eq!(StoredCommand::from(&command), stored, "{line}");
+    }
+    let unknown = r#"{"op":"create_tenant","tenant":"x","extra":1}"#;
+    assert!(serde_json::from_str::<StoredCommand>(unknown).is_err());
+}
