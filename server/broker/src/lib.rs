@@ -17,6 +17,7 @@ mod parallel;
 mod produce;
 mod producers;
 pub mod tenancy;
+mod tenants;
 mod topic;
 
 use std::collections::HashMap;
