@@ -87,8 +87,8 @@ pub enum ErrorCode {
     /// A committed offset's metadata is longer than `offset_metadata_bytes_max`. Kafka's
     /// `OFFSET_METADATA_TOO_LARGE` (12).
     OffsetMetadataTooLarge,
-    /// A record breaks a rule of its own (more headers than `record_headers_max`); nothing of
-    /// the request was written. Kafka's `INVALID_RECORD` (87).
+    /// A record breaks a rule of its own (more headers than `record_headers_max`). Kafka's
+    /// `INVALID_RECORD` (87).
     InvalidRecord,
     /// A produce request's acks value is not one the server knows. Kafka's
     /// `INVALID_REQUIRED_ACKS` (21).

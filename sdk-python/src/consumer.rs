@@ -309,7 +309,8 @@ pub struct Consumer {
 #[pymethods]
 impl Consumer {
     /// Connects and, with `topics`, joins `group` (an unknown topic raises
-    /// `weir.TopicNotFound` here).
+    /// `weir.TopicNotFound` here, a `session_timeout_ms` outside the server's bounds
+    /// `weir.InvalidSessionTimeout`).
     ///
     /// `auto_offset_reset` is `"earliest"` or `"latest"` (where partitions without a committed
     /// offset start). With `auto_commit=True` the positions of records already handed out are

@@ -230,7 +230,8 @@ class Consumer:
         on_revoke: Optional[AssignmentCallback] = None,
     ) -> Self:
         """Connects and, with ``topics``, joins ``group`` (an unknown topic raises
-        ``weir.TopicNotFound`` here).
+        ``weir.TopicNotFound`` here, a ``session_timeout_ms`` outside the server's bounds
+        ``weir.InvalidSessionTimeout``).
 
         ``auto_offset_reset`` is ``"earliest"`` or ``"latest"``. With ``auto_commit=True``
         the positions of records already handed out are committed every

@@ -230,7 +230,9 @@ class Consumer:
 
     async def start(self) -> Consumer:
         """Connects and joins the group (once; later calls do nothing); returns the
-        consumer. Raises :class:`weir.TopicNotFound` for an unknown topic."""
+        consumer. Raises :class:`weir.TopicNotFound` for an unknown topic and
+        :class:`weir.InvalidSessionTimeout` for a ``session_timeout_ms`` outside the server's
+        bounds."""
         await self._started()
         return self
 

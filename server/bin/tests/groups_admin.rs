@@ -201,7 +201,7 @@ async fn invalid_group_requests_are_problem_json() {
             GROUP,
             json!({"topics": [TOPIC], "session_timeout_ms": 1}),
             StatusCode::BAD_REQUEST,
-            "INVALID_REQUEST",
+            "INVALID_SESSION_TIMEOUT",
         ),
         (
             GROUP,

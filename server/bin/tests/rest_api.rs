@@ -364,7 +364,7 @@ async fn bad_requests_get_problem_json_with_the_right_code() {
             c.post(&records)
                 .json(&json!({"records": [{"value": 1, "headers": many_headers}]})),
             StatusCode::BAD_REQUEST,
-            "INVALID_REQUEST",
+            "INVALID_RECORD",
         ),
         (
             c.get(s.url("/nope")),

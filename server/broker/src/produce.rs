@@ -61,7 +61,7 @@ pub fn check_record(record: &NewRecord, limits: &Limits) -> Result<(), BrokerErr
         });
     }
     if record.headers.len() > limits.record_headers_max {
-        return Err(BrokerError::InvalidRequest(format!(
+        return Err(BrokerError::InvalidRecord(format!(
             "{} headers exceed record_headers_max {}",
             record.headers.len(),
             limits.record_headers_max

@@ -612,7 +612,7 @@ fn change_dto(c: OffsetChange) -> OffsetChangeDto {
     params(GroupPath), request_body = GroupFetchRequest,
     responses(
         (status = 200, description = "The member's assignment and records", body = GroupFetchResponse),
-        (status = 400, description = "`INVALID_REQUEST`: a malformed body (member_id without member_epoch, a label too long, max_records or session_timeout_ms out of range), or a bad tenant or group name", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`INVALID_REQUEST` (a malformed body: member_id without member_epoch, a label too long, max_records out of range; a bad tenant or group name) or `INVALID_SESSION_TIMEOUT` (session_timeout_ms outside the server's `session_timeout_ms_min` to `session_timeout_ms_max`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`TENANT_NOT_FOUND` or `TOPIC_NOT_FOUND` (a subscribed topic)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`UNKNOWN_MEMBER` or `STALE_MEMBER_EPOCH` (join again), `GROUP_MAX_SIZE_REACHED`, or `COUNT_QUOTA_EXCEEDED` (a new group past the tenant's `groups` quota)", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -659,9 +659,10 @@ pub(crate) async fn group_fetch(
     params(GroupPath), request_body = CommitRequest,
     responses(
         (status = 204, description = "Committed"),
-        (status = 400, description = "`INVALID_REQUEST`: a malformed body (member_id without member_epoch, metadata past `offset_metadata_bytes_max`, a negative offset), or a bad tenant or group name", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`INVALID_REQUEST`: a malformed body (member_id without member_epoch, a negative offset), or a bad tenant or group name", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`TENANT_NOT_FOUND`, `TOPIC_NOT_FOUND` or `PARTITION_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`UNKNOWN_MEMBER`, `STALE_MEMBER_EPOCH`, `PARTITION_NOT_ASSIGNED`, `GROUP_NOT_EMPTY` (a commit without a member while members are live), or `COUNT_QUOTA_EXCEEDED` (a new group past the tenant's `groups` quota)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`OFFSET_METADATA_TOO_LARGE` (an offset's metadata past `offset_metadata_bytes_max`) or `REQUEST_TOO_LARGE` (the body is larger than `request_bytes_max`)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn commit(
     State(state): State<Arc<ApiState>>,

@@ -265,7 +265,7 @@ pub(crate) fn to_new_record(i: usize, r: ProduceRecordDto) -> Result<NewRecord, 
     params(TopicPath), request_body = ProduceRequest,
     responses(
         (status = 200, description = "One result per record, in request order", body = ProduceResponse),
-        (status = 400, description = "`INVALID_REQUEST`: malformed records (no records, key and key_b64 or value and value_b64 both given, bad base64, too many headers or records), or a bad tenant name", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`INVALID_REQUEST` (malformed records: no records, key and key_b64 or value and value_b64 both given, bad base64, too many records; a bad tenant name) or `INVALID_RECORD` (a record with more headers than `record_headers_max`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`TENANT_NOT_FOUND`, `TOPIC_NOT_FOUND`, or `PARTITION_NOT_FOUND` for an explicit partition", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`RECORD_TOO_LARGE` (a record past `record_bytes_max`) or `REQUEST_TOO_LARGE` (the body or its records past the tenant's `request_bytes_max`)", body = Problem, content_type = "application/problem+json"),
         (status = 507, description = "`STORAGE_QUOTA_EXCEEDED`: the tenant's `storage_bytes` quota is used up", body = Problem, content_type = "application/problem+json"),

@@ -178,10 +178,11 @@ impl Coordinator {
         let l = &self.limits;
         let ms = asked.unwrap_or(l.session_timeout_ms_default);
         if !(l.session_timeout_ms_min..=l.session_timeout_ms_max).contains(&ms) {
-            return Err(BrokerError::InvalidRequest(format!(
-                "session_timeout_ms must be between {} and {}, got {ms}",
-                l.session_timeout_ms_min, l.session_timeout_ms_max
-            )));
+            return Err(BrokerError::InvalidSessionTimeout {
+                given: ms,
+                min: l.session_timeout_ms_min,
+                max: l.session_timeout_ms_max,
+            });
         }
         Ok(Duration::from_millis(ms))
     }
@@ -538,10 +539,10 @@ impl Coordinator {
     ) -> Result<(), BrokerError> {
         let max = self.limits.offset_metadata_bytes_max;
         if let Some(o) = offsets.iter().find(|o| o.metadata.len() > max) {
-            return Err(BrokerError::InvalidRequest(format!(
-                "offset metadata of {} bytes exceeds offset_metadata_bytes_max {max}",
-                o.metadata.len()
-            )));
+            return Err(BrokerError::OffsetMetadataTooLarge {
+                size: o.metadata.len(),
+                max,
+            });
         }
         if let Some(o) = offsets.iter().find(|o| o.offset < 0) {
             return Err(BrokerError::InvalidRequest(format!(
