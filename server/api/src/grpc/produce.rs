@@ -12,7 +12,8 @@
 //! debug level, never reported, as the contract says. A unary `ACKS_NONE` append runs on a
 //! blocking task (so two such calls have no order between them, like two unary calls in
 //! flight); on a stream it runs right after its answer is queued, so a stream's appends keep
-//! request order whatever the acks.
+//! request order whatever the acks. An acks value `weir.v1.Acks` does not list is
+//! `INVALID_REQUIRED_ACKS`.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -20,6 +21,7 @@ use std::time::Instant;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use weir_broker::{Action, Broker, BrokerError, NewRecord, Principal, Rate, TenantId};
+use weir_proto::ErrorCode;
 use weir_proto::batch::Header;
 use weir_proto::v1::produce_request::Payload;
 use weir_proto::v1::{
@@ -94,8 +96,12 @@ fn prepare(
     )?;
     let bytes = payload_bytes(&request);
     admit_produce(state, &tenant, bytes, state.limits.grpc_message_bytes_max)?;
-    let acks = Acks::try_from(request.acks)
-        .map_err(|_| ApiError::invalid(format!("unknown acks value {}", request.acks)))?;
+    let acks = Acks::try_from(request.acks).map_err(|_| {
+        ApiError::new(
+            ErrorCode::InvalidRequiredAcks,
+            format!("unknown acks value {}", request.acks),
+        )
+    })?;
     let body = match request.payload {
         None => return Err(ApiError::invalid("payload must be a batch or records")),
         Some(Payload::Batch(bytes)) => Body::Batch {
