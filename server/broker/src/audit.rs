@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use serde::Serialize;
 
 use crate::BrokerError;
-use crate::metadata::now_ms;
+use crate::metadata::unix_ms;
 use crate::tenancy::Principal;
 
 /// The audit log file of a node.
@@ -51,7 +51,7 @@ impl Audit {
     /// Records that `by` did `action` on `target` in `tenant`.
     pub(crate) fn record(&self, by: &Principal, action: &str, tenant: &str, target: &str) {
         let line = Line {
-            ts_ms: now_ms() as u64,
+            ts_ms: unix_ms(),
             subject: &by.subject,
             principal_tenant: by.tenant.as_str(),
             action,

@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::metadata::{MetadataImage, TenancyCmd, now_ms};
+use crate::metadata::{MetadataImage, TenancyCmd, unix_ms};
 use crate::tenancy::{
     Action, ApiKey, Credential, Meter, NewKey, Principal, Quotas, Rate, Refusal, Scope, TenantInfo,
     Usage, key_id, keys, parse_scopes,
@@ -85,10 +85,10 @@ impl Broker {
 
     /// One tenant's summary.
     pub fn tenant_info(&self, tenant: &TenantId) -> Result<TenantInfo, BrokerError> {
-        let now = now_ms() as u64;
+        let now = unix_ms();
         let image = self.image();
         known(&image, tenant)?;
-        let keys = u64::try_from(image.live_keys(tenant, now)).expect("key counts fit in u64");
+        let keys = count(image.live_keys(tenant, now));
         Ok(TenantInfo {
             name: tenant.clone(),
             quotas: self.quotas(tenant),
@@ -114,7 +114,7 @@ impl Broker {
                 "a key needs at least one scope".into(),
             ));
         }
-        let created_ms = now_ms() as u64;
+        let created_ms = unix_ms();
         if expires_ms.is_some_and(|e| e <= created_ms) {
             return Err(BrokerError::InvalidRequest(
                 "expires_at is in the past".into(),
@@ -164,7 +164,7 @@ impl Broker {
         id: &str,
     ) -> Result<(), BrokerError> {
         by.authorize(tenant, Action::ManageKeys)?;
-        let now = now_ms() as u64;
+        let now = unix_ms();
         self.propose(|image| {
             known(image, tenant)?;
             let key = match image.key(id) {
@@ -221,7 +221,7 @@ impl Broker {
         }
         if let Some(id) = subject.strip_prefix("key:") {
             let key = image.key(id).ok_or_else(refused)?;
-            if &key.tenant != tenant || !key.usable(now_ms() as u64) {
+            if &key.tenant != tenant || !key.usable(unix_ms()) {
                 return Err(refused());
             }
         }
@@ -234,7 +234,7 @@ impl Broker {
         let refused = || BrokerError::Unauthenticated("invalid, expired or revoked API key".into());
         let image = self.image();
         let key = image.key(id).ok_or_else(refused)?;
-        if &key.tenant != tenant || !key.usable(now_ms() as u64) || image.tenant(tenant).is_none() {
+        if &key.tenant != tenant || !key.usable(unix_ms()) || image.tenant(tenant).is_none() {
             return Err(refused());
         }
         Ok(())
@@ -251,7 +251,7 @@ impl Broker {
         let id = key_id(key).ok_or_else(refused)?;
         let image = self.image();
         let stored = image.key(id).ok_or_else(refused)?;
-        if !keys::same_hash(&stored.hash, &keys::hash(key)) || !stored.usable(now_ms() as u64) {
+        if !keys::same_hash(&stored.hash, &keys::hash(key)) || !stored.usable(unix_ms()) {
             return Err(refused());
         }
         if image.tenant(&stored.tenant).is_none() {
@@ -397,9 +397,9 @@ impl Broker {
             fetch_bytes_per_sec: fetch,
             requests_per_sec: requests,
             storage_bytes: self.storage_bytes(tenant),
-            topics: topics.len() as u64,
+            topics: count(topics.len()),
             partitions,
-            groups: self.groups.names(tenant).len() as u64,
+            groups: count(self.groups.names(tenant).len()),
             throttle_time_ms_total: throttle,
             throttled_requests_total: refusals,
         })
@@ -417,7 +417,7 @@ fn refused(tenant: &TenantId, r: Refusal) -> BrokerError {
 fn held(tenant: &TenantId, delay: Duration) -> Duration {
     if !delay.is_zero() {
         metrics::counter!("weir_tenant_throttle_time_ms_total", "tenant" => tenant.to_string())
-            .increment(delay.as_millis() as u64);
+            .increment(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX));
     }
     delay
 }
@@ -437,4 +437,9 @@ fn narrowed(limit: usize, quota: u64) -> usize {
     } else {
         limit.min(usize::try_from(quota).unwrap_or(usize::MAX))
     }
+}
+
+/// A count as the API reports it (`usize` is at most 64 bits on every target Weir builds for).
+fn count(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
 }

@@ -271,7 +271,7 @@ impl MetadataImage {
         policy: &Policy,
     ) -> Result<(), BrokerError> {
         let q = tenant.quotas.unwrap_or(policy.quota_defaults);
-        let topics = tenant.topics.len() as u64;
+        let topics = u64::try_from(tenant.topics.len()).unwrap_or(u64::MAX);
         let partitions = self.partitions_of(tenant);
         if new_topics > 0 && q.topics != 0 && topics + new_topics > q.topics {
             return Err(BrokerError::CountQuotaExceeded(format!(

@@ -39,6 +39,12 @@ pub(crate) trait MetadataLog: Send + Sync + std::fmt::Debug {
     fn shutdown(&self) -> Result<(), BrokerError>;
 }
 
+/// Wall-clock milliseconds since the Unix epoch, as stored times are kept (never negative: a
+/// clock before 1970 reads as the epoch).
+pub(crate) fn unix_ms() -> u64 {
+    u64::try_from(now_ms()).unwrap_or(0)
+}
+
 /// Wall-clock milliseconds since the Unix epoch.
 pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()

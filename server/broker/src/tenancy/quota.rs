@@ -212,7 +212,7 @@ impl Meter {
             return Duration::ZERO;
         }
         let delay = Duration::from_secs_f64(-b.tokens / limit as f64);
-        self.throttle_ms_total += delay.as_millis() as u64;
+        self.throttle_ms_total += u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
         delay
     }
 
