@@ -1,7 +1,9 @@
-//! Topics and their partitions: settings, the partition logs, appends and long-poll fetches.
+//! Topics and their partitions: settings, the partition logs, appends, the high watermark and
+//! long-poll fetches.
 //!
-//! Owns one topic's partitions and the wake-up of waiting fetches. Must not know tenants'
-//! credentials or any transport: callers hand in validated names and bytes.
+//! Owns one topic's partitions, what readers may see of them (everything below the high
+//! watermark, never a record at or past it) and the wake-up of waiting fetches. Must not know
+//! tenants' credentials or any transport: callers hand in validated names and bytes.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -10,7 +12,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 use weir_codec::batch::BatchHeader;
-use weir_log::{AppendInfo, FlushPolicy, Log, LogConfig, ReadSlice};
+use weir_log::{AppendInfo, FlushPolicy, INITIAL_LEADER_EPOCH, Log, LogConfig, ReadSlice};
 
 use crate::producers::{Check, Producers};
 use crate::{BrokerError, TenantId, TopicName};
@@ -84,20 +86,35 @@ impl TopicConfig {
     }
 }
 
-/// A partition's log and the idempotent producer state derived from it, behind one lock so
-/// that a batch's sequence check, its append and its record are one step.
+/// The leader epoch of every partition of a single node: it never changes leader.
+pub const SINGLE_NODE_LEADER_EPOCH: i32 = INITIAL_LEADER_EPOCH;
+
+/// A partition's log, the idempotent producer state derived from it and its high watermark,
+/// behind one lock so that a batch's sequence check, its append, its record and the high
+/// watermark's advance are one step, and a read sees a high watermark and the log agree.
 #[derive(Debug)]
 struct Locked {
     log: Log,
     producers: Producers,
+    /// Offsets below it are readable: every in-sync replica holds them. Never decreases;
+    /// between the log start and the log end offset.
+    high_watermark: i64,
+    /// Where tests hold the in-sync replicas' end (a replica that has not caught up yet).
+    #[cfg(test)]
+    in_sync_end_held: Option<i64>,
 }
 
-/// One partition: its log and a signal that wakes fetches waiting for new records.
+/// One partition: its log, its high watermark (HW: what readers may see) and log end offset
+/// (LEO: what the log holds), each with a watch channel. Consumers, reads and long polls
+/// use the HW; replica fetchers (replication) will wait on the LEO.
 #[derive(Debug)]
 pub struct Partition {
     index: u32,
     log: Mutex<Locked>,
-    end: watch::Sender<i64>,
+    /// Mirrors `Locked::high_watermark`; wakes fetches, live tails and `Acks::All` producers.
+    high_watermark: watch::Sender<i64>,
+    /// The log end offset after each append.
+    log_end: watch::Sender<i64>,
     /// tenant, topic, partition: the labels of this partition's metrics.
     labels: [(&'static str, String); 3],
 }
@@ -175,18 +192,44 @@ impl Partition {
                 "producer state rebuilt"
             );
         }
-        let (end, _) = watch::channel(log.log_end_offset());
+        let leo = log.log_end_offset();
+        // A single node's in-sync set is itself: everything its log holds is committed. (A
+        // cluster will start from a checkpointed HW and let followers' fetches advance it.)
+        let high_watermark = leo;
         let labels = [
             ("tenant", owner.0.to_string()),
             ("topic", owner.1.to_string()),
             ("partition", index.to_string()),
         ];
-        Ok(Partition {
+        let partition = Partition {
             index,
-            log: Mutex::new(Locked { log, producers }),
-            end,
+            log: Mutex::new(Locked {
+                log,
+                producers,
+                high_watermark,
+                #[cfg(test)]
+                in_sync_end_held: None,
+            }),
+            high_watermark: watch::channel(high_watermark).0,
+            log_end: watch::channel(leo).0,
             labels,
-        })
+        };
+        partition.begin_leader_epoch(SINGLE_NODE_LEADER_EPOCH)?;
+        Ok(partition)
+    }
+
+    /// Leads the partition from `epoch` on: the batches appended from now on are stamped with
+    /// it, and `leader-epoch-checkpoint` records where it began (a no-op for an epoch that is
+    /// not newer). The cluster will call this when this node becomes the leader; a single
+    /// node only ever calls it with `SINGLE_NODE_LEADER_EPOCH`.
+    pub(crate) fn begin_leader_epoch(&self, epoch: i32) -> Result<(), BrokerError> {
+        self.lock().log.begin_epoch(epoch)?;
+        Ok(())
+    }
+
+    /// The leader epoch stamped on the batches appended now.
+    pub fn leader_epoch(&self) -> i32 {
+        self.lock().log.leader_epoch()
     }
 
     /// The partition number.
@@ -200,67 +243,169 @@ impl Partition {
         self.log.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Appends one validated batch, assigning its offsets, and wakes waiting fetches. A batch
-    /// with a producer id is checked against the producer's sequence first: a duplicate of a
-    /// recent batch is answered with that batch's offsets and not written again.
+    /// Appends one validated batch, assigning its offsets, advances the high watermark as far
+    /// as the in-sync replicas allow (on one node: to the new log end, at once) and wakes
+    /// waiting fetches. A batch with a producer id is checked against the producer's
+    /// sequence first: a duplicate of a recent batch is answered with that batch's offsets
+    /// and not written again.
     pub fn append(&self, batch: &[u8]) -> Result<AppendInfo, BrokerError> {
         let header = BatchHeader::parse(batch)?;
         let mut locked = self.lock();
         if let Check::Duplicate(info) = locked.producers.check(&header)? {
             return Ok(info);
         }
+        let leo_before = locked.log.log_end_offset();
         let info = locked.log.append(batch)?;
+        let leo = locked.log.log_end_offset();
+        assert!(
+            info.base_offset == leo_before && leo == info.last_offset + 1,
+            "batch {}..={} appended at log end {leo_before}, now {leo}",
+            info.base_offset,
+            info.last_offset
+        );
         let stored = BatchHeader {
             base_offset: info.base_offset,
             ..header
         };
         locked.producers.record(&stored, info);
-        self.end.send_replace(locked.log.log_end_offset());
+        self.log_end.send_replace(leo);
+        let in_sync_end = Self::in_sync_end(&locked);
+        if in_sync_end > locked.high_watermark {
+            self.advance_high_watermark(&mut locked, in_sync_end);
+        }
         drop(locked);
-        let records = (info.last_offset - info.base_offset + 1) as u64;
+        // The log takes only batches of at least one record, so `records` is at least 1.
+        let records = u64::try_from(info.last_offset - info.base_offset + 1).unwrap_or(0);
         metrics::counter!("weir_records_in_total", &self.labels).increment(records);
         metrics::counter!("weir_bytes_in_total", &self.labels).increment(batch.len() as u64);
         Ok(info)
     }
 
-    /// A receiver that sees every change of the partition's end offset (for live tails that
-    /// wait on several partitions at once).
-    pub fn subscribe(&self) -> watch::Receiver<i64> {
-        self.end.subscribe()
+    /// The offset every in-sync replica's log reaches. The partition's in-sync set is just
+    /// itself on one node, so that is its own log end offset.
+    fn in_sync_end(locked: &Locked) -> i64 {
+        #[cfg(test)]
+        if let Some(held) = locked.in_sync_end_held {
+            return held.min(locked.log.log_end_offset());
+        }
+        locked.log.log_end_offset()
     }
 
-    /// Current offsets.
-    pub fn offsets(&self) -> PartitionOffsets {
-        let log = &self.lock().log;
-        PartitionOffsets {
-            log_start_offset: log.log_start_offset(),
-            high_watermark: log.log_end_offset(),
-            size_bytes: log.size_bytes(),
+    /// Moves the high watermark up to `to`, making the records below it visible to readers,
+    /// and wakes everything waiting on it (long polls, live tails, `Acks::All` producers).
+    /// The only place the high watermark changes.
+    fn advance_high_watermark(&self, locked: &mut Locked, to: i64) {
+        let (start, leo) = (locked.log.log_start_offset(), locked.log.log_end_offset());
+        assert!(
+            to >= locked.high_watermark,
+            "the high watermark never decreases: {} to {to}",
+            locked.high_watermark
+        );
+        assert!(
+            start <= to && to <= leo,
+            "high watermark {to} outside the log [{start}, {leo}]"
+        );
+        locked.high_watermark = to;
+        self.high_watermark.send_replace(to);
+    }
+
+    /// Holds the in-sync replicas' end at `held` (`None`: each append advances the high
+    /// watermark again) and advances the high watermark to it when it is higher: a replica
+    /// lagging, then catching up.
+    #[cfg(test)]
+    pub(crate) fn hold_in_sync_end(&self, held: Option<i64>) {
+        let mut locked = self.lock();
+        locked.in_sync_end_held = held;
+        let in_sync_end = Self::in_sync_end(&locked);
+        if in_sync_end > locked.high_watermark {
+            self.advance_high_watermark(&mut locked, in_sync_end);
         }
     }
 
-    /// The first offset whose record is at or after `timestamp`, `None` if none is.
+    /// A receiver that sees every change of the partition's high watermark (for live tails
+    /// that wait on several partitions at once).
+    pub fn subscribe(&self) -> watch::Receiver<i64> {
+        self.high_watermark.subscribe()
+    }
+
+    /// A receiver that sees every change of the partition's log end offset, ahead of the high
+    /// watermark: what replica fetchers will wait on. Not for consumers.
+    pub fn subscribe_log_end(&self) -> watch::Receiver<i64> {
+        self.log_end.subscribe()
+    }
+
+    /// Offset after the last record readers may see.
+    pub fn high_watermark(&self) -> i64 {
+        *self.high_watermark.borrow()
+    }
+
+    /// Offset the next appended record will get (at or above the high watermark). Not for
+    /// consumers: records from the high watermark on are not theirs to see yet.
+    pub fn log_end_offset(&self) -> i64 {
+        *self.log_end.borrow()
+    }
+
+    /// Waits until the high watermark passes `last_offset`: every in-sync replica holds the
+    /// record there. On one node it has already when `append` returns.
+    pub async fn committed(&self, last_offset: i64) {
+        if self.high_watermark() > last_offset {
+            return;
+        }
+        let mut rx = self.high_watermark.subscribe();
+        // `self` holds the sender, so the wait ends only when the high watermark passes.
+        let _ = rx.wait_for(|&hw| hw > last_offset).await;
+    }
+
+    /// Current offsets, as readers see them.
+    pub fn offsets(&self) -> PartitionOffsets {
+        Self::offsets_of(&self.lock())
+    }
+
+    fn offsets_of(locked: &Locked) -> PartitionOffsets {
+        PartitionOffsets {
+            log_start_offset: locked.log.log_start_offset(),
+            high_watermark: locked.high_watermark,
+            size_bytes: locked.log.size_bytes(),
+        }
+    }
+
+    /// The first offset whose record is at or after `timestamp`, `None` if none is below the
+    /// high watermark.
     pub fn offset_for_timestamp(&self, timestamp: i64) -> Result<Option<i64>, BrokerError> {
-        Ok(self.lock().log.offset_for_timestamp(timestamp)?)
+        let locked = self.lock();
+        let found = locked.log.offset_for_timestamp(timestamp)?;
+        Ok(found.filter(|&offset| offset < locked.high_watermark))
     }
 
     /// Finds whole batches from `offset`, up to `max_bytes` (always at least one batch when
-    /// there is one), leaving the bytes where they are (see `FetchedSlices`). When nothing is
-    /// there yet, waits up to `wait` for records to arrive.
+    /// there is one below the high watermark), leaving the bytes where they are (see
+    /// `FetchedSlices`). When nothing is there yet, waits up to `wait` for the high watermark
+    /// to pass `offset`.
     pub async fn fetch(
         &self,
         offset: i64,
         max_bytes: usize,
         wait: Duration,
     ) -> Result<FetchedSlices, BrokerError> {
-        let found = self.read_slices(offset, max_bytes)?;
+        let mut found = self.read_slices(offset, max_bytes)?;
         if found.len > 0 || wait.is_zero() {
             return Ok(found);
         }
-        let mut rx = self.end.subscribe();
-        // Errors mean the partition is being dropped (topic deleted): answer with what we have.
-        let _ = tokio::time::timeout(wait, rx.wait_for(|&end| end > offset)).await;
-        self.read_slices(offset, max_bytes)
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut rx = self.high_watermark.subscribe();
+        loop {
+            // Nothing readable below the high watermark of that read: wait for it to pass
+            // both that and `offset` (a high watermark inside a batch leaves the whole batch
+            // out until it passes the batch's end, so a read can come back empty again).
+            let seen = found.offsets.high_watermark.max(offset);
+            let waited = tokio::time::timeout_at(deadline, rx.wait_for(|&hw| hw > seen)).await;
+            found = self.read_slices(offset, max_bytes)?;
+            // Out of time, or the partition is being dropped (topic deleted): answer with
+            // what there is.
+            if found.len > 0 || !matches!(waited, Ok(Ok(_))) {
+                return Ok(found);
+            }
+        }
     }
 
     /// Reads without waiting. Bytes are copied out of the page cache after the lock is released.
@@ -269,7 +414,8 @@ impl Partition {
     }
 
     /// Finds the whole batches from `offset` on, up to `max_bytes` (always at least one batch
-    /// when there is one), without reading them. Counts them as read: they are about to be.
+    /// when there is one), without reading them; none at or past the high watermark, even
+    /// when the log holds it. Counts them as read: they are about to be.
     pub fn read_slices(&self, offset: i64, max_bytes: usize) -> Result<FetchedSlices, BrokerError> {
         let mut slices = Vec::new();
         let mut len = 0;
@@ -277,13 +423,10 @@ impl Partition {
         let offsets = loop {
             let (slice, offsets) = {
                 let locked = self.lock();
-                let log = &locked.log;
-                let offsets = PartitionOffsets {
-                    log_start_offset: log.log_start_offset(),
-                    high_watermark: log.log_end_offset(),
-                    size_bytes: log.size_bytes(),
-                };
-                (log.read(next, max_bytes - len.min(max_bytes))?, offsets)
+                let offsets = Self::offsets_of(&locked);
+                let room = max_bytes - len.min(max_bytes);
+                let slice = locked.log.read_up_to(next, room, offsets.high_watermark)?;
+                (slice, offsets)
             };
             let room = max_bytes.saturating_sub(len);
             let fits = len == 0 || slice.len() <= room;
@@ -318,11 +461,17 @@ impl Partition {
         Ok(self.lock().log.set_config(config)?)
     }
 
-    /// Runs retention and a due flush. Returns the number of segments deleted.
+    /// Runs retention (never past the high watermark, so the log start stays at or below it)
+    /// and a due flush. Returns the number of segments deleted.
     pub fn maintain(&self) -> Result<usize, BrokerError> {
-        let log = &mut self.lock().log;
-        log.flush_if_due()?;
-        Ok(log.apply_retention()?.segments_deleted)
+        let locked = &mut *self.lock();
+        locked.log.flush_if_due()?;
+        let deleted = locked.log.apply_retention_up_to(locked.high_watermark)?;
+        assert!(
+            locked.log.log_start_offset() <= locked.high_watermark,
+            "retention passed the high watermark"
+        );
+        Ok(deleted.segments_deleted)
     }
 
     /// Flushes and writes the clean-shutdown marker; later writes are refused.
@@ -457,4 +606,158 @@ fn open_partitions(
         Partition::open(dir.join(p.to_string()), p, config.clone(), owner).map(Arc::new)
     });
     opened.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use weir_codec::batch::{BatchOptions, Record, batches, encode};
+
+    use super::*;
+
+    fn partition(dir: &Path) -> Arc<Partition> {
+        let owner = (
+            &TenantId::parse("t").unwrap(),
+            &TopicName::parse("x").unwrap(),
+        );
+        Arc::new(Partition::open(dir.join("0"), 0, LogConfig::default(), owner).unwrap())
+    }
+
+    /// `count` records timestamped `ts, ts + 1, ...`.
+    fn batch(count: usize, ts: i64) -> Vec<u8> {
+        let records: Vec<Record> = (0..count)
+            .map(|i| Record {
+                value: Some(Bytes::from(format!("v{i}"))),
+                timestamp: ts + i as i64,
+                ..Record::default()
+            })
+            .collect();
+        encode(&records, &BatchOptions::default()).unwrap()
+    }
+
+    /// (base offset, next offset, leader epoch) of each fetched batch.
+    fn fetched(slices: FetchedSlices) -> Vec<(i64, i64, i32)> {
+        let bytes = slices.read().unwrap().batches;
+        batches(&bytes)
+            .map(|b| {
+                let (h, _) = b.unwrap();
+                (h.base_offset, h.next_offset(), h.partition_leader_epoch)
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn readers_see_only_what_is_below_the_high_watermark() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = partition(dir.path());
+        assert_eq!(p.leader_epoch(), SINGLE_NODE_LEADER_EPOCH);
+        p.append(&batch(2, 100)).unwrap();
+        assert_eq!((p.high_watermark(), p.log_end_offset()), (2, 2));
+        // A replica has only what is there now: the log goes on, the HW stays.
+        p.hold_in_sync_end(Some(2));
+        p.append(&batch(3, 200)).unwrap();
+        p.append(&batch(1, 300)).unwrap();
+        assert_eq!((p.high_watermark(), p.log_end_offset()), (2, 6));
+        assert_eq!(p.offsets().high_watermark, 2);
+
+        let all = p.fetch(0, 1 << 20, Duration::ZERO).await.unwrap();
+        assert_eq!((all.next_offset, all.offsets.high_watermark), (2, 2));
+        assert_eq!(fetched(all), [(0, 2, 0)]);
+        for offset in [2, 3, 6] {
+            let none = p.fetch(offset, 1 << 20, Duration::ZERO).await.unwrap();
+            assert_eq!((none.len, none.next_offset), (0, offset), "at {offset}");
+            assert!(p.read(offset, 1 << 20).unwrap().batches.is_empty());
+        }
+        assert!(
+            p.fetch(7, 1024, Duration::ZERO).await.is_err(),
+            "past the log"
+        );
+        assert_eq!(p.offset_for_timestamp(100).unwrap(), Some(0));
+        assert_eq!(p.offset_for_timestamp(200).unwrap(), None, "past the HW");
+
+        // The HW inside a batch: none of that batch is readable yet.
+        p.hold_in_sync_end(Some(3));
+        assert_eq!(p.offsets().high_watermark, 3);
+        assert_eq!(p.fetch(2, 1 << 20, Duration::ZERO).await.unwrap().len, 0);
+
+        // A long poll at the HW (and a live tail's watch) wait for the HW, not the LEO.
+        let mut tail = p.subscribe();
+        tail.borrow_and_update();
+        let mut leo = p.subscribe_log_end();
+        leo.borrow_and_update();
+        let waiter = {
+            let p = Arc::clone(&p);
+            tokio::spawn(async move { p.fetch(2, 1 << 20, Duration::from_secs(30)).await })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        p.append(&batch(1, 400)).unwrap();
+        assert!(leo.has_changed().unwrap(), "the LEO moved");
+        assert_eq!(*leo.borrow_and_update(), 7);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            !waiter.is_finished(),
+            "a LEO change does not wake a consumer"
+        );
+        assert!(!tail.has_changed().unwrap());
+        p.hold_in_sync_end(Some(5));
+        let woken = tokio::time::timeout(Duration::from_secs(10), waiter)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!(woken.offsets.high_watermark, 5);
+        assert_eq!(fetched(woken), [(2, 5, 0)]);
+        assert_eq!(*tail.borrow_and_update(), 5);
+
+        // The HW never goes back; released, it catches up with the log at once.
+        p.hold_in_sync_end(Some(1));
+        assert_eq!(p.high_watermark(), 5);
+        p.hold_in_sync_end(None);
+        assert_eq!((p.high_watermark(), p.log_end_offset()), (7, 7));
+        let rest = p.fetch(5, 1 << 20, Duration::ZERO).await.unwrap();
+        assert_eq!(fetched(rest), [(5, 6, 0), (6, 7, 0)]);
+    }
+
+    #[tokio::test]
+    async fn a_producer_waiting_for_the_high_watermark_is_answered_when_it_passes() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = partition(dir.path());
+        p.hold_in_sync_end(Some(0));
+        let info = p.append(&batch(3, 1)).unwrap();
+        let waiter = {
+            let p = Arc::clone(&p);
+            tokio::spawn(async move { p.committed(info.last_offset).await })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!waiter.is_finished());
+        p.hold_in_sync_end(Some(2));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!waiter.is_finished(), "offset 2 is not below HW 2");
+        p.hold_in_sync_end(Some(3));
+        tokio::time::timeout(Duration::from_secs(10), waiter)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+
+    #[test]
+    fn retention_stops_at_the_high_watermark() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = partition(dir.path());
+        let config = LogConfig {
+            retention_bytes: Some(1),
+            ..LogConfig::default()
+        };
+        p.set_config(config).unwrap();
+        p.hold_in_sync_end(Some(0));
+        for ts in 0..3 {
+            p.append(&batch(2, ts)).unwrap();
+            p.lock().log.roll().unwrap();
+        }
+        assert_eq!(p.maintain().unwrap(), 0, "nothing below the HW to delete");
+        p.hold_in_sync_end(Some(4));
+        assert_eq!(p.maintain().unwrap(), 2);
+        assert_eq!(p.offsets().log_start_offset, 4);
+        assert_eq!(p.offsets().high_watermark, 4);
+    }
 }
