@@ -46,6 +46,24 @@ def test_existing_topic_and_bad_partition(
         assert isinstance(failed.exception(), weir.PartitionNotFound)
 
 
+def test_session_timeout_out_of_bounds_raises_invalid_session_timeout(
+    server: WeirServer, new_topic: Callable[..., str]
+) -> None:
+    t = new_topic()
+    for ms in (999, 300_001):  # the server's session_timeout_ms_min - 1 and _max + 1
+        with pytest.raises(weir.InvalidSessionTimeout) as raised:
+            weir.Consumer(
+                **server.client_args(), group=unique("g"), topics=[t], session_timeout_ms=ms
+            )
+        e = raised.value
+        assert e.code == "INVALID_SESSION_TIMEOUT" and e.retryable is False
+        assert isinstance(e, weir.InvalidRequest) and isinstance(e, ValueError)
+        assert str(ms) in str(e)
+    assert issubclass(weir.OffsetMetadataTooLarge, weir.TooLarge)
+    for cls in (weir.InvalidPartitions, weir.InvalidRecord, weir.InvalidRequiredAcks):
+        assert issubclass(cls, weir.InvalidRequest)
+
+
 def test_every_error_code_has_its_exception_class() -> None:
     codes = _weir.error_codes()
     assert len(codes) >= 28
