@@ -35,7 +35,7 @@ pub use groups::{
     PartitionLag, Partitions, ResetTo,
 };
 pub use names::{TENANT_NAME_BYTES_MAX, TOPIC_NAME_BYTES_MAX, TenantId, TopicName};
-pub use produce::{NewRecord, RecordPosition, check_record};
+pub use produce::{Acks, NewRecord, Produced, ProducedRecords, RecordPosition, check_record};
 pub use producers::{NO_PRODUCER_ID, PRODUCER_BATCHES_RETAINED, PRODUCERS_PER_PARTITION_MAX};
 pub use tenancy::{Action, Principal, Quotas, Rate, Throttling};
 pub use topic::{

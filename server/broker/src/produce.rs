@@ -1,15 +1,128 @@
-//! Producing plain records (the REST path): choose each record's partition, build one batch
-//! per partition, append, and report each record's position or error in request order.
+//! Producing: the acks a producer waits for, and plain records (the REST path): choose each
+//! record's partition, build one batch per partition, append, and report each record's
+//! position or error in request order.
 //!
-//! Owns record-level limits and the partitioning rule for the server side. Must not parse JSON:
-//! the api layer turns request bodies into `NewRecord`s.
+//! Owns what each `Acks` level waits for (every transport's answer follows it), record-level
+//! limits and the partitioning rule for the server side. Must not parse JSON or know a
+//! transport's acks encoding: the api layer turns request bodies into `NewRecord`s and its
+//! acks values into `Acks`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use weir_codec::batch::{BatchOptions, Header, Record, encode};
 use weir_codec::partitioner::partition_for_key;
 
-use crate::topic::Topic;
-use crate::{BrokerError, Limits};
+use crate::topic::{Partition, Topic};
+use crate::{AppendInfo, BrokerError, Limits};
+
+/// How far a produced batch must have gone before its producer is answered (Kafka's `acks`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acks {
+    /// Nobody waits: the transport answers before the append and never reports its outcome
+    /// (it still calls the broker the same way, and drops what comes back).
+    None,
+    /// Once the leader's log holds the batch.
+    Leader,
+    /// Once every in-sync replica holds it: the partition's high watermark passed it. On one
+    /// node that is as soon as the leader's log holds it.
+    All,
+}
+
+/// A batch in the partition log: where it landed, and what its producer still waits for.
+#[derive(Debug)]
+#[must_use = "await `acknowledged` before answering the producer (only `Acks::None` drops it)"]
+pub struct Produced {
+    info: AppendInfo,
+    /// The partition whose high watermark must pass the batch (`Acks::All` only).
+    replicated_in: Option<Arc<Partition>>,
+}
+
+impl Produced {
+    pub(crate) fn new(info: AppendInfo, acks: Acks, partition: Arc<Partition>) -> Produced {
+        Produced {
+            info,
+            replicated_in: (acks == Acks::All).then_some(partition),
+        }
+    }
+
+    /// Where the batch landed (its original offsets when it was a duplicate).
+    pub fn info(&self) -> AppendInfo {
+        self.info
+    }
+
+    /// Resolves once the batch is as replicated as its acks asked: at once for `Acks::Leader`
+    /// and `Acks::None`, when the high watermark passes its last offset for `Acks::All`
+    /// (an async wait on the partition's high watermark, never a blocked thread).
+    pub async fn acknowledged(self) -> Result<AppendInfo, BrokerError> {
+        if let Some(partition) = &self.replicated_in {
+            partition.committed(self.info.last_offset).await;
+        }
+        Ok(self.info)
+    }
+}
+
+/// Plain records in the partition logs: one result per record, and what their producer still
+/// waits for.
+#[derive(Debug)]
+#[must_use = "await `acknowledged` before answering the producer (only `Acks::None` drops it)"]
+pub struct ProducedRecords {
+    results: Vec<Result<RecordPosition, BrokerError>>,
+    /// Each partition written and its last offset written (`Acks::All` only).
+    replicated_in: Vec<(Arc<Partition>, i64)>,
+}
+
+impl ProducedRecords {
+    /// For `results` of records produced to `topic`, waiting as `acks` says.
+    pub(crate) fn new(
+        topic: &Topic,
+        results: Vec<Result<RecordPosition, BrokerError>>,
+        acks: Acks,
+    ) -> ProducedRecords {
+        let mut last: BTreeMap<u32, i64> = BTreeMap::new();
+        if acks == Acks::All {
+            for position in results.iter().flatten() {
+                let offset = last.entry(position.partition).or_insert(position.offset);
+                *offset = (*offset).max(position.offset);
+            }
+        }
+        // Partitions are never removed, so each one just written is still there.
+        let replicated_in = last
+            .into_iter()
+            .filter_map(|(p, offset)| Some((topic.partition(i64::from(p)).ok()?, offset)))
+            .collect();
+        ProducedRecords {
+            results,
+            replicated_in,
+        }
+    }
+
+    /// One result per record, in request order.
+    pub fn results(&self) -> &[Result<RecordPosition, BrokerError>] {
+        &self.results
+    }
+
+    /// The results, for acks that wait for nothing more than the append.
+    pub(crate) fn into_results(self) -> Vec<Result<RecordPosition, BrokerError>> {
+        assert!(
+            self.replicated_in.is_empty(),
+            "records produced with Acks::All are answered through `acknowledged`"
+        );
+        self.results
+    }
+
+    /// Resolves with the results once every record is as replicated as the acks asked (see
+    /// `Produced::acknowledged`).
+    pub async fn acknowledged(
+        self,
+    ) -> Result<Vec<Result<RecordPosition, BrokerError>>, BrokerError> {
+        for (partition, last_offset) in &self.replicated_in {
+            partition.committed(*last_offset).await;
+        }
+        Ok(self.results)
+    }
+}
 
 /// A record to produce, as a client sent it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -4,7 +4,8 @@
 
 use bytes::Bytes;
 use weir_broker::{
-    Broker, BrokerConfig, BrokerError, DEFAULT_TENANT, TenantId, TopicConfig, TopicName,
+    Acks, AppendInfo, Broker, BrokerConfig, BrokerError, DEFAULT_TENANT, TenantId, TopicConfig,
+    TopicName,
 };
 use weir_codec::ErrorCode;
 use weir_codec::batch::{BatchOptions, Record, encode};
@@ -31,6 +32,13 @@ fn batch(producer_id: i64, base_sequence: i32, count: usize) -> Vec<u8> {
     encode(&records, &options).unwrap()
 }
 
+/// Produces to partition 0 of `orders`, answered once the leader's log holds the batch.
+fn produce(broker: &Broker, tenant: &TenantId, batch: &[u8]) -> Result<AppendInfo, BrokerError> {
+    broker
+        .produce_batch(tenant, "orders", 0, batch, Acks::Leader)
+        .map(|produced| produced.info())
+}
+
 fn code(e: BrokerError) -> ErrorCode {
     e.code()
 }
@@ -48,37 +56,27 @@ fn resent_batches_are_stored_once_and_gaps_are_refused_across_restarts() {
             .create_topic(&admin(), &tenant, name, 1, TopicConfig::default())
             .unwrap();
         (producer_id, _) = broker.init_producer(&tenant).unwrap();
-        first = broker
-            .produce_batch(&tenant, "orders", 0, &batch(producer_id, 0, 3))
-            .unwrap();
-        second = broker
-            .produce_batch(&tenant, "orders", 0, &batch(producer_id, 3, 2))
-            .unwrap();
-        let again = broker
-            .produce_batch(&tenant, "orders", 0, &batch(producer_id, 0, 3))
-            .unwrap();
+        first = produce(&broker, &tenant, &batch(producer_id, 0, 3)).unwrap();
+        second = produce(&broker, &tenant, &batch(producer_id, 3, 2)).unwrap();
+        let again = produce(&broker, &tenant, &batch(producer_id, 0, 3)).unwrap();
         assert_eq!(again, first);
-        let gap = broker.produce_batch(&tenant, "orders", 0, &batch(producer_id, 9, 1));
+        let gap = produce(&broker, &tenant, &batch(producer_id, 9, 1));
         assert_eq!(code(gap.unwrap_err()), ErrorCode::OutOfOrderSequence);
         let topic = broker.topic(&tenant, "orders").unwrap();
         assert_eq!(topic.partition(0).unwrap().offsets().high_watermark, 5);
         broker.shutdown().unwrap();
     }
     let broker = open(dir.path());
-    let again = broker
-        .produce_batch(&tenant, "orders", 0, &batch(producer_id, 3, 2))
-        .unwrap();
+    let again = produce(&broker, &tenant, &batch(producer_id, 3, 2)).unwrap();
     assert_eq!(again, second);
-    let gap = broker.produce_batch(&tenant, "orders", 0, &batch(producer_id, 6, 1));
+    let gap = produce(&broker, &tenant, &batch(producer_id, 6, 1));
     assert_eq!(code(gap.unwrap_err()), ErrorCode::OutOfOrderSequence);
-    let next = broker
-        .produce_batch(&tenant, "orders", 0, &batch(producer_id, 5, 1))
-        .unwrap();
+    let next = produce(&broker, &tenant, &batch(producer_id, 5, 1)).unwrap();
     assert_eq!(next.base_offset, 5);
     // Batches without a producer id are never deduplicated.
     let plain = encode(&[Record::default()], &BatchOptions::default()).unwrap();
-    broker.produce_batch(&tenant, "orders", 0, &plain).unwrap();
-    broker.produce_batch(&tenant, "orders", 0, &plain).unwrap();
+    produce(&broker, &tenant, &plain).unwrap();
+    produce(&broker, &tenant, &plain).unwrap();
     let topic = broker.topic(&tenant, "orders").unwrap();
     assert_eq!(topic.partition(0).unwrap().offsets().high_watermark, 8);
     let (after_restart, _) = broker.init_producer(&tenant).unwrap();

@@ -6,10 +6,12 @@
 //! in-flight bound. Must not validate batches, check record limits or choose partitions: the
 //! broker does, for REST and gRPC alike.
 //!
-//! Acks: `ACKS_LEADER`, `ACKS_ALL` and `ACKS_UNSPECIFIED` answer after the append (one node:
-//! the leader is every in-sync replica). `ACKS_NONE` checks the request's shape and tenant,
-//! answers with offsets `OFFSET_UNKNOWN`, and appends afterwards; append errors are logged at
-//! debug level, never reported, as the contract says. A unary `ACKS_NONE` append runs on a
+//! Acks: what each level waits for is the broker's (`weir_broker::Acks`, shared with REST):
+//! `ACKS_LEADER` and `ACKS_UNSPECIFIED` answer after the append, `ACKS_ALL` once the
+//! partition's high watermark passes the batch (on one node, at once: the leader is every
+//! in-sync replica). `ACKS_NONE` checks the request's shape and tenant, answers with offsets
+//! `OFFSET_UNKNOWN`, and appends afterwards through the same broker call, not waiting for
+//! it; append errors are logged at debug level, never reported, as the contract says. A unary `ACKS_NONE` append runs on a
 //! blocking task (so two such calls have no order between them, like two unary calls in
 //! flight); on a stream it runs right after its answer is queued, so a stream's appends keep
 //! request order whatever the acks. An acks value `weir.v1.Acks` does not list is
@@ -20,7 +22,9 @@ use std::time::Instant;
 
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
-use weir_broker::{Action, Broker, BrokerError, NewRecord, Principal, Rate, TenantId};
+use weir_broker::{
+    Action, Broker, BrokerError, NewRecord, Principal, Produced, ProducedRecords, Rate, TenantId,
+};
 use weir_proto::ErrorCode;
 use weir_proto::batch::Header;
 use weir_proto::v1::produce_request::Payload;
@@ -164,32 +168,46 @@ fn new_record(r: PlainRecord) -> NewRecord {
     }
 }
 
+/// How far the broker must take a request before it is answered: `ACKS_UNSPECIFIED` is
+/// `ACKS_LEADER`, as the contract says.
+fn broker_acks(acks: Acks) -> weir_broker::Acks {
+    match acks {
+        Acks::None => weir_broker::Acks::None,
+        Acks::Unspecified | Acks::Leader => weir_broker::Acks::Leader,
+        Acks::All => weir_broker::Acks::All,
+    }
+}
+
+/// A request the leader's log holds, waiting for its acks before it is answered.
+#[derive(Debug)]
+enum Appended {
+    Batch {
+        sequence: u64,
+        partition: i32,
+        produced: Produced,
+    },
+    Records {
+        sequence: u64,
+        produced: ProducedRecords,
+    },
+}
+
 impl Append {
-    /// Appends and reports where everything landed.
-    fn run(self, broker: &Broker) -> Result<ProduceResponse, ApiError> {
+    /// Appends (blocking: the caller runs it in `crate::blocking` or on a blocking task).
+    fn append(self, broker: &Broker) -> Result<Appended, ApiError> {
         let (tenant, topic, sequence) = (&self.tenant, self.topic.as_str(), self.sequence);
-        match self.body {
-            Body::Batch { partition, bytes } => {
-                let info = broker.produce_batch(tenant, topic, partition.into(), &bytes)?;
-                Ok(ProduceResponse {
-                    sequence,
-                    partition,
-                    base_offset: info.base_offset,
-                    last_offset: info.last_offset,
-                    ..ProduceResponse::default()
-                })
-            }
-            Body::Records(records) => {
-                let results = broker.produce_records(tenant, topic, records)?;
-                Ok(ProduceResponse {
-                    sequence,
-                    base_offset: OFFSET_UNKNOWN,
-                    last_offset: OFFSET_UNKNOWN,
-                    positions: results.into_iter().map(position).collect(),
-                    ..ProduceResponse::default()
-                })
-            }
-        }
+        let acks = broker_acks(self.acks);
+        Ok(match self.body {
+            Body::Batch { partition, bytes } => Appended::Batch {
+                sequence,
+                partition,
+                produced: broker.produce_batch(tenant, topic, partition.into(), &bytes, acks)?,
+            },
+            Body::Records(records) => Appended::Records {
+                sequence,
+                produced: broker.produce_records_acked(tenant, topic, records, acks)?,
+            },
+        })
     }
 
     /// The answer to an `ACKS_NONE` request, given before it is appended.
@@ -207,11 +225,46 @@ impl Append {
         }
     }
 
-    /// Appends an `ACKS_NONE` request whose answer is gone: a failure has nobody to tell.
+    /// Appends an `ACKS_NONE` request whose answer is gone: nobody waits for its acks, and a
+    /// failure has nobody to tell.
     fn run_unacked(self, broker: &Broker) {
         let (topic, sequence) = (self.topic.clone(), self.sequence);
-        if let Err(e) = self.run(broker) {
-            tracing::debug!(%topic, sequence, error = %e, "an acks=none produce failed");
+        match self.append(broker) {
+            Ok(unacknowledged) => drop(unacknowledged),
+            Err(e) => tracing::debug!(%topic, sequence, error = %e, "an acks=none produce failed"),
+        }
+    }
+}
+
+impl Appended {
+    /// The answer, once the request is as replicated as its acks asked (an async wait on the
+    /// partition's high watermark for `ACKS_ALL`; nothing to wait for on one node).
+    async fn acknowledged(self) -> Result<ProduceResponse, ApiError> {
+        match self {
+            Appended::Batch {
+                sequence,
+                partition,
+                produced,
+            } => {
+                let info = produced.acknowledged().await?;
+                Ok(ProduceResponse {
+                    sequence,
+                    partition,
+                    base_offset: info.base_offset,
+                    last_offset: info.last_offset,
+                    ..ProduceResponse::default()
+                })
+            }
+            Appended::Records { sequence, produced } => {
+                let results = produced.acknowledged().await?;
+                Ok(ProduceResponse {
+                    sequence,
+                    base_offset: OFFSET_UNKNOWN,
+                    last_offset: OFFSET_UNKNOWN,
+                    positions: results.into_iter().map(position).collect(),
+                    ..ProduceResponse::default()
+                })
+            }
         }
     }
 }
@@ -242,7 +295,8 @@ async fn produce_unary(
     let append = prepare(&state, &caller, request)?;
     let (tenant, bytes) = (append.tenant.clone(), append.bytes);
     let mut response = if append.acks != Acks::None {
-        crate::blocking(|| append.run(&state.broker))?
+        let appended = crate::blocking(|| append.append(&state.broker))?;
+        appended.acknowledged().await?
     } else {
         let response = append.unacked_response();
         let broker = Arc::clone(&state.broker);
@@ -319,7 +373,10 @@ async fn answer_in_stream(
     let charge = prepared.as_ref().ok().map(|a| (a.tenant.clone(), a.bytes));
     let (mut outcome, unacked) = match prepared {
         Ok(append) if append.acks == Acks::None => (Ok(append.unacked_response()), Some(append)),
-        Ok(append) => (crate::blocking(|| append.run(&state.broker)), None),
+        Ok(append) => match crate::blocking(|| append.append(&state.broker)) {
+            Ok(appended) => (appended.acknowledged().await, None),
+            Err(e) => (Err(e), None),
+        },
         Err(e) => (Err(e), None),
     };
     // Holding the answer holds the whole stream: a throttled producer slows down in order.

@@ -15,7 +15,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use weir_broker::{Fetched, NewRecord};
+use weir_broker::{Acks, Fetched, NewRecord};
 use weir_proto::ErrorCode;
 use weir_proto::batch::{DecodeLimits, DecodedRecord, Header, batches, decode};
 
@@ -286,7 +286,8 @@ pub(crate) async fn produce(
     if body.records.is_empty() {
         return Err(ApiError::invalid("records must not be empty"));
     }
-    let topic = state.broker.topic(&tenant, &path.topic)?;
+    // A missing topic fails the request before its records are looked at.
+    state.broker.topic(&tenant, &path.topic)?;
     let limits = state.broker.limits_for(&tenant);
     let mut records = Vec::with_capacity(body.records.len());
     let mut bytes = 0;
@@ -299,12 +300,17 @@ pub(crate) async fn produce(
             ApiError::new(e.code, format!("records[{i}]: {}", e.message))
         })?;
         if let Some(p) = record.partition {
-            topic.partition(p)?;
+            state.broker.partition(&tenant, &path.topic, p)?;
         }
         records.push(record);
     }
     admit_produce(&state, &tenant, bytes, state.limits.request_bytes_max)?;
-    let results = crate::blocking(|| state.broker.produce_records(&tenant, &path.topic, records))?;
+    // REST has no acks setting: records are answered once every in-sync replica holds them.
+    let produced = crate::blocking(|| {
+        let broker = &state.broker;
+        broker.produce_records_acked(&tenant, &path.topic, records, Acks::All)
+    })?;
+    let results = produced.acknowledged().await?;
     let results = results
         .into_iter()
         .map(|r| match r {
@@ -358,8 +364,7 @@ pub(crate) async fn fetch(
     }
     let partition = state
         .broker
-        .topic(&tenant, &path.topic)?
-        .partition(path.partition)?;
+        .partition(&tenant, &path.topic, path.partition)?;
     let start = match (q.offset, q.timestamp) {
         (Some(_), Some(_)) => return Err(ApiError::invalid("give offset or timestamp, not both")),
         (Some(offset), None) => offset,
