@@ -59,15 +59,16 @@ pub(crate) fn track_grpc(method: &'static str, started: Instant, code: tonic::Co
 /// Samples every partition's offsets and size into gauges, just before a scrape.
 pub(crate) fn record_log_offsets(broker: &Broker) {
     for topic in broker.all_topics() {
-        for p in topic.partitions() {
+        for p in broker.topic_partitions(&topic) {
             let o = p.offsets();
             let labels = [
                 ("tenant", topic.tenant().to_string()),
                 ("topic", topic.name().to_string()),
                 ("partition", p.index().to_string()),
             ];
+            // Gauges are f64: offsets and sizes past 2^53 would read rounded, nothing worse.
             metrics::gauge!("weir_log_start_offset", &labels).set(o.log_start_offset as f64);
-            metrics::gauge!("weir_log_end_offset", &labels).set(o.high_watermark as f64);
+            metrics::gauge!("weir_log_end_offset", &labels).set(p.log_end_offset() as f64);
             metrics::gauge!("weir_log_size_bytes", &labels).set(o.size_bytes as f64);
         }
     }

@@ -171,13 +171,12 @@ fn list_offsets(
         }
         Ok(spec) => spec,
     };
-    let topic = state.broker.topic(&tenant, &r.topic)?;
     let partitions = if r.partitions.is_empty() {
-        topic.partitions()
+        state.broker.partitions(&tenant, &r.topic)?
     } else {
         r.partitions
             .iter()
-            .map(|&p| topic.partition(p.into()))
+            .map(|&p| state.broker.partition(&tenant, &r.topic, p.into()))
             .collect::<Result<_, _>>()?
     };
     let offsets = partitions

@@ -201,8 +201,10 @@ impl Fetch for FetchService {
         let checked = caller.and_then(|caller| {
             let action = Action::ReadTopic(&request.topic);
             let tenant = authorize(&self.state, &caller, &request.tenant, action)?;
-            let topic = self.state.broker.topic(&tenant, &request.topic)?;
-            topic.partition(request.partition.into())?;
+            let partition = request.partition.into();
+            self.state
+                .broker
+                .partition(&tenant, &request.topic, partition)?;
             Ok((caller, tenant))
         });
         let (caller, tenant) = match checked {

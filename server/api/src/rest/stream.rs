@@ -100,16 +100,17 @@ pub(crate) async fn tail(
         &path.tenant,
         Action::ReadTopic(&path.topic),
     )?;
-    let topic = state.broker.topic(&tenant, &path.topic)?;
+    // A missing topic is reported before malformed partition numbers.
+    state.broker.topic(&tenant, &path.topic)?;
     let selected = match &q.partitions {
-        None => topic.partitions(),
+        None => state.broker.partitions(&tenant, &path.topic)?,
         Some(list) => list
             .split(',')
             .map(|p| {
                 let p = p.trim().parse::<i64>().map_err(|_| {
                     ApiError::invalid(format!("partitions must be numbers, got {p:?}"))
                 })?;
-                Ok(topic.partition(p)?)
+                Ok(state.broker.partition(&tenant, &path.topic, p)?)
             })
             .collect::<Result<Vec<_>, ApiError>>()?,
     };
