@@ -13,6 +13,12 @@
 //!   auto or manual commits; `seek`, `seek_to_timestamp`, `pause`/`resume`; `close`.
 //! - [`Error`]: one error type carrying the server's [`ErrorCode`] when it sent one.
 //!
+//! What the language bindings (sdk-python, sdk-node) share, so they behave alike by
+//! construction: [`options`] (settings as a host gives them: names, defaults, checks and
+//! messages) and, in [`consumer`], [`RebalanceEvents`] (rebalance events queued for the thread
+//! that polls), [`consumer::PollSlices`] and [`consumer::max_records`] (a poll cut into short
+//! slices), [`consumer::PollBuffer`] (the chunk an iterator polled ahead).
+//!
 //! Producing is idempotent by default: the producer takes a producer id from the server and
 //! numbers its batches, so a retried batch is stored once and in order (see [`producer`]).
 //! Credentials (an API key or a JWT) go in `token`, sent as `authorization: Bearer`. A tenant
@@ -56,6 +62,7 @@ pub mod consumer;
 mod error;
 mod fetch_call;
 mod grpc_call;
+pub mod options;
 mod produce_call;
 pub mod producer;
 pub mod tenancy;
@@ -67,7 +74,7 @@ pub use connection::{
 };
 pub use consumer::{
     Assignor, AutoOffsetReset, CommitMode, Consumer, ConsumerBuilder, ConsumerConfig,
-    ConsumerRecord, RebalanceListener, TopicPartition,
+    ConsumerRecord, RebalanceEvent, RebalanceEvents, RebalanceListener, TopicPartition,
 };
 pub use error::{ERROR_CODE_METADATA_KEY, Error};
 pub use fetch_call::FetchResponses;

@@ -7,11 +7,14 @@
 //! committed only after poll returned it). Fetching is `fetcher.rs`, membership `group.rs`.
 //!
 //! Rebalance callbacks (`RebalanceListener`) run on the consumer's background group task;
-//! they must be quick and must not block.
+//! they must be quick and must not block. `handoff.rs` has what code running elsewhere (the
+//! Python and Node bindings) uses to take the consumer's output over: `RebalanceEvents`,
+//! `PollSlices`, `max_records`, `PollBuffer`.
 
 mod commit;
 mod fetcher;
 mod group;
+mod handoff;
 mod state;
 
 use std::collections::VecDeque;
@@ -27,6 +30,7 @@ use tokio::time::Instant;
 use weir_proto::batch::{DecodedRecord, Header};
 
 pub use fetcher::FETCH_RETRY_BACKOFF;
+pub use handoff::{PollBuffer, PollSlices, RebalanceEvent, RebalanceEvents, max_records};
 
 use crate::Error;
 use crate::admin::OffsetSpec;
@@ -132,6 +136,19 @@ pub enum AutoOffsetReset {
     /// The next record produced.
     #[default]
     Latest,
+}
+
+impl std::str::FromStr for AutoOffsetReset {
+    type Err = crate::options::UnknownName;
+
+    /// `earliest` or `latest`, in any ASCII case.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        const NAMES: [(&str, AutoOffsetReset); 2] = [
+            ("earliest", AutoOffsetReset::Earliest),
+            ("latest", AutoOffsetReset::Latest),
+        ];
+        crate::options::by_name(&NAMES, s, "auto_offset_reset", "earliest or latest")
+    }
 }
 
 /// How offsets are committed.

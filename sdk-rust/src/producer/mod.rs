@@ -86,6 +86,24 @@ pub enum Acks {
     All,
 }
 
+impl std::str::FromStr for Acks {
+    type Err = crate::options::UnknownName;
+
+    /// `none`, `leader` or `all` in any ASCII case, or Kafka's numbers for them: `0`, `1`,
+    /// `-1`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        const NAMES: [(&str, Acks); 6] = [
+            ("none", Acks::None),
+            ("leader", Acks::Leader),
+            ("all", Acks::All),
+            ("0", Acks::None),
+            ("1", Acks::Leader),
+            ("-1", Acks::All),
+        ];
+        crate::options::by_name(&NAMES, s, "acks", "none, leader or all")
+    }
+}
+
 impl Acks {
     fn wire(self) -> weir_proto::v1::Acks {
         match self {
@@ -104,6 +122,16 @@ pub enum WhenFull {
     Wait,
     /// Fail at once with `Error::BufferFull`.
     Fail,
+}
+
+impl std::str::FromStr for WhenFull {
+    type Err = crate::options::UnknownName;
+
+    /// `wait` or `fail`, in any ASCII case.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        const NAMES: [(&str, WhenFull); 2] = [("wait", WhenFull::Wait), ("fail", WhenFull::Fail)];
+        crate::options::by_name(&NAMES, s, "when_full", "wait or fail")
+    }
 }
 
 /// Every producer setting; `ProducerBuilder` fills it.
