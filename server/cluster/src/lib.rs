@@ -1,0 +1,14 @@
+//! weir-cluster: several `weir` nodes as one service. Today: the Raft metadata quorum's
+//! durable storage and state machine.
+//!
+//! Owns the metadata quorum (openraft 0.9, behind `raft/`: no other module names openraft, so
+//! its 0.10 API break stays in one place). Must not know transports or tenants: the state
+//! machine it replicates is any `Machine` (the broker's metadata image), and commands are
+//! opaque to it.
+
+mod raft;
+
+pub use raft::{
+    Applied, LogStore, Machine, NoPeers, Proposal, Quorum, QuorumError, QuorumStatus,
+    SNAPSHOT_EVERY, StateStore, TypeConfig,
+};

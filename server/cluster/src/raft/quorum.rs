@@ -1,0 +1,242 @@
+//! One node's member of the metadata quorum: an openraft `Raft` over our stores.
+//!
+//! Owns starting the Raft (initializing a fresh single voter), proposing a command and
+//! waiting until it is applied, the status that `weir cluster status` shows, and shutdown.
+//! Must not build or validate commands (the caller does against the applied machine) and must
+//! not know the transport between nodes (a `RaftNetworkFactory` is handed in; `NoPeers` is
+//! the one a single node uses).
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use openraft::error::{ClientWriteError, InstallSnapshotError, RPCError, RaftError, Unreachable};
+use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
+use openraft::raft::{
+    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
+    VoteRequest, VoteResponse,
+};
+use openraft::{BasicNode, Config, Raft, ServerState, SnapshotPolicy};
+use tokio::sync::watch;
+
+use super::{LogStore, Machine, Proposal, StateStore, TypeConfig};
+
+/// Entries between two state-machine snapshots (each lets the log be purged).
+pub const SNAPSHOT_EVERY: u64 = 1_000;
+
+/// Why a quorum operation failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QuorumError {
+    /// This node is not the controller; `leader` is, when known.
+    NotLeader { leader: Option<u64> },
+    /// The node's storage or Raft task failed; it serves no metadata changes any more.
+    Fatal(String),
+    /// Opening the stores failed.
+    Storage(String),
+}
+
+impl std::fmt::Display for QuorumError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            QuorumError::NotLeader { leader: Some(l) } => {
+                write!(f, "this node is not the controller; node {l} is")
+            }
+            QuorumError::NotLeader { leader: None } => {
+                write!(f, "this node is not the controller and knows of none yet")
+            }
+            QuorumError::Fatal(e) => write!(f, "the metadata quorum stopped on this node: {e}"),
+            QuorumError::Storage(e) => write!(f, "metadata quorum storage: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for QuorumError {}
+
+/// What `weir cluster status` shows of one node's view of the quorum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuorumStatus {
+    pub node_id: u64,
+    /// `leader`, `follower`, `candidate` or `learner`.
+    pub role: &'static str,
+    /// The controller (the Raft leader), when known.
+    pub controller: Option<u64>,
+    pub term: u64,
+    /// Last index in this node's log.
+    pub last_log_index: Option<u64>,
+    /// Last index applied to this node's state machine.
+    pub applied_index: Option<u64>,
+    /// Voting members.
+    pub voters: Vec<u64>,
+}
+
+/// One node's member of the metadata quorum.
+pub struct Quorum<M: Machine> {
+    id: u64,
+    raft: Raft<TypeConfig>,
+    state: StateStore<M>,
+}
+
+impl<M: Machine> std::fmt::Debug for Quorum<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Quorum").field(&self.status()).finish()
+    }
+}
+
+impl<M: Machine> Quorum<M> {
+    /// Starts the Raft of node `id` on the stores under `dir` (`raft/log`, `raft/state`).
+    pub async fn start<N>(id: u64, dir: &Path, network: N) -> Result<Quorum<M>, QuorumError>
+    where
+        N: RaftNetworkFactory<TypeConfig>,
+    {
+        let storage = |e: io::Error| QuorumError::Storage(e.to_string());
+        let log = LogStore::open(&dir.join("raft").join("log")).map_err(storage)?;
+        let state = StateStore::open(&dir.join("raft").join("state")).map_err(storage)?;
+        let config = Config {
+            cluster_name: "weir".into(),
+            heartbeat_interval: 50,
+            election_timeout_min: 150,
+            election_timeout_max: 300,
+            snapshot_policy: SnapshotPolicy::LogsSinceLast(SNAPSHOT_EVERY),
+            max_in_snapshot_log_to_keep: 100,
+            ..Config::default()
+        };
+        let config = Arc::new(
+            config
+                .validate()
+                .map_err(|e| QuorumError::Fatal(e.to_string()))?,
+        );
+        let raft = Raft::new(id, config, network, log, state.clone())
+            .await
+            .map_err(|e| QuorumError::Fatal(e.to_string()))?;
+        Ok(Quorum { id, raft, state })
+    }
+
+    /// Starts node `id` as the single voter of its own quorum: initialized when new, and
+    /// elected at once (a single voter need not wait out an election timeout).
+    pub async fn start_single(id: u64, dir: &Path) -> Result<Quorum<M>, QuorumError> {
+        let quorum = Quorum::start(id, dir, NoPeers).await?;
+        let fatal = |e: &dyn std::fmt::Display| QuorumError::Fatal(e.to_string());
+        if !quorum.raft.is_initialized().await.map_err(|e| fatal(&e))? {
+            let members = BTreeMap::from([(id, BasicNode::default())]);
+            quorum
+                .raft
+                .initialize(members)
+                .await
+                .map_err(|e| fatal(&e))?;
+        } else {
+            quorum.raft.trigger().elect().await.map_err(|e| fatal(&e))?;
+        }
+        Ok(quorum)
+    }
+
+    /// Waits until this node leads, up to `within`.
+    pub async fn wait_leader(&self, within: Duration) -> Result<(), QuorumError> {
+        self.raft
+            .wait(Some(within))
+            .state(ServerState::Leader, "leader")
+            .await
+            .map(|_| ())
+            .map_err(|_| QuorumError::NotLeader {
+                leader: self.status().controller,
+            })
+    }
+
+    /// Replicates `command`, applies it and returns its log index once this node's machine
+    /// holds it.
+    pub async fn propose(&self, command: String) -> Result<u64, QuorumError> {
+        match self.raft.client_write(Proposal(command)).await {
+            Ok(written) => Ok(written.data.index),
+            Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f))) => {
+                Err(QuorumError::NotLeader {
+                    leader: f.leader_id,
+                })
+            }
+            Err(RaftError::APIError(ClientWriteError::ChangeMembershipError(e))) => {
+                Err(QuorumError::Fatal(e.to_string()))
+            }
+            Err(RaftError::Fatal(e)) => Err(QuorumError::Fatal(e.to_string())),
+        }
+    }
+
+    /// A receiver of (last applied index, machine) after every apply.
+    pub fn watch(&self) -> watch::Receiver<(Option<u64>, Arc<M>)> {
+        self.state.watch()
+    }
+
+    /// This node's view of the quorum now.
+    pub fn status(&self) -> QuorumStatus {
+        let m = self.raft.metrics().borrow().clone();
+        let role = match m.state {
+            ServerState::Leader => "leader",
+            ServerState::Follower => "follower",
+            ServerState::Candidate => "candidate",
+            ServerState::Learner => "learner",
+            ServerState::Shutdown => "shutdown",
+        };
+        QuorumStatus {
+            node_id: self.id,
+            role,
+            controller: m.current_leader,
+            term: m.current_term,
+            last_log_index: m.last_log_index,
+            applied_index: m.last_applied.map(|id| id.index),
+            voters: m.membership_config.membership().voter_ids().collect(),
+        }
+    }
+
+    /// Stops the Raft task; the stores are durable already.
+    pub async fn shutdown(&self) -> Result<(), QuorumError> {
+        self.raft
+            .shutdown()
+            .await
+            .map_err(|e| QuorumError::Fatal(e.to_string()))
+    }
+}
+
+/// The network of a node with no peers: every RPC finds its target unreachable.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoPeers;
+
+fn unreachable<E: std::error::Error>() -> RPCError<u64, BasicNode, E> {
+    let e = io::Error::new(io::ErrorKind::NotConnected, "a single node has no peers");
+    RPCError::Unreachable(Unreachable::new(&e))
+}
+
+impl RaftNetworkFactory<TypeConfig> for NoPeers {
+    type Network = NoPeers;
+
+    async fn new_client(&mut self, _target: u64, _node: &BasicNode) -> NoPeers {
+        NoPeers
+    }
+}
+
+impl RaftNetwork<TypeConfig> for NoPeers {
+    async fn append_entries(
+        &mut self,
+        _rpc: AppendEntriesRequest<TypeConfig>,
+        _option: RPCOption,
+    ) -> Result<AppendEntriesResponse<u64>, RPCError<u64, BasicNode, RaftError<u64>>> {
+        Err(unreachable())
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        _rpc: InstallSnapshotRequest<TypeConfig>,
+        _option: RPCOption,
+    ) -> Result<
+        InstallSnapshotResponse<u64>,
+        RPCError<u64, BasicNode, RaftError<u64, InstallSnapshotError>>,
+    > {
+        Err(unreachable())
+    }
+
+    async fn vote(
+        &mut self,
+        _rpc: VoteRequest<u64>,
+        _option: RPCOption,
+    ) -> Result<VoteResponse<u64>, RPCError<u64, BasicNode, RaftError<u64>>> {
+        Err(unreachable())
+    }
+}
