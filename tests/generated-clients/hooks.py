@@ -29,7 +29,7 @@ WAIVERS = [
     ("POST", "/v1/tenants/{tenant}/groups/{group}/offsets:reset", 400, "INVALID_REQUEST",
      "the group has no committed offsets"),
     # How many partitions a topic has now is the server's state.
-    ("PATCH", "/v1/tenants/{tenant}/topics/{topic}", 400, "INVALID_REQUEST",
+    ("PATCH", "/v1/tenants/{tenant}/topics/{topic}", 400, "INVALID_PARTITIONS",
      "partitions can only be added"),
 ]
 

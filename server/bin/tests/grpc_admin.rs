@@ -131,7 +131,7 @@ async fn admin_refusals_carry_their_error_code() {
         c.admin.create_topic(create(TENANT, "huge", 1 << 30)),
     )
     .await;
-    assert_eq!(expect_code(huge), "INVALID_REQUEST");
+    assert_eq!(expect_code(huge), "INVALID_PARTITIONS");
     let no_tenant = within("create", c.admin.create_topic(create("nobody", "t", 1))).await;
     assert_eq!(expect_code(no_tenant), "TENANT_NOT_FOUND");
 
@@ -142,7 +142,7 @@ async fn admin_refusals_carry_their_error_code() {
         partitions: Some(1),
     };
     let shrink = within("alter", c.admin.alter_topic(shrink)).await;
-    assert_eq!(expect_code(shrink), "INVALID_REQUEST");
+    assert_eq!(expect_code(shrink), "INVALID_PARTITIONS");
     let negative = AlterTopicRequest {
         tenant: TENANT.into(),
         name: "taken".into(),

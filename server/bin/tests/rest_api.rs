@@ -108,7 +108,7 @@ async fn topic_crud() {
         .send()
         .await
         .unwrap();
-    assert_problem(shrink, StatusCode::BAD_REQUEST, "INVALID_REQUEST").await;
+    assert_problem(shrink, StatusCode::BAD_REQUEST, "INVALID_PARTITIONS").await;
 
     let described: Value = c
         .get(s.url("/v1/tenants/default/topics/orders"))
@@ -396,7 +396,7 @@ async fn bad_requests_get_problem_json_with_the_right_code() {
             c.post(s.url("/v1/tenants/default/topics"))
                 .json(&json!({"name": "x", "partitions": 0})),
             StatusCode::BAD_REQUEST,
-            "INVALID_REQUEST",
+            "INVALID_PARTITIONS",
         ),
         (
             c.post(s.url("/v1/tenants/default/topics"))

@@ -119,7 +119,7 @@ async fn topics_survive_restart_and_stay_in_their_tenant() {
                 },
             )
             .unwrap_err();
-        assert_eq!(err.code(), ErrorCode::InvalidRequest);
+        assert_eq!(err.code(), ErrorCode::InvalidPartitions);
         broker.shutdown().unwrap();
         assert!(matches!(
             broker.produce_records(&default, "orders", vec![record(None, "late")]),

@@ -52,7 +52,7 @@ pub struct AlterTopic {
     #[serde(default)]
     pub config: Option<TopicConfigDto>,
     /// New partition count; partitions can only be added (fewer than the topic has is
-    /// `INVALID_REQUEST`). At most the server's `topic_partitions_max` (1000 unless configured
+    /// `INVALID_PARTITIONS`). At most the server's `topic_partitions_max` (1000 unless configured
     /// otherwise).
     #[serde(default, deserialize_with = "ints::optional")]
     #[schema(minimum = 1, maximum = 1000)]
@@ -137,7 +137,7 @@ pub(crate) fn detail_of(topic: &Topic) -> TopicDetailDto {
     params(TenantPath), request_body = CreateTopic,
     responses(
         (status = 201, description = "Created", body = TopicDetailDto),
-        (status = 400, description = "`INVALID_REQUEST` (a bad topic name or partition count, a malformed body, a bad tenant name) or `INVALID_CONFIG` (a setting out of bounds, flush_records with flush_ms)", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`INVALID_REQUEST` (a bad topic name, a malformed body, a bad tenant name), `INVALID_PARTITIONS` (a partition count of 0 or above `topic_partitions_max`) or `INVALID_CONFIG` (a setting out of bounds, flush_records with flush_ms)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`TENANT_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`TOPIC_ALREADY_EXISTS`, or `COUNT_QUOTA_EXCEEDED` (past the tenant's `topics` or `partitions` quota)", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -210,7 +210,7 @@ pub(crate) async fn describe_topic(
     params(TopicPath), request_body = AlterTopic,
     responses(
         (status = 200, description = "The changed topic", body = TopicDetailDto),
-        (status = 400, description = "`INVALID_REQUEST` (fewer partitions than the topic has, more than `topic_partitions_max`, a malformed body, a bad tenant name) or `INVALID_CONFIG`", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`INVALID_PARTITIONS` (fewer partitions than the topic has, more than `topic_partitions_max`), `INVALID_REQUEST` (a malformed body, a bad tenant name) or `INVALID_CONFIG`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`TENANT_NOT_FOUND` or `TOPIC_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`COUNT_QUOTA_EXCEEDED`: added partitions past the tenant's `partitions` quota", body = Problem, content_type = "application/problem+json"),
     ))]

@@ -179,7 +179,7 @@ impl MetadataImage {
             } => {
                 let spec = self.spec(*id)?;
                 if *partitions < spec.partitions {
-                    return Err(BrokerError::InvalidRequest(format!(
+                    return Err(BrokerError::InvalidPartitions(format!(
                         "partitions can only be added: topic has {}, asked for {partitions}",
                         spec.partitions
                     )));
@@ -444,7 +444,7 @@ impl MetadataImage {
 fn check_partition_count(partitions: u32, policy: &Policy) -> Result<(), BrokerError> {
     let max = policy.topic_partitions_max;
     if partitions == 0 || partitions > max {
-        return Err(BrokerError::InvalidRequest(format!(
+        return Err(BrokerError::InvalidPartitions(format!(
             "partitions must be between 1 and topic_partitions_max {max}, got {partitions}"
         )));
     }
