@@ -1,18 +1,23 @@
 //! JavaScript options → SDK settings: `ClientConfig`, `ProducerConfig`, `ConsumerConfig`.
 //!
-//! Owns the accepted option names (camelCase in JavaScript), their units (milliseconds and
-//! bytes) and the `INVALID_ARGUMENT` refusals of values out of range. Must not choose
-//! anything the Rust SDK chooses: an option left unset keeps the SDK's default.
+//! Owns the option objects napi reads (camelCase fields in JavaScript) and their hand-over to
+//! `weir::options`, which owns the defaults, the checks of every value and the
+//! `INVALID_ARGUMENT` messages, shared with the Python binding. Must not check or default a
+//! setting itself: an option left unset keeps the SDK's default.
 
 use std::time::Duration;
 
 use napi::Result;
 use napi_derive::napi;
+use weir::options::{self, Number, Spelling};
 
-use crate::error::invalid;
+use crate::error::IntoNapi;
 
-/// Largest integer a JavaScript number holds exactly.
-const JS_INTEGER_MAX: f64 = 9_007_199_254_740_991.0;
+/// How JavaScript spells option names in messages (`lingerMs`).
+pub(crate) const SPELLING: Spelling = Spelling::Camel;
+
+/// What `Consumer` reports as its `client_id` when not told.
+const CLIENT_ID_DEFAULT: &str = concat!("weir-node/", env!("CARGO_PKG_VERSION"));
 
 /// Options every client takes.
 #[napi(object, object_to_js = false)]
@@ -30,64 +35,46 @@ pub struct ClientOptions {
 
 /// A number of milliseconds: finite and not negative.
 pub(crate) fn millis(value: Option<f64>, name: &str) -> Result<Option<Duration>> {
-    match value {
-        None => Ok(None),
-        Some(ms) if ms.is_finite() && (0.0..=JS_INTEGER_MAX).contains(&ms) => {
-            Ok(Some(Duration::from_secs_f64(ms / 1000.0)))
-        }
-        Some(ms) => Err(invalid(format!(
-            "{name} must be a number of milliseconds >= 0, not {ms}"
-        ))),
-    }
+    value
+        .map(|ms| Number::Float(ms).millis(name))
+        .transpose()
+        .napi()
 }
 
 /// A count or size: a whole number, not negative.
 pub(crate) fn count(value: Option<f64>, name: &str) -> Result<Option<usize>> {
-    match value {
-        None => Ok(None),
-        Some(n) if n.fract() == 0.0 && (0.0..=JS_INTEGER_MAX).contains(&n) => {
-            usize::try_from(n as u64)
-                .map(Some)
-                .map_err(|_| invalid(format!("{name} is too large")))
-        }
-        Some(n) => Err(invalid(format!(
-            "{name} must be a whole number >= 0, not {n}"
-        ))),
-    }
+    value
+        .map(|n| Number::Float(n).count(name))
+        .transpose()
+        .napi()
 }
 
 /// A whole number that may be negative (offsets, timestamps, shifts).
 pub(crate) fn integer(value: f64, name: &str) -> Result<i64> {
-    if value.fract() == 0.0 && value.abs() <= JS_INTEGER_MAX {
-        Ok(value as i64)
-    } else {
-        Err(invalid(format!(
-            "{name} must be a whole number, not {value}"
-        )))
-    }
+    Number::Float(value).integer(name).napi()
 }
 
 /// A partition index.
 pub(crate) fn partition(value: f64) -> Result<u32> {
-    count(Some(value), "partition")?
-        .and_then(|n| u32::try_from(n).ok())
-        .ok_or_else(|| invalid("partition is too large"))
+    Number::Float(value).partition().napi()
+}
+
+fn numbers(value: Option<f64>) -> Option<Number> {
+    value.map(Number::Float)
 }
 
 impl ClientOptions {
-    pub(crate) fn config(&self) -> Result<weir::ClientConfig> {
-        let mut config = weir::ClientConfig::default();
-        if let Some(url) = &self.url {
-            config.url.clone_from(url);
+    fn shared(self) -> options::ClientOptions {
+        options::ClientOptions {
+            url: self.url,
+            tenant: self.tenant,
+            token: self.token,
+            request_timeout_ms: numbers(self.request_timeout_ms),
         }
-        if let Some(tenant) = &self.tenant {
-            config.tenant.clone_from(tenant);
-        }
-        config.token.clone_from(&self.token);
-        if let Some(timeout) = millis(self.request_timeout_ms, "requestTimeoutMs")? {
-            config.request_timeout = timeout;
-        }
-        Ok(config)
+    }
+
+    pub(crate) fn config(self) -> Result<weir::ClientConfig> {
+        self.shared().into_config(SPELLING).napi()
     }
 }
 
@@ -115,81 +102,30 @@ pub struct ProducerOptions {
     pub when_full: Option<String>,
 }
 
-/// A codec by name, as the Rust SDK and the Python binding name them (`None` is "none").
-fn compression(name: Option<&str>) -> Result<weir::Compression> {
-    let Some(name) = name else {
-        return Ok(weir::Compression::None);
-    };
-    name.parse().map_err(|_| {
-        invalid(format!(
-            "compression must be none, gzip, snappy, lz4 or zstd, not {name:?}"
-        ))
-    })
-}
-
-fn acks(name: &str) -> Result<weir::Acks> {
-    Ok(match name {
-        "none" => weir::Acks::None,
-        "leader" => weir::Acks::Leader,
-        "all" => weir::Acks::All,
-        other => {
-            return Err(invalid(format!(
-                "acks must be none, leader or all, not {other:?}"
-            )));
-        }
-    })
-}
-
 impl ProducerOptions {
-    pub(crate) fn config(&self) -> Result<weir::ProducerConfig> {
-        let client = ClientOptions {
-            url: self.url.clone(),
-            tenant: self.tenant.clone(),
-            token: self.token.clone(),
-            request_timeout_ms: self.request_timeout_ms,
-        };
-        let mut config = weir::ProducerConfig {
-            client: client.config()?,
-            compression: compression(self.compression.as_deref())?,
-            ..weir::ProducerConfig::default()
-        };
-        if let Some(linger) = millis(self.linger_ms, "lingerMs")? {
-            config.linger = linger;
-        }
-        if let Some(n) = count(self.batch_bytes, "batchBytes")? {
-            config.batch_bytes = n;
-        }
-        if let Some(n) = count(self.buffer_bytes, "bufferBytes")? {
-            config.buffer_bytes = n;
-        }
-        if let Some(n) = count(self.max_in_flight, "maxInFlight")? {
-            config.max_in_flight = n;
-        }
-        if let Some(name) = &self.acks {
-            config.acks = acks(name)?;
-        }
-        if let Some(on) = self.idempotence {
-            config.idempotence = on;
-        }
-        if let Some(t) = millis(self.delivery_timeout_ms, "deliveryTimeoutMs")? {
-            config.delivery_timeout = t;
-        }
-        if let Some(t) = millis(self.retry_backoff_ms, "retryBackoffMs")? {
-            config.retry_backoff = t;
-        }
-        if let Some(t) = millis(self.max_block_ms, "maxBlockMs")? {
-            config.max_block = t;
-        }
-        config.when_full = match self.when_full.as_deref() {
-            None | Some("wait") => weir::WhenFull::Wait,
-            Some("fail") => weir::WhenFull::Fail,
-            Some(other) => {
-                return Err(invalid(format!(
-                    "whenFull must be wait or fail, not {other:?}"
-                )));
+    pub(crate) fn config(self) -> Result<weir::ProducerConfig> {
+        options::ProducerOptions {
+            client: ClientOptions {
+                url: self.url,
+                tenant: self.tenant,
+                token: self.token,
+                request_timeout_ms: self.request_timeout_ms,
             }
-        };
-        Ok(config)
+            .shared(),
+            compression: self.compression,
+            linger_ms: numbers(self.linger_ms),
+            batch_bytes: numbers(self.batch_bytes),
+            buffer_bytes: numbers(self.buffer_bytes),
+            max_in_flight: numbers(self.max_in_flight),
+            acks: self.acks,
+            idempotence: self.idempotence,
+            delivery_timeout_ms: numbers(self.delivery_timeout_ms),
+            retry_backoff_ms: numbers(self.retry_backoff_ms),
+            max_block_ms: numbers(self.max_block_ms),
+            when_full: self.when_full,
+        }
+        .into_config(SPELLING)
+        .napi()
     }
 }
 
@@ -217,57 +153,32 @@ pub struct ConsumerOptions {
 }
 
 impl ConsumerOptions {
-    pub(crate) fn config(&self) -> Result<weir::ConsumerConfig> {
-        let client = ClientOptions {
-            url: self.url.clone(),
-            tenant: self.tenant.clone(),
-            token: self.token.clone(),
-            request_timeout_ms: self.request_timeout_ms,
-        };
-        let mut config = weir::ConsumerConfig {
-            client: client.config()?,
-            group: self.group.clone(),
-            topics: self.topics.clone().unwrap_or_default(),
-            client_id: concat!("weir-node/", env!("CARGO_PKG_VERSION")).to_owned(),
-            ..weir::ConsumerConfig::default()
-        };
-        if let Some(id) = &self.client_id {
-            config.client_id.clone_from(id);
-        }
-        config.auto_offset_reset = match self.auto_offset_reset.as_deref() {
-            None | Some("latest") => weir::AutoOffsetReset::Latest,
-            Some("earliest") => weir::AutoOffsetReset::Earliest,
-            Some(other) => {
-                return Err(invalid(format!(
-                    "autoOffsetReset must be earliest or latest, not {other:?}"
-                )));
+    pub(crate) fn config(self) -> Result<weir::ConsumerConfig> {
+        options::ConsumerOptions {
+            client: ClientOptions {
+                url: self.url,
+                tenant: self.tenant,
+                token: self.token,
+                request_timeout_ms: self.request_timeout_ms,
             }
-        };
-        let interval = millis(self.auto_commit_interval_ms, "autoCommitIntervalMs")?;
-        config.commit = match self.auto_commit {
-            Some(false) => weir::CommitMode::Manual,
-            _ => weir::CommitMode::Auto {
-                interval: interval.unwrap_or(weir::consumer::AUTO_COMMIT_INTERVAL_DEFAULT),
-            },
-        };
-        if let Some(n) = count(self.max_poll_records, "maxPollRecords")? {
-            config.max_poll_records = n;
+            .shared(),
+            group: self.group,
+            topics: self.topics,
+            client_id: Some(
+                self.client_id
+                    .unwrap_or_else(|| CLIENT_ID_DEFAULT.to_owned()),
+            ),
+            auto_offset_reset: self.auto_offset_reset,
+            auto_commit: self.auto_commit,
+            auto_commit_interval_ms: numbers(self.auto_commit_interval_ms),
+            max_poll_records: numbers(self.max_poll_records),
+            prefetch_bytes: numbers(self.prefetch_bytes),
+            fetch_bytes: numbers(self.fetch_bytes),
+            fetch_wait_ms: numbers(self.fetch_wait_ms),
+            session_timeout_ms: numbers(self.session_timeout_ms),
+            heartbeat_interval_ms: numbers(self.heartbeat_interval_ms),
         }
-        if let Some(n) = count(self.prefetch_bytes, "prefetchBytes")? {
-            config.prefetch_bytes = n;
-        }
-        if let Some(n) = count(self.fetch_bytes, "fetchBytes")? {
-            config.fetch_bytes = n;
-        }
-        if let Some(t) = millis(self.fetch_wait_ms, "fetchWaitMs")? {
-            config.fetch_wait = t;
-        }
-        if let Some(t) = millis(self.session_timeout_ms, "sessionTimeoutMs")? {
-            config.session_timeout = t;
-        }
-        if let Some(t) = millis(self.heartbeat_interval_ms, "heartbeatIntervalMs")? {
-            config.heartbeat_interval = t;
-        }
-        Ok(config)
+        .into_config(SPELLING)
+        .napi()
     }
 }

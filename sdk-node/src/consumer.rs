@@ -4,12 +4,15 @@
 //! Owns the lock around the Rust consumer (one call at a time; a poll holds it for at most
 //! `POLL_SLICE`, so commits, seeks and `close` from elsewhere in the program are served
 //! between slices), the lazy connection (the first call joins the group), the packing of
-//! polled records into one buffer, and the queue of assignment changes: the SDK reports them
-//! on its background task, where no JavaScript may run, so they wait in a queue and the
-//! JavaScript layer runs the callbacks after each poll (as Kafka's Java client runs them
-//! inside `poll`). Must not fetch, commit or track positions itself: `weir::Consumer` does.
+//! polled records into one buffer, and handing assignment changes to JavaScript: the SDK
+//! reports them on its background task, where no JavaScript may run, so they wait in a
+//! `weir::RebalanceEvents` queue and the JavaScript layer runs the callbacks after each poll
+//! (as Kafka's Java client runs them inside `poll`). The queue, the poll's slices
+//! (`PollSlices`, `max_records`) and the iteration's chunk (`PollBuffer`) are the Rust SDK's
+//! (`weir::consumer::handoff`), shared with the Python binding. Must not fetch, commit or
+//! track positions itself: `weir::Consumer` does.
 
-use std::collections::VecDeque;
+use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,10 +20,11 @@ use napi::bindgen_prelude::{BufferSlice, Float64Array, Int32Array, Uint32Array};
 use napi::{Env, Result};
 use napi_derive::napi;
 use tokio::sync::watch;
-use tokio::time::Instant;
+use weir::consumer::{PollBuffer, PollSlices, RebalanceEvent, RebalanceEvents};
+use weir::options::Number;
 
 use crate::config::{ConsumerOptions, count, integer, partition};
-use crate::error::{IntoNapi, invalid, to_napi};
+use crate::error::{IntoNapi, to_napi};
 use crate::runtime::{Cancel, Later, start, start_with};
 
 /// Longest a poll holds the consumer before letting other calls in.
@@ -117,31 +121,6 @@ pub struct Change {
     pub partitions: Vec<TopicPartition>,
 }
 
-/// Where the SDK's rebalance callbacks put their changes.
-#[derive(Debug, Default)]
-struct Changes(Mutex<VecDeque<(bool, Vec<weir::TopicPartition>)>>);
-
-impl Changes {
-    fn push(&self, assigned: bool, partitions: &[weir::TopicPartition]) {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push_back((assigned, partitions.to_vec()));
-    }
-}
-
-#[derive(Debug)]
-struct Listener(Arc<Changes>);
-
-impl weir::RebalanceListener for Listener {
-    fn assigned(&self, partitions: &[weir::TopicPartition]) {
-        self.0.push(true, partitions);
-    }
-    fn revoked(&self, partitions: &[weir::TopicPartition]) {
-        self.0.push(false, partitions);
-    }
-}
-
 #[derive(Debug)]
 enum Slot {
     /// Not connected yet.
@@ -154,15 +133,16 @@ enum Slot {
 struct Shared {
     config: weir::ConsumerConfig,
     slot: tokio::sync::Mutex<Slot>,
-    changes: Arc<Changes>,
+    /// Assignment changes the SDK reported, for `take_changes`.
+    events: RebalanceEvents,
     /// Set by `close`: polls waiting for records return at once.
     closing: watch::Sender<bool>,
     /// The records of the iteration's last poll (see `put_back`).
-    chunk: Mutex<Vec<weir::ConsumerRecord>>,
+    chunk: Mutex<PollBuffer>,
 }
 
 impl Shared {
-    fn chunk(&self) -> std::sync::MutexGuard<'_, Vec<weir::ConsumerRecord>> {
+    fn chunk(&self) -> std::sync::MutexGuard<'_, PollBuffer> {
         self.chunk.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -171,7 +151,7 @@ impl Shared {
         if matches!(slot, Slot::Idle) {
             let consumer = weir::Consumer::builder()
                 .config(self.config.clone())
-                .listener(Listener(Arc::clone(&self.changes)))
+                .listener(self.events.clone())
                 .build()
                 .await
                 .napi()?;
@@ -201,16 +181,13 @@ impl Shared {
         max: usize,
         ahead: bool,
     ) -> Result<Option<Vec<weir::ConsumerRecord>>> {
-        let deadline = timeout.map(|t| Instant::now() + t);
+        let slices = PollSlices::new(timeout, POLL_SLICE);
         let mut closing = self.closing.subscribe();
         loop {
             if *closing.borrow_and_update() {
                 return Ok(None);
             }
-            let slice = match deadline {
-                Some(d) => d.saturating_duration_since(Instant::now()).min(POLL_SLICE),
-                None => POLL_SLICE,
-            };
+            let slice = slices.next_slice();
             let polled = async {
                 let mut slot = self.slot.lock().await;
                 if matches!(*slot, Slot::Closed) {
@@ -226,13 +203,10 @@ impl Shared {
                 out = polled => out?,
                 _ = closing.wait_for(|c| *c) => None,
             };
-            match records {
+            match records.map(|r| slices.settle(r)) {
                 None => return Ok(None),
-                Some(records) if !records.is_empty() => return Ok(Some(records)),
-                Some(_) if deadline.is_some_and(|d| Instant::now() >= d) => {
-                    return Ok(Some(Vec::new()));
-                }
-                Some(_) => {}
+                Some(ControlFlow::Break(records)) => return Ok(Some(records)),
+                Some(ControlFlow::Continue(())) => {}
             }
         }
     }
@@ -357,14 +331,11 @@ impl NativeConsumer {
     #[napi(constructor)]
     pub fn new(options: ConsumerOptions) -> Result<Self> {
         let config = options.config()?;
-        if !config.topics.is_empty() && config.group.is_none() {
-            return Err(invalid("topics need a group"));
-        }
         Ok(NativeConsumer {
             shared: Arc::new(Shared {
                 config,
                 slot: tokio::sync::Mutex::new(Slot::Idle),
-                changes: Arc::default(),
+                events: RebalanceEvents::new(),
                 closing: watch::channel(false).0,
                 chunk: Mutex::default(),
             }),
@@ -392,10 +363,12 @@ impl NativeConsumer {
         keep: Option<bool>,
     ) -> Result<Later<'env, PollOut<'env>>> {
         let timeout = crate::config::millis(timeout_ms, "timeoutMs")?;
-        let max = count(max_records, "maxRecords")?.unwrap_or(self.shared.config.max_poll_records);
-        if max == 0 {
-            return Err(invalid("maxRecords must be at least 1"));
-        }
+        let max = weir::consumer::max_records(
+            max_records.map(Number::Float),
+            self.shared.config.max_poll_records,
+            "maxRecords",
+        )
+        .napi()?;
         let shared = Arc::clone(&self.shared);
         let cancel = Cancel::new(cancel);
         let keep = keep.unwrap_or(false);
@@ -405,7 +378,7 @@ impl NativeConsumer {
                 let records = shared.poll(timeout, max, keep).await?;
                 let packed = pack(records.as_deref());
                 if keep {
-                    *shared.chunk() = records.unwrap_or_default();
+                    shared.chunk().keep(records.unwrap_or_default());
                 }
                 Ok(packed)
             }),
@@ -421,8 +394,7 @@ impl NativeConsumer {
         let handed_out = count(Some(handed_out), "handedOut")?.unwrap_or(0);
         let shared = Arc::clone(&self.shared);
         start(env, async move {
-            let mut chunk = std::mem::take(&mut *shared.chunk());
-            let rest = chunk.split_off(handed_out.min(chunk.len()));
+            let rest = shared.chunk().rest(handed_out);
             shared
                 .with(async |c| {
                     c.put_back(rest);
@@ -435,17 +407,17 @@ impl NativeConsumer {
     /// Assignment changes since the last call, oldest first.
     #[napi]
     pub fn take_changes(&self) -> Vec<Change> {
-        let mut queue = self
-            .shared
-            .changes
-            .0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        queue
-            .drain(..)
-            .map(|(assigned, partitions)| Change {
-                assigned,
-                partitions: partitions.iter().map(TopicPartition::from_tp).collect(),
+        self.shared
+            .events
+            .take()
+            .into_iter()
+            .map(|event: RebalanceEvent| Change {
+                assigned: event.is_assigned(),
+                partitions: event
+                    .partitions()
+                    .iter()
+                    .map(TopicPartition::from_tp)
+                    .collect(),
             })
             .collect()
     }
