@@ -191,6 +191,10 @@ pub enum BrokerError {
     /// The broker is shutting down.
     #[error("the broker is shutting down")]
     ShuttingDown,
+    /// A metadata change reached a node that is not the controller (the metadata quorum's
+    /// leader), or the quorum has none right now; retry, at the controller when it is named.
+    #[error("{0}")]
+    NotController(String),
     /// Something that should not happen; details are in the server log.
     #[error("internal error: {0}")]
     Internal(String),
@@ -242,7 +246,7 @@ impl BrokerError {
             BrokerError::InvalidSessionTimeout { .. } => ErrorCode::InvalidSessionTimeout,
             BrokerError::OffsetMetadataTooLarge { .. } => ErrorCode::OffsetMetadataTooLarge,
             BrokerError::InvalidRecord(_) => ErrorCode::InvalidRecord,
-            BrokerError::ShuttingDown => ErrorCode::Unavailable,
+            BrokerError::ShuttingDown | BrokerError::NotController(_) => ErrorCode::Unavailable,
             BrokerError::Internal(_) => ErrorCode::Internal,
         }
     }

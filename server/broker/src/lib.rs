@@ -11,7 +11,7 @@ mod datadir;
 mod door;
 mod error;
 pub mod groups;
-mod metadata;
+pub mod metadata;
 mod names;
 mod parallel;
 mod produce;
@@ -138,8 +138,9 @@ pub struct Broker {
     images: watch::Receiver<Arc<MetadataImage>>,
     /// The open topics, reconciled from the image.
     catalog: Catalog,
-    /// Next idempotent producer id to hand out; the image's block ends where it may not reach.
-    next_producer_id: Mutex<i64>,
+    /// The block of idempotent producer ids this node reserved: the next to hand out and
+    /// its end.
+    producer_ids: Mutex<(i64, i64)>,
     groups: groups::Coordinator,
     shutting_down: AtomicBool,
     audit: Audit,
@@ -154,9 +155,24 @@ impl Broker {
     /// recovers) every partition, removes directories of deleted topics, and creates the
     /// `default` tenant when fresh.
     pub fn open(config: BrokerConfig) -> Result<Broker, BrokerError> {
+        let broker = Broker::open_with(config, |data| {
+            let meta = LocalMetadataLog::open(&data.join("meta"), &data.join("meta-snapshot"))?;
+            Ok(Box::new(meta))
+        })?;
+        broker.bootstrap_if_fresh()?;
+        Ok(broker)
+    }
+
+    /// Opens the data directory with the metadata log `meta` makes (given the data directory,
+    /// once it is locked): the image it holds decides which topics open. Creates nothing:
+    /// the node that founds a cluster calls `bootstrap_if_fresh`.
+    pub fn open_with(
+        config: BrokerConfig,
+        meta: impl FnOnce(&Path) -> Result<Box<dyn MetadataLog>, BrokerError>,
+    ) -> Result<Broker, BrokerError> {
         let data = &config.data_dir;
         let lock = datadir::open(data)?;
-        let meta = LocalMetadataLog::open(&data.join("meta"), &data.join("meta-snapshot"))?;
+        let meta = meta(data)?;
         let images = meta.watch();
         let image = images.borrow().clone();
         let catalog = Catalog::new(data.join("topics"));
@@ -165,11 +181,12 @@ impl Broker {
         let audit = Audit::open(&data.join("audit.log"))?;
         let broker = Broker {
             config,
-            meta: Box::new(meta),
+            meta,
             images,
             catalog,
-            // Ids of the last reserved block may have been handed out before the restart.
-            next_producer_id: Mutex::new(image.producer_ids_end()),
+            // Ids of blocks reserved before this start may have been handed out: this node
+            // reserves a new block before its first id.
+            producer_ids: Mutex::new((0, 0)),
             groups,
             shutting_down: AtomicBool::new(false),
             audit,
@@ -178,19 +195,37 @@ impl Broker {
             _lock: lock,
         };
         broker.remove_orphan_topic_dirs()?;
-        if image.version() == 0 {
-            // The bootstrap tenant is unlimited; tenants created later get the defaults.
-            let default = TenantId::parse(DEFAULT_TENANT)?;
-            broker.insert_tenant(&default)?;
-            broker.propose(|_| {
-                Ok(TenancyCmd::SetQuotas {
-                    tenant: default.clone(),
-                    quotas: Quotas::default(),
-                }
-                .into())
-            })?;
-        }
         Ok(broker)
+    }
+
+    /// Creates the `default` tenant (unlimited; tenants created later get the defaults) when
+    /// the metadata is empty.
+    pub fn bootstrap_if_fresh(&self) -> Result<(), BrokerError> {
+        if self.image().version() > 0 {
+            return Ok(());
+        }
+        let default = TenantId::parse(DEFAULT_TENANT)?;
+        self.insert_tenant(&default)?;
+        self.propose(|_| {
+            Ok(TenancyCmd::SetQuotas {
+                tenant: default.clone(),
+                quotas: Quotas::default(),
+            }
+            .into())
+        })?;
+        Ok(())
+    }
+
+    /// Brings the open topics in step with every image the metadata log publishes, also
+    /// those other nodes proposed; returns when the log closes. A node of a cluster runs it.
+    pub async fn follow_metadata(&self) {
+        let mut images = self.meta.watch();
+        while images.changed().await.is_ok() {
+            let image = images.borrow_and_update().clone();
+            if let Err(e) = self.catalog.reconcile(&image) {
+                tracing::error!(version = image.version(), error = %e, "could not open what the metadata holds; retrying with the next change");
+            }
+        }
     }
 
     /// The limits in force.
@@ -384,34 +419,34 @@ impl Broker {
     }
 
     /// A new idempotent producer id and its epoch (always 0: there are no transactional ids to
-    /// fence yet). Ids are unique on this node across restarts: they are reserved in blocks of
-    /// `PRODUCER_ID_BLOCK` by a durable metadata command before any of them is handed out.
+    /// fence yet). Ids are unique across restarts and nodes: each node reserves its own blocks
+    /// of `PRODUCER_ID_BLOCK` by a durable metadata command before it hands any of them out,
+    /// and a restart starts a new block.
     pub fn init_producer(&self, tenant: &TenantId) -> Result<(i64, i16), BrokerError> {
         self.check_running()?;
         if !self.tenant_exists(tenant) {
             return Err(BrokerError::TenantNotFound(tenant.to_string()));
         }
-        let mut next = self
-            .next_producer_id
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        if *next >= self.image().producer_ids_end() {
-            let mut start = 0;
+        let mut block = self.producer_ids.lock().unwrap_or_else(|p| p.into_inner());
+        if block.0 >= block.1 {
+            let mut reserved = (0, 0);
             self.propose(|image| {
-                start = image.producer_ids_end();
-                let end = start + PRODUCER_ID_BLOCK;
-                Ok(ProducerIdCmd::Reserve { start, end }.into())
+                let start = image.producer_ids_end();
+                reserved = (start, start + PRODUCER_ID_BLOCK);
+                Ok(ProducerIdCmd::Reserve {
+                    start,
+                    end: reserved.1,
+                }
+                .into())
             })?;
-            *next = start;
+            *block = reserved;
         }
-        let id = *next;
-        assert!(
-            id < self.image().producer_ids_end(),
-            "ids come from the reserved block"
-        );
-        *next += 1;
+        let id = block.0;
+        assert!(id < block.1, "ids come from this node's reserved block");
+        block.0 += 1;
         Ok((id, 0))
     }
+
     /// Runs retention and due flushes on every partition and expires silent group members;
     /// returns segments deleted.
     pub fn maintain(&self) -> usize {

@@ -6,7 +6,10 @@
 //! machine it replicates is any `Machine` (the broker's metadata image), and commands are
 //! opaque to it.
 
+mod metadata;
 mod raft;
+
+pub use metadata::{MetadataMachine, PROPOSE_TIMEOUT, RaftMetadataLog};
 
 pub use raft::{
     Applied, LogStore, Machine, NoPeers, Proposal, Quorum, QuorumError, QuorumStatus,

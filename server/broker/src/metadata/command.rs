@@ -8,7 +8,8 @@ use crate::{TenantId, TopicConfig, TopicName};
 
 /// One change to the metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Command {
+#[allow(missing_docs)]
+pub enum Command {
     Topic(TopicCmd),
     Tenancy(TenancyCmd),
     ProducerIds(ProducerIdCmd),
@@ -16,7 +17,8 @@ pub(crate) enum Command {
 
 /// Topics: their existence, partition counts and settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum TopicCmd {
+#[allow(missing_docs)]
+pub enum TopicCmd {
     /// A new topic; `id` is the image's next topic id and names its directory.
     Create {
         id: u64,
@@ -38,7 +40,8 @@ pub(crate) enum TopicCmd {
 
 /// Tenants, their API keys and their quotas.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum TenancyCmd {
+#[allow(missing_docs)]
+pub enum TenancyCmd {
     /// A tenant; `incarnation` tells it from an earlier one of the same name (0: created
     /// before incarnations existed).
     CreateTenant {
@@ -64,7 +67,8 @@ pub(crate) enum TenancyCmd {
 
 /// Idempotent producer ids.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum ProducerIdCmd {
+#[allow(missing_docs)]
+pub enum ProducerIdCmd {
     /// Ids `start..end` are handed out from now on; every id below `end` counts as used.
     Reserve { start: i64, end: i64 },
 }

@@ -19,7 +19,7 @@ use crate::{BrokerError, TenantId, TopicConfig, TopicName};
 
 /// The node settings validation reads besides the image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Policy {
+pub struct Policy {
     /// Quotas of tenants without their own.
     pub quota_defaults: Quotas,
     /// Most partitions one topic may have.
@@ -28,7 +28,7 @@ pub(crate) struct Policy {
 
 /// A topic as the metadata knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct TopicSpec {
+pub struct TopicSpec {
     pub id: u64,
     pub tenant: TenantId,
     pub name: TopicName,
@@ -38,7 +38,7 @@ pub(crate) struct TopicSpec {
 
 /// A tenant as the metadata knows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct TenantImage {
+pub struct TenantImage {
     /// See `TenancyCmd::CreateTenant`.
     pub incarnation: u64,
     /// Its own quotas; `None`: the node's defaults.
@@ -49,7 +49,7 @@ pub(crate) struct TenantImage {
 
 /// All metadata at one point of the command log.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct MetadataImage {
+pub struct MetadataImage {
     /// Commands applied so far: the image after the log's first `version` commands.
     version: u64,
     tenants: BTreeMap<TenantId, TenantImage>,

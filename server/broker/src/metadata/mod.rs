@@ -16,17 +16,43 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
-pub(crate) use command::{Command, ProducerIdCmd, TenancyCmd, TopicCmd};
-pub(crate) use image::{MetadataImage, Policy, TopicSpec};
-pub(crate) use store::LocalMetadataLog;
+pub use command::{Command, ProducerIdCmd, TenancyCmd, TopicCmd};
+pub use image::{MetadataImage, Policy, TenantImage, TopicSpec};
+pub use store::LocalMetadataLog;
 
 use crate::BrokerError;
 
 /// Builds a command from the image it will be applied to; an error refuses the proposal.
-pub(crate) type Build<'a> = &'a mut dyn FnMut(&MetadataImage) -> Result<Command, BrokerError>;
+pub type Build<'a> = &'a mut dyn FnMut(&MetadataImage) -> Result<Command, BrokerError>;
+
+/// A command in its stored form: the JSON line the command log and a replicated log carry.
+pub fn encode(command: &Command) -> String {
+    serde_json::to_string(&wire::StoredCommand::from(command))
+        .expect("stored commands are plain JSON")
+}
+
+/// A command from its stored form.
+pub fn decode(json: &str) -> Result<Command, BrokerError> {
+    let stored: wire::StoredCommand = serde_json::from_str(json)
+        .map_err(|e| BrokerError::Internal(format!("metadata command {json:?}: {e}")))?;
+    Command::try_from(stored)
+}
+
+impl MetadataImage {
+    /// The image as bytes (a snapshot's body: the image as commands, its version and next
+    /// topic id).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        store::snapshot_body(self)
+    }
+
+    /// The image `to_bytes` wrote.
+    pub fn from_bytes(bytes: &[u8]) -> Result<MetadataImage, BrokerError> {
+        store::image_of_body(bytes)
+    }
+}
 
 /// Where metadata commands are made durable and in what order they apply.
-pub(crate) trait MetadataLog: Send + Sync + std::fmt::Debug {
+pub trait MetadataLog: Send + Sync + std::fmt::Debug {
     /// Builds a command against the current image, makes it durable, applies it and returns
     /// the image after it. Proposals are serialized: the image `build` sees is the one the
     /// command is applied to, so the checks it makes still hold.
@@ -41,12 +67,12 @@ pub(crate) trait MetadataLog: Send + Sync + std::fmt::Debug {
 
 /// Wall-clock milliseconds since the Unix epoch, as stored times are kept (never negative: a
 /// clock before 1970 reads as the epoch).
-pub(crate) fn unix_ms() -> u64 {
+pub fn unix_ms() -> u64 {
     u64::try_from(now_ms()).unwrap_or(0)
 }
 
 /// Wall-clock milliseconds since the Unix epoch.
-pub(crate) fn now_ms() -> i64 {
+pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))

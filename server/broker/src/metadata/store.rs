@@ -28,7 +28,7 @@ use crate::BrokerError;
 /// Bytes read from the metadata log at a time during replay.
 const REPLAY_READ_BYTES: usize = 1 << 20;
 /// Commands between two snapshots.
-pub(crate) const SNAPSHOT_EVERY: u64 = 1_000;
+pub const SNAPSHOT_EVERY: u64 = 1_000;
 /// The snapshot's first line names its format and carries the crc32c of the rest.
 const SNAPSHOT_MAGIC: &str = "weir-metadata-snapshot 1";
 
@@ -51,7 +51,7 @@ struct Inner {
 
 /// The metadata log of a single node.
 #[derive(Debug)]
-pub(crate) struct LocalMetadataLog {
+pub struct LocalMetadataLog {
     inner: Mutex<Inner>,
     images: watch::Sender<Arc<MetadataImage>>,
     snapshot: PathBuf,
@@ -60,7 +60,7 @@ pub(crate) struct LocalMetadataLog {
 impl LocalMetadataLog {
     /// Opens the log in `dir` and rebuilds the image from the snapshot at `snapshot` (when
     /// it is usable) and the commands after it.
-    pub(crate) fn open(dir: &Path, snapshot: &Path) -> Result<LocalMetadataLog, BrokerError> {
+    pub fn open(dir: &Path, snapshot: &Path) -> Result<LocalMetadataLog, BrokerError> {
         let config = LogConfig {
             flush: FlushPolicy::EveryAppend,
             segment_bytes: 64 << 20,
@@ -218,16 +218,41 @@ fn read_snapshot(path: &Path, log_end: i64) -> Result<Option<MetadataImage>, Bro
         );
         return Ok(None);
     }
+    image_of(snapshot).map(Some)
+}
+
+fn image_of(snapshot: Snapshot) -> Result<MetadataImage, BrokerError> {
     let commands = snapshot
         .commands
         .into_iter()
         .map(Command::try_from)
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Some(MetadataImage::from_snapshot(
+    Ok(MetadataImage::from_snapshot(
         snapshot.version,
         snapshot.next_topic_id,
         &commands,
-    )))
+    ))
+}
+
+/// The JSON body of a snapshot of `image`.
+pub(super) fn snapshot_body(image: &MetadataImage) -> Vec<u8> {
+    let snapshot = Snapshot {
+        version: image.version(),
+        next_topic_id: image.next_topic_id(),
+        commands: image
+            .to_commands()
+            .iter()
+            .map(StoredCommand::from)
+            .collect(),
+    };
+    serde_json::to_vec(&snapshot).expect("snapshots are plain JSON")
+}
+
+/// The image in a snapshot's JSON body.
+pub(super) fn image_of_body(body: &[u8]) -> Result<MetadataImage, BrokerError> {
+    let snapshot: Snapshot = serde_json::from_slice(body)
+        .map_err(|e| BrokerError::Internal(format!("metadata snapshot: {e}")))?;
+    image_of(snapshot)
 }
 
 fn parse_snapshot(bytes: &[u8]) -> Result<Snapshot, String> {
@@ -249,16 +274,7 @@ fn parse_snapshot(bytes: &[u8]) -> Result<Snapshot, String> {
 /// then the directory synced.
 fn write_snapshot(path: &Path, image: &MetadataImage) -> std::io::Result<()> {
     use std::io::Write;
-    let snapshot = Snapshot {
-        version: image.version(),
-        next_topic_id: image.next_topic_id(),
-        commands: image
-            .to_commands()
-            .iter()
-            .map(StoredCommand::from)
-            .collect(),
-    };
-    let body = serde_json::to_vec(&snapshot)?;
+    let body = snapshot_body(image);
     let tmp = path.with_extension("tmp");
     let mut file = std::fs::File::create(&tmp)?;
     writeln!(

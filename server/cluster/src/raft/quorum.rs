@@ -12,7 +12,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use openraft::error::{ClientWriteError, InstallSnapshotError, RPCError, RaftError, Unreachable};
+use openraft::error::{
+    CheckIsLeaderError, ClientWriteError, InstallSnapshotError, RPCError, RaftError, Unreachable,
+};
 use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
 use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
@@ -141,6 +143,24 @@ impl<M: Machine> Quorum<M> {
             .map_err(|_| QuorumError::NotLeader {
                 leader: self.status().controller,
             })
+    }
+
+    /// Makes this node's machine current: confirms with a quorum that this node still leads
+    /// and waits until everything committed before is applied here.
+    pub async fn ensure_current(&self) -> Result<(), QuorumError> {
+        match self.raft.ensure_linearizable().await {
+            Ok(_) => Ok(()),
+            Err(RaftError::APIError(CheckIsLeaderError::ForwardToLeader(f))) => {
+                Err(QuorumError::NotLeader {
+                    leader: f.leader_id,
+                })
+            }
+            // This node still thinks it leads, but a quorum did not confirm it.
+            Err(RaftError::APIError(CheckIsLeaderError::QuorumNotEnough(_))) => {
+                Err(QuorumError::NotLeader { leader: None })
+            }
+            Err(RaftError::Fatal(e)) => Err(QuorumError::Fatal(e.to_string())),
+        }
     }
 
     /// Replicates `command`, applies it and returns its log index once this node's machine

@@ -68,6 +68,12 @@ mod single_voter {
         }
         assert!(indexes.windows(2).all(|w| w[1] == w[0] + 1), "{indexes:?}");
         assert_eq!(journal(&q).await, ["a", "b", "c"]);
+        // Metrics follow the applies a moment later.
+        let deadline = Instant::now() + LEAD_WITHIN;
+        while q.status().applied_index != indexes.last().copied() {
+            assert!(Instant::now() < deadline, "{:?}", q.status());
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         let status = q.status();
         assert_eq!((status.role, status.controller), ("leader", Some(1)));
         assert_eq!(status.voters, [1]);
