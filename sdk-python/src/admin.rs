@@ -564,7 +564,9 @@ impl Admin {
         token: Option<String>,
         request_timeout_ms: i64,
     ) -> PyResult<Self> {
-        let config = convert::client_config(url, tenant, token, request_timeout_ms)?;
+        let config = convert::client_options(url, tenant, token, request_timeout_ms)
+            .into_config(convert::SPELLING)
+            .py()?;
         let tenant = config.tenant.clone();
         let inner = wait(py, weir::Admin::connect(config))?.py()?;
         Ok(Admin { inner, tenant })

@@ -3,28 +3,34 @@
 //! `weir::Consumer`; `Record` and `TopicPartition`.
 //!
 //! Owns the lock around the Rust consumer (one call at a time; blocking calls hold it for at
-//! most one `SIGNAL_CHECK` slice, so `close()` from another thread is prompt), and the queue
-//! of assignment changes: the Rust SDK reports them on its background task, where no Python
-//! code may run, so they are queued and the callbacks run in the thread that polls (as
-//! Kafka's Java client runs them inside `poll`). Must not fetch, commit or track positions
+//! most one `SIGNAL_CHECK` slice, so `close()` from another thread is prompt), and running
+//! the assignment callbacks: the Rust SDK reports changes on its background task, where no
+//! Python code may run, so they wait in a `weir::RebalanceEvents` queue and the callbacks run
+//! in the thread that polls (as Kafka's Java client runs them inside `poll`). The queue, the
+//! poll's slices (`PollSlices`, `max_records`) and the settings' checks (`weir::options`) are
+//! the Rust SDK's, shared with the Node binding. Must not fetch, commit or track positions
 //! itself: `weir::Consumer` does. Iteration takes one record per Rust poll
 //! (`poll_up_to(.., 1)`), so a record counts as handed out (and committable) only once the
 //! iterator gave it to the application.
 
-use std::collections::VecDeque;
+use std::ops::ControlFlow;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use futures_util::FutureExt;
+use futures_util::future::{BoxFuture, Shared};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList};
+use weir::consumer::{PollSlices, RebalanceEvent, RebalanceEvents};
+use weir::options::Number;
 
 use crate::convert::{self, headers_to_py};
-use crate::errors::{IntoPyResult, closed, invalid_argument, to_py};
-use crate::runtime::{SIGNAL_CHECK, awaitable, now, wait};
+use crate::errors::{IntoPyResult, closed, timed_out, to_py};
+use crate::runtime::{SIGNAL_CHECK, awaitable, now, seconds, wait, wait_for};
 
 /// A partition of a topic. Hashable and ordered; `(topic, partition)` tuples are accepted
 /// wherever a `TopicPartition` is.
@@ -184,44 +190,68 @@ fn records(list: Vec<weir::ConsumerRecord>) -> Vec<Record> {
     list.into_iter().map(|inner| Record { inner }).collect()
 }
 
-/// An assignment change reported by the Rust SDK, waiting for the polling thread.
-#[derive(Debug, Clone)]
-enum Change {
-    Assigned(Vec<weir::TopicPartition>),
-    Revoked(Vec<weir::TopicPartition>),
+/// What the consumer reports as its `client_id` when not told.
+const CLIENT_ID_DEFAULT: &str = concat!("weir-python/", env!("CARGO_PKG_VERSION"));
+
+/// The outcome of a commit the Rust SDK runs on its own task, shared by every wait on it.
+type Commit = Shared<BoxFuture<'static, Result<(), weir::Error>>>;
+
+/// The outcome of one `Consumer.commit_async`: resolves once the server stored the offsets,
+/// or the commit failed (it is not retried; a later commit covers it).
+#[pyclass(module = "weir._weir", frozen)]
+pub struct CommitFuture {
+    commit: Commit,
 }
 
-/// The listener given to the Rust SDK: queues changes (it runs on the SDK's task).
-#[derive(Debug, Default)]
-struct Changes(Mutex<VecDeque<Change>>);
-
-impl Changes {
-    fn push(&self, change: Change) {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push_back(change);
-    }
-
-    fn take(&self) -> Vec<Change> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .drain(..)
-            .collect()
+impl std::fmt::Debug for CommitFuture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CommitFuture")
+            .field("done", &self.done())
+            .finish()
     }
 }
 
-#[derive(Debug)]
-struct Listener(Arc<Changes>);
-
-impl weir::RebalanceListener for Listener {
-    fn assigned(&self, partitions: &[weir::TopicPartition]) {
-        self.0.push(Change::Assigned(partitions.to_vec()));
+#[pymethods]
+impl CommitFuture {
+    /// Waits (at most `timeout` seconds; `None` waits as long as it takes, up to the
+    /// consumer's `request_timeout_ms`) for the commit. Raises its `WeirError`, or
+    /// `weir.Timeout` when `timeout` passed first (the commit may still complete later).
+    #[pyo3(signature = (timeout=None))]
+    fn result(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<()> {
+        let limit = seconds(timeout, "timeout")?;
+        match wait_for(py, self.commit.clone(), limit)? {
+            Some(outcome) => outcome.py(),
+            None => Err(timed_out(
+                "waiting for the commit",
+                limit.unwrap_or_default(),
+            )),
+        }
     }
 
-    fn revoked(&self, partitions: &[weir::TopicPartition]) {
-        self.0.push(Change::Revoked(partitions.to_vec()));
+    /// Waits like `result` and returns the commit's exception, or `None` when the offsets
+    /// were stored.
+    #[pyo3(signature = (timeout=None))]
+    fn exception(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<PyErr>> {
+        let limit = seconds(timeout, "timeout")?;
+        match wait_for(py, self.commit.clone(), limit)? {
+            Some(Ok(())) => Ok(None),
+            Some(Err(e)) => Ok(Some(to_py(e))),
+            None => Err(timed_out(
+                "waiting for the commit",
+                limit.unwrap_or_default(),
+            )),
+        }
+    }
+
+    /// Whether the outcome is known (stored or failed); never waits.
+    fn done(&self) -> bool {
+        let mut commit = std::pin::pin!(self.commit.clone());
+        now(commit.as_mut()).is_some()
+    }
+
+    fn __repr__(&self) -> String {
+        let done = if self.done() { "True" } else { "False" };
+        format!("CommitFuture(done={done})")
     }
 }
 
@@ -229,28 +259,38 @@ impl weir::RebalanceListener for Listener {
 #[derive(Debug)]
 struct Core {
     consumer: tokio::sync::Mutex<Option<weir::Consumer>>,
-    changes: Arc<Changes>,
+    /// Assignment changes the SDK reported, for the callbacks.
+    events: RebalanceEvents,
+    /// The consumer's `max_poll_records`: a poll's `max_records` when none is given.
+    max_poll_records: usize,
     /// Set by `close` before it waits for the lock, so pollers stop at their next slice.
     closing: AtomicBool,
 }
 
 impl Core {
-    /// One Rust poll under the lock (`max` records at most, default `max_poll_records`);
-    /// `Ok(None)` once the consumer is closed.
+    /// One Rust poll under the lock (`max` records at most); `Ok(None)` once the consumer is
+    /// closed.
     async fn poll(
         &self,
         timeout: Duration,
-        max: Option<usize>,
+        max: usize,
     ) -> PyResult<Option<Vec<weir::ConsumerRecord>>> {
         let mut guard = self.consumer.lock().await;
         let Some(consumer) = guard.as_mut() else {
             return Ok(None);
         };
-        let polled = match max {
-            Some(n) => consumer.poll_up_to(timeout, n).await,
-            None => consumer.poll(timeout).await,
-        };
+        let polled = consumer.poll_up_to(timeout, max).await;
         polled.map(Some).map_err(to_py)
+    }
+
+    /// `max_records` of a poll from Python (none: `max_poll_records`).
+    fn max_records(&self, max_records: Option<usize>) -> PyResult<usize> {
+        weir::consumer::max_records(
+            max_records.map(Number::from),
+            self.max_poll_records,
+            "max_records",
+        )
+        .py()
     }
 
     async fn commit(&self, offsets: Option<Vec<(weir::TopicPartition, i64)>>) -> PyResult<()> {
@@ -369,60 +409,34 @@ impl Consumer {
                 return Err(PyTypeError::new_err(format!("{name} must be callable")));
             }
         }
-        let mut config = weir::ConsumerConfig {
-            client: convert::client_config(url, tenant, token, request_timeout_ms)?,
+        let config = weir::options::ConsumerOptions {
+            client: convert::client_options(url, tenant, token, request_timeout_ms),
             group,
-            topics: topics.unwrap_or_default(),
-            ..weir::ConsumerConfig::default()
-        };
-        config.auto_offset_reset = match auto_offset_reset {
-            "earliest" => weir::AutoOffsetReset::Earliest,
-            "latest" => weir::AutoOffsetReset::Latest,
-            other => {
-                return Err(invalid_argument(format!(
-                    "auto_offset_reset must be \"earliest\" or \"latest\", not {other:?}"
-                )));
-            }
-        };
-        config.commit = match (auto_commit, auto_commit_interval_ms) {
-            (false, _) => weir::CommitMode::Manual,
-            (true, None) => weir::CommitMode::default(),
-            (true, Some(ms)) => weir::CommitMode::Auto {
-                interval: convert::millis(ms, "auto_commit_interval_ms")?,
-            },
-        };
-        if let Some(id) = client_id {
-            config.client_id = id;
-        } else {
-            config.client_id = concat!("weir-python/", env!("CARGO_PKG_VERSION")).to_owned();
+            topics,
+            client_id: Some(client_id.unwrap_or_else(|| CLIENT_ID_DEFAULT.to_owned())),
+            auto_offset_reset: Some(auto_offset_reset.to_owned()),
+            auto_commit: Some(auto_commit),
+            auto_commit_interval_ms: auto_commit_interval_ms.map(Number::from),
+            max_poll_records: max_poll_records.map(Number::from),
+            prefetch_bytes: prefetch_bytes.map(Number::from),
+            fetch_bytes: fetch_bytes.map(Number::from),
+            fetch_wait_ms: fetch_wait_ms.map(Number::from),
+            session_timeout_ms: session_timeout_ms.map(Number::from),
+            heartbeat_interval_ms: heartbeat_interval_ms.map(Number::from),
         }
-        if let Some(n) = max_poll_records {
-            config.max_poll_records = n;
-        }
-        if let Some(n) = prefetch_bytes {
-            config.prefetch_bytes = n;
-        }
-        if let Some(n) = fetch_bytes {
-            config.fetch_bytes = n;
-        }
-        if let Some(ms) = fetch_wait_ms {
-            config.fetch_wait = convert::millis(ms, "fetch_wait_ms")?;
-        }
-        if let Some(ms) = session_timeout_ms {
-            config.session_timeout = convert::millis(ms, "session_timeout_ms")?;
-        }
-        if let Some(ms) = heartbeat_interval_ms {
-            config.heartbeat_interval = convert::millis(ms, "heartbeat_interval_ms")?;
-        }
-        let changes = Arc::new(Changes::default());
+        .into_config(convert::SPELLING)
+        .py()?;
+        let events = RebalanceEvents::new();
+        let max_poll_records = config.max_poll_records;
         let builder = weir::Consumer::builder()
             .config(config)
-            .listener(Listener(Arc::clone(&changes)));
+            .listener(events.clone());
         let consumer = wait(py, builder.build())?.py()?;
         Ok(Consumer {
             core: Arc::new(Core {
                 consumer: tokio::sync::Mutex::new(Some(consumer)),
-                changes,
+                events,
+                max_poll_records,
                 closing: AtomicBool::new(false),
             }),
             on_assign,
@@ -440,8 +454,9 @@ impl Consumer {
         timeout_ms: i64,
         max_records: Option<usize>,
     ) -> PyResult<Vec<Record>> {
-        let deadline = Instant::now() + convert::millis(timeout_ms, "timeout_ms")?;
-        match self.poll_until(py, Some(deadline), max_records)? {
+        let timeout = convert::millis(timeout_ms, "timeout_ms")?;
+        let max = self.core.max_records(max_records)?;
+        match self.poll_until(py, PollSlices::new(Some(timeout), SIGNAL_CHECK), max)? {
             None => Err(closed("consumer")),
             Some(list) => Ok(records(list)),
         }
@@ -453,7 +468,7 @@ impl Consumer {
 
     /// The next record, waiting as long as it takes; stops once the consumer is closed.
     fn __next__(&self, py: Python<'_>) -> PyResult<Option<Record>> {
-        let next = self.poll_until(py, None, Some(1))?;
+        let next = self.poll_until(py, PollSlices::new(None, SIGNAL_CHECK), 1)?;
         Ok(next
             .and_then(|mut list| list.pop())
             .map(|inner| Record { inner }))
@@ -466,6 +481,23 @@ impl Consumer {
         let offsets = commit_offsets(offsets)?;
         let core = Arc::clone(&self.core);
         wait(py, async move { core.commit(offsets).await })?
+    }
+
+    /// Starts committing the positions of every record handed out so far and returns at once
+    /// with a `CommitFuture` of the outcome (the Rust SDK's `commit_async`). Commits started
+    /// later may finish first, and a failed one is not retried (the next commit covers it),
+    /// as with Kafka's `commitAsync`. Raises `weir.Closed` after `close()`.
+    fn commit_async(&self, py: Python<'_>) -> PyResult<CommitFuture> {
+        let started = self.with(py, |c| Ok(c.commit_async()))?;
+        let commit = async move {
+            // The task ends only by finishing, unless the runtime itself shuts down.
+            started
+                .await
+                .unwrap_or(Err(weir::Error::Closed("consumer")))
+        };
+        Ok(CommitFuture {
+            commit: commit.boxed().shared(),
+        })
     }
 
     /// The group's committed offset of a partition (the next offset to read), or `None`.
@@ -577,9 +609,10 @@ impl Consumer {
         max_records: Option<usize>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let timeout = convert::millis(timeout_ms, "timeout_ms")?;
+        let max = self.core.max_records(max_records)?;
         let core = Arc::clone(&self.core);
         let mut fut: Pin<Box<_>> = Box::pin(async move {
-            match core.poll(timeout, max_records).await? {
+            match core.poll(timeout, max).await? {
                 Some(list) => Ok(records(list)),
                 None => Err(closed("consumer")),
             }
@@ -593,7 +626,7 @@ impl Consumer {
     /// `commit` for asyncio: an awaitable.
     #[pyo3(signature = (offsets=None))]
     #[pyo3(name = "_commit_async")]
-    fn commit_async<'py>(
+    fn commit_awaitable<'py>(
         &self,
         py: Python<'py>,
         offsets: Option<&Bound<'_, PyAny>>,
@@ -617,12 +650,12 @@ impl Consumer {
     #[pyo3(name = "_take_assignment_changes")]
     fn take_assignment_changes(&self) -> Vec<(&'static str, Vec<TopicPartition>)> {
         self.core
-            .changes
+            .events
             .take()
             .into_iter()
-            .map(|change| match change {
-                Change::Assigned(list) => ("assigned", to_py_tps(list)),
-                Change::Revoked(list) => ("revoked", to_py_tps(list)),
+            .map(|event| match event {
+                RebalanceEvent::Assigned(list) => ("assigned", to_py_tps(list)),
+                RebalanceEvent::Revoked(list) => ("revoked", to_py_tps(list)),
             })
             .collect()
     }
@@ -633,33 +666,26 @@ fn to_py_tps(list: Vec<weir::TopicPartition>) -> Vec<TopicPartition> {
 }
 
 impl Consumer {
-    /// Polls in slices of `SIGNAL_CHECK`, running callbacks and checking for signals between
-    /// them, until records come, `deadline` passes (an empty list; `None`: no deadline) or
-    /// the consumer closes (`None`).
+    /// Polls in `slices` (of `SIGNAL_CHECK`), running callbacks and checking for signals
+    /// between them, until records come, the deadline passes (an empty list) or the consumer
+    /// closes (`None`).
     fn poll_until(
         &self,
         py: Python<'_>,
-        deadline: Option<Instant>,
-        max_records: Option<usize>,
+        slices: PollSlices,
+        max_records: usize,
     ) -> PyResult<Option<Vec<weir::ConsumerRecord>>> {
         loop {
             self.run_callbacks(py)?;
             if self.core.closing.load(Ordering::Acquire) {
                 return Ok(None);
             }
-            let slice = deadline.map_or(SIGNAL_CHECK, |d| {
-                d.saturating_duration_since(Instant::now())
-                    .min(SIGNAL_CHECK)
-            });
-            let polled = self.poll_slice(py, slice, max_records)?;
+            let polled = self.poll_slice(py, slices.next_slice(), max_records)?;
             self.run_callbacks(py)?;
-            match polled {
+            match polled.map(|list| slices.settle(list)) {
                 None => return Ok(None),
-                Some(list) if !list.is_empty() => return Ok(Some(list)),
-                Some(_) if deadline.is_some_and(|d| Instant::now() >= d) => {
-                    return Ok(Some(Vec::new()));
-                }
-                Some(_) => py.check_signals()?,
+                Some(ControlFlow::Break(list)) => return Ok(Some(list)),
+                Some(ControlFlow::Continue(())) => py.check_signals()?,
             }
         }
     }
@@ -669,7 +695,7 @@ impl Consumer {
         &self,
         py: Python<'_>,
         slice: Duration,
-        max: Option<usize>,
+        max: usize,
     ) -> PyResult<Option<Vec<weir::ConsumerRecord>>> {
         let core = Arc::clone(&self.core);
         let mut fut = std::pin::pin!(async move { core.poll(slice, max).await });
@@ -703,14 +729,14 @@ impl Consumer {
     /// callback raised (after running the others).
     fn run_callbacks(&self, py: Python<'_>) -> PyResult<()> {
         if self.on_assign.is_none() && self.on_revoke.is_none() {
-            self.core.changes.take();
+            self.core.events.clear();
             return Ok(());
         }
         let mut first_error = None;
-        for change in self.core.changes.take() {
-            let (callback, list) = match change {
-                Change::Assigned(list) => (&self.on_assign, list),
-                Change::Revoked(list) => (&self.on_revoke, list),
+        for event in self.core.events.take() {
+            let (callback, list) = match event {
+                RebalanceEvent::Assigned(list) => (&self.on_assign, list),
+                RebalanceEvent::Revoked(list) => (&self.on_revoke, list),
             };
             let Some(callback) = callback else { continue };
             let arg = PyList::new(py, to_py_tps(list))?;

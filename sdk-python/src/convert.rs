@@ -1,9 +1,10 @@
 //! Python arguments → SDK types: keys and values (bytes, str, or JSON for dict and list),
 //! headers, topic partitions, and the settings shared by every client.
 //!
-//! Owns the accepted shapes and their error messages (`TypeError` for a wrong type,
-//! `weir.InvalidArgument` for a value out of range). Must not choose anything the Rust SDK
-//! chooses (partitions, batch sizes): settings left unset keep the SDK's defaults.
+//! Owns the accepted shapes and their error messages (`TypeError` for a wrong type). Values
+//! of settings are checked by `weir::options` (shared with the Node binding), which raises
+//! `weir.InvalidArgument` for one out of range. Must not choose anything the Rust SDK chooses
+//! (partitions, batch sizes): settings left unset keep the SDK's defaults.
 
 use std::time::Duration;
 
@@ -13,7 +14,12 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString, PyTuple};
 
-use crate::errors::invalid_argument;
+use weir::options::{ClientOptions, Number, Spelling};
+
+use crate::errors::IntoPyResult;
+
+/// How Python spells option names in messages (`linger_ms`).
+pub(crate) const SPELLING: Spelling = Spelling::Snake;
 
 /// Bytes of a `bytes`, `bytearray` or `str` (UTF-8) object; `None` for other types.
 fn raw_bytes(obj: &Bound<'_, PyAny>) -> PyResult<Option<Bytes>> {
@@ -150,57 +156,31 @@ pub(crate) fn headers_to_py<'py>(
 
 /// Milliseconds from Python (an int >= 0) as a `Duration`.
 pub(crate) fn millis(value: i64, what: &str) -> PyResult<Duration> {
-    u64::try_from(value)
-        .map(Duration::from_millis)
-        .map_err(|_| invalid_argument(format!("{what} must be >= 0 (milliseconds)")))
+    Number::Int(value).millis(what).py()
 }
 
-/// The connection settings every client takes.
-pub(crate) fn client_config(
+/// The connection settings every client takes, as `weir::options` reads them.
+pub(crate) fn client_options(
     url: String,
     tenant: String,
     token: Option<String>,
     request_timeout_ms: i64,
-) -> PyResult<weir::ClientConfig> {
-    Ok(weir::ClientConfig {
-        url,
-        tenant,
+) -> ClientOptions {
+    ClientOptions {
+        url: Some(url),
+        tenant: Some(tenant),
         token,
-        request_timeout: millis(request_timeout_ms, "request_timeout_ms")?,
-    })
-}
-
-/// `"none"`, `"gzip"`, `"snappy"`, `"lz4"` or `"zstd"` (`None` is `"none"`).
-pub(crate) fn compression(value: Option<&str>) -> PyResult<weir::Compression> {
-    match value {
-        None => Ok(weir::Compression::None),
-        Some(name) => name.to_ascii_lowercase().parse().map_err(|_| {
-            invalid_argument(format!(
-                "compression must be none, gzip, snappy, lz4 or zstd, not {name:?}"
-            ))
-        }),
+        request_timeout_ms: Some(Number::Int(request_timeout_ms)),
     }
 }
 
-/// `"leader"` (or 1), `"all"` (or -1) or `"none"` (or 0).
-pub(crate) fn acks(value: &Bound<'_, PyAny>) -> PyResult<weir::Acks> {
+/// `acks` as `weir::options` reads it: a name (`"leader"`, `"all"`, `"none"`, any case) or
+/// Kafka's number for one (1, -1, 0).
+pub(crate) fn acks(value: &Bound<'_, PyAny>) -> PyResult<String> {
     if let Ok(n) = value.extract::<i64>() {
-        return match n {
-            0 => Ok(weir::Acks::None),
-            1 => Ok(weir::Acks::Leader),
-            -1 => Ok(weir::Acks::All),
-            _ => Err(invalid_argument("acks must be 0, 1 or -1")),
-        };
+        return Ok(n.to_string());
     }
-    let name: String = value
+    value
         .extract()
-        .map_err(|_| PyTypeError::new_err("acks must be a str or an int"))?;
-    match name.to_ascii_lowercase().as_str() {
-        "none" => Ok(weir::Acks::None),
-        "leader" => Ok(weir::Acks::Leader),
-        "all" => Ok(weir::Acks::All),
-        _ => Err(invalid_argument(format!(
-            "acks must be \"leader\", \"all\" or \"none\", not {name:?}"
-        ))),
-    }
+        .map_err(|_| PyTypeError::new_err("acks must be a str or an int"))
 }

@@ -40,6 +40,7 @@ fn _weir(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<consumer::TopicPartition>()?;
     m.add_class::<consumer::Record>()?;
     m.add_class::<consumer::Consumer>()?;
+    m.add_class::<consumer::CommitFuture>()?;
     m.add_class::<producer::RecordMetadata>()?;
     m.add_class::<producer::SendFuture>()?;
     m.add_class::<producer::Producer>()?;

@@ -12,6 +12,8 @@ use pyo3::prelude::*;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use weir::options::Number;
+
 use crate::convert::{self, HeadersArg, KeyArg, ValueArg};
 use crate::errors::{IntoPyResult, timed_out, to_py};
 use crate::runtime::{awaitable, now, seconds, wait, wait_for};
@@ -182,45 +184,22 @@ impl Producer {
         when_full: Option<&str>,
         request_timeout_ms: i64,
     ) -> PyResult<Self> {
-        let mut config = weir::ProducerConfig {
-            client: convert::client_config(url, tenant, token, request_timeout_ms)?,
-            compression: convert::compression(compression)?,
-            idempotence,
-            ..weir::ProducerConfig::default()
-        };
-        if let Some(ms) = linger_ms {
-            config.linger = convert::millis(ms, "linger_ms")?;
+        let config = weir::options::ProducerOptions {
+            client: convert::client_options(url, tenant, token, request_timeout_ms),
+            compression: compression.map(str::to_owned),
+            linger_ms: linger_ms.map(Number::from),
+            batch_bytes: batch_bytes.map(Number::from),
+            buffer_bytes: buffer_bytes.map(Number::from),
+            max_in_flight: max_in_flight.map(Number::from),
+            acks: acks.map(convert::acks).transpose()?,
+            idempotence: Some(idempotence),
+            delivery_timeout_ms: delivery_timeout_ms.map(Number::from),
+            retry_backoff_ms: retry_backoff_ms.map(Number::from),
+            max_block_ms: max_block_ms.map(Number::from),
+            when_full: when_full.map(str::to_owned),
         }
-        if let Some(n) = batch_bytes {
-            config.batch_bytes = n;
-        }
-        if let Some(n) = buffer_bytes {
-            config.buffer_bytes = n;
-        }
-        if let Some(n) = max_in_flight {
-            config.max_in_flight = n;
-        }
-        if let Some(acks) = acks {
-            config.acks = convert::acks(acks)?;
-        }
-        if let Some(ms) = delivery_timeout_ms {
-            config.delivery_timeout = convert::millis(ms, "delivery_timeout_ms")?;
-        }
-        if let Some(ms) = retry_backoff_ms {
-            config.retry_backoff = convert::millis(ms, "retry_backoff_ms")?;
-        }
-        if let Some(ms) = max_block_ms {
-            config.max_block = convert::millis(ms, "max_block_ms")?;
-        }
-        config.when_full = match when_full {
-            None | Some("wait") => weir::WhenFull::Wait,
-            Some("fail") => weir::WhenFull::Fail,
-            Some(other) => {
-                return Err(crate::errors::invalid_argument(format!(
-                    "when_full must be \"wait\" or \"fail\", not {other:?}"
-                )));
-            }
-        };
+        .into_config(convert::SPELLING)
+        .py()?;
         let inner = wait(py, weir::Producer::builder().config(config).build())?.py()?;
         Ok(Producer {
             inner,

@@ -1,12 +1,15 @@
 """The per-record paths under faults, against a real ``weir serve``: an idempotent producer
 whose answers are lost and whose connections are cut retries and stores every record exactly
 once (and, as a control, a producer without idempotence stores some twice through the same
-fault); a rebalance while a member iterates loses no record."""
+fault); a rebalance while a member iterates loses no record; ``commit_async`` returns while
+its answer is held up and reports the commit's failure without retrying it."""
 
 from __future__ import annotations
 
 import time
 from typing import Callable, List, Set
+
+import pytest
 
 import weir
 from conftest import eventually
@@ -125,3 +128,52 @@ def test_a_rebalance_while_iterating_loses_no_record(
             return len(seen) == total
 
         eventually(read, "every record handed out by some member", timeout=60)
+
+
+def test_commit_async_returns_at_once_and_reports_a_lost_answer(
+    server: WeirServer, new_topic: Callable[..., str]
+) -> None:
+    topic = new_topic()
+    with weir.Producer(**server.client_args()) as p:
+        for i in range(4):
+            p.send(topic, f"v{i}")
+    with Proxy(server.grpc) as proxy:
+        c = weir.Consumer(
+            url=proxy.url,
+            token=server.token,
+            group=f"g-{topic}",
+            auto_commit=False,
+            fetch_wait_ms=100,
+            request_timeout_ms=5000,
+        )
+        with c:
+            c.assign([(topic, 0)])
+            c.seek((topic, 0), 0)
+            got: List[weir.Record] = []
+
+            def all_four() -> bool:
+                got.extend(c.poll(timeout_ms=200))
+                return len(got) == 4
+
+            eventually(all_four, "the 4 records handed out")
+            proxy.mute_answers()
+            started = time.monotonic()
+            pending = c.commit_async()
+            assert time.monotonic() - started < 1.0, "commit_async waited for the server"
+            assert not pending.done()
+            with pytest.raises(weir.Timeout):
+                pending.result(timeout=0.2)
+            # The server stored the offsets; its answer never arrives and the connection is
+            # cut: the commit failed as far as the client knows, and it is not retried.
+            proxy.cut()
+            failure = pending.exception(timeout=15)
+            assert isinstance(failure, weir.WeirError), failure
+            assert pending.done()
+
+            def committed() -> bool:
+                try:
+                    return c.committed((topic, 0)) == 4
+                except weir.TransportError:
+                    return False
+
+            eventually(committed, "the server's commit seen through a new connection")

@@ -311,3 +311,51 @@ def test_consumer_settings_are_checked(server: WeirServer, bad: str) -> None:
     else:
         with pytest.raises(weir.InvalidArgument):
             weir.Consumer(**server.client_args(), auto_offset_reset="oldest")
+
+
+def test_commit_async_commits_what_was_handed_out(
+    server: WeirServer, new_topic: Callable[..., str]
+) -> None:
+    topic, group = new_topic(), unique("commit-async")
+    with weir.Producer(**server.client_args()) as p:
+        for i in range(5):
+            p.send(topic, f"v{i}")
+    with weir.Consumer(
+        **server.client_args(),
+        group=group,
+        topics=[topic],
+        auto_commit=False,
+        auto_offset_reset="earliest",
+        fetch_wait_ms=100,
+    ) as c:
+        handed_out: List[weir.Record] = []
+
+        def up_to(n: int) -> bool:
+            handed_out.extend(c.poll(timeout_ms=200, max_records=n - len(handed_out)))
+            return len(handed_out) == n
+
+        eventually(lambda: up_to(3), "three records handed out")
+        first = c.commit_async()
+        assert isinstance(first, weir.CommitFuture)
+        first.result(timeout=10)
+        assert first.done() and first.exception() is None
+        assert "done=True" in repr(first)
+        assert c.committed((topic, 0)) == 3
+
+        eventually(lambda: up_to(5), "the other two handed out")
+        second = c.commit_async()
+        assert second.exception(timeout=10) is None
+        assert c.committed((topic, 0)) == 5
+        # Nothing handed out since: nothing to commit, and that succeeds.
+        assert c.commit_async().exception(timeout=10) is None
+    with pytest.raises(weir.Closed):
+        c.commit_async()
+
+    # Without a group there is nothing to commit to: the future holds the refusal.
+    with weir.Consumer(**server.client_args(), auto_offset_reset="earliest") as lone:
+        lone.assign([(topic, 0)])
+        eventually(lambda: lone.poll(timeout_ms=200), "a record handed out")
+        refused = lone.commit_async().exception(timeout=10)
+        assert isinstance(refused, weir.InvalidArgument), refused
+        with pytest.raises(weir.InvalidArgument):
+            lone.commit_async().result(timeout=10)

@@ -48,12 +48,8 @@ COVERED_BY: Dict[str, Dict[str, str]] = {
 
 #: Rust operations Python lacks, knowingly ("Type.rust_name" -> {flavour: why}). Each must
 #: really be missing (test_known_gaps_are_still_gaps), so the list shrinks when one is added.
-KNOWN_GAPS: Dict[str, Dict[str, str]] = {
-    "Consumer.commit_async": {
-        "sync": "a commit that returns at once needs a future type of its own (like "
-        "SendFuture) in the blocking client; not added yet",
-    },
-}
+#: None today.
+KNOWN_GAPS: Dict[str, Dict[str, str]] = {}
 
 
 def rust_surface() -> Dict[str, List[str]]:

@@ -6,8 +6,8 @@ group membership and commits are the Rust SDK's, so Python behaves exactly like 
 
 - :class:`Producer`: ``send(...)`` returns a :class:`SendFuture`; ``flush()``, ``close()``.
 - :class:`Consumer`: ``poll(timeout_ms=...)`` returns a list of :class:`Record`; ``for rec in
-  consumer`` iterates until closed; ``commit``, ``committed``, ``position``, ``seek``,
-  ``pause``/``resume``, assignment callbacks.
+  consumer`` iterates until closed; ``commit``, ``commit_async`` (a :class:`CommitFuture`),
+  ``committed``, ``position``, ``seek``, ``pause``/``resume``, assignment callbacks.
 - :class:`Admin`: topics, offsets and consumer groups; tenants, API keys, quotas and usage
   (:class:`TenantInfo`, :class:`KeyInfo`, :class:`CreatedKey`, :class:`Quotas`,
   :class:`QuotaChange`, :class:`Usage`) as far as the credential allows.
@@ -24,6 +24,7 @@ from ._weir import (
     TENANT_DEFAULT,
     URL_DEFAULT,
     Admin,
+    CommitFuture,
     Consumer,
     CreatedKey,
     GroupInfo,
@@ -109,6 +110,7 @@ __all__ = [
     "Record",
     "RecordMetadata",
     "SendFuture",
+    "CommitFuture",
     "TopicPartition",
     "TopicInfo",
     "PartitionInfo",

@@ -16,6 +16,7 @@ __all__ = [
     "TopicPartition",
     "Record",
     "Consumer",
+    "CommitFuture",
     "RecordMetadata",
     "SendFuture",
     "Producer",
@@ -201,6 +202,21 @@ class Producer:
         """Closes the producer (flushing what was sent)."""
 
 @final
+class CommitFuture:
+    """The outcome of one ``Consumer.commit_async``: resolves once the server stored the
+    offsets, or the commit failed (it is not retried; a later commit covers it)."""
+
+    def result(self, timeout: Optional[float] = None) -> None:
+        """Waits (at most ``timeout`` seconds; ``None``: as long as it takes, up to the
+        consumer's ``request_timeout_ms``) for the commit. Raises its ``WeirError``, or
+        ``weir.Timeout`` when ``timeout`` passed first."""
+    def exception(self, timeout: Optional[float] = None) -> Optional[WeirError]:
+        """Waits like ``result`` and returns the commit's exception, or ``None`` when the
+        offsets were stored."""
+    def done(self) -> bool:
+        """Whether the outcome is known (stored or failed); never waits."""
+
+@final
 class Consumer:
     """Reads records of the partitions it is assigned, as a member of ``group`` subscribed
     to ``topics``, or of partitions given to ``assign()``. Every setting not given keeps the
@@ -252,6 +268,11 @@ class Consumer:
     def commit(self, offsets: Optional[Offsets] = None) -> None:
         """Commits offsets: with no argument, the positions of every record handed out so
         far; else a dict (or list of pairs) of partition → next offset to read."""
+    def commit_async(self) -> CommitFuture:
+        """Starts committing the positions of every record handed out so far and returns at
+        once with a ``CommitFuture`` of the outcome. Commits started later may finish first,
+        and a failed one is not retried (the next commit covers it), as with Kafka's
+        ``commitAsync``. Raises ``weir.Closed`` after ``close()``."""
     def committed(self, partition: PartitionRef) -> Optional[int]:
         """The group's committed offset of a partition (the next offset to read), or
         ``None``."""
