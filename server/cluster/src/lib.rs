@@ -12,6 +12,6 @@ mod raft;
 pub use metadata::{MetadataMachine, PROPOSE_TIMEOUT, RaftMetadataLog};
 
 pub use raft::{
-    Applied, LogStore, Machine, NoPeers, Proposal, Quorum, QuorumError, QuorumStatus,
-    SNAPSHOT_EVERY, StateStore, TypeConfig,
+    Applied, LogStore, Machine, NoPeers, Proposal, Quorum, QuorumError, QuorumStatus, RaftServer,
+    RaftService, SECRET_HEADER, SNAPSHOT_EVERY, StateStore, TypeConfig,
 };

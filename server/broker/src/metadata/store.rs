@@ -276,7 +276,7 @@ fn write_snapshot(path: &Path, image: &MetadataImage) -> std::io::Result<()> {
     use std::io::Write;
     let body = snapshot_body(image);
     let tmp = path.with_extension("tmp");
-    let mut file = std::fs::File::create(&tmp)?;
+    let mut file = weir_log::private::create_file(&tmp)?;
     writeln!(
         file,
         "{SNAPSHOT_MAGIC} crc32c={:08x}",

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Read, Write};
 use std::ops::RangeBounds;
 use std::path::{Path, PathBuf};
@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use openraft::storage::{LogFlushed, LogState, RaftLogStorage};
 use openraft::{Entry, LogId, RaftLogReader, StorageError, StorageIOError, Vote};
 use serde::{Deserialize, Serialize};
+use weir_log::private;
 
 use super::TypeConfig;
 
@@ -55,9 +56,9 @@ pub struct LogStore {
 impl LogStore {
     /// Opens (creating when new) the log in `dir`.
     pub fn open(dir: &Path) -> io::Result<LogStore> {
-        std::fs::create_dir_all(dir)?;
+        private::create_dir_all(dir)?;
         let path = dir.join("log");
-        let mut file = OpenOptions::new()
+        let mut file = private::options()
             .create(true)
             .read(true)
             .append(true)
@@ -113,7 +114,7 @@ impl Inner {
         }
         let path = self.dir.join("log");
         write_atomic(&path, &bytes, true)?;
-        self.file = OpenOptions::new().read(true).append(true).open(&path)?;
+        self.file = private::options().read(true).append(true).open(&path)?;
         Ok(())
     }
 
@@ -302,7 +303,7 @@ pub(super) fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> io::Result
 /// and then the directory are synced first.
 pub(super) fn write_atomic(path: &Path, bytes: &[u8], sync: bool) -> io::Result<()> {
     let tmp = path.with_extension("tmp");
-    let mut file = File::create(&tmp)?;
+    let mut file = private::create_file(&tmp)?;
     file.write_all(bytes)?;
     if sync {
         file.sync_all()?;

@@ -5,6 +5,7 @@
 //! names openraft types in signatures other crates see.
 
 mod log_store;
+mod net;
 mod quorum;
 mod state;
 
@@ -16,6 +17,7 @@ use std::io::Cursor;
 use serde::{Deserialize, Serialize};
 
 pub use log_store::LogStore;
+pub use net::{RaftServer, RaftService, SECRET_HEADER};
 pub use quorum::{NoPeers, Quorum, QuorumError, QuorumStatus, SNAPSHOT_EVERY};
 pub use state::StateStore;
 

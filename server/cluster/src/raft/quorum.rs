@@ -23,6 +23,7 @@ use openraft::raft::{
 use openraft::{BasicNode, Config, Raft, ServerState, SnapshotPolicy};
 use tokio::sync::watch;
 
+use super::net::{GrpcNetwork, RaftServer, RaftService};
 use super::{LogStore, Machine, Proposal, StateStore, TypeConfig};
 
 /// Entries between two state-machine snapshots (each lets the log be purged).
@@ -131,6 +132,31 @@ impl<M: Machine> Quorum<M> {
             quorum.raft.trigger().elect().await.map_err(|e| fatal(&e))?;
         }
         Ok(quorum)
+    }
+
+    /// Starts node `id` as a member of a multi-node quorum: peers are reached over gRPC at
+    /// the addresses the membership names, presenting `secret`.
+    pub async fn start_member(id: u64, dir: &Path, secret: &str) -> Result<Quorum<M>, QuorumError> {
+        Quorum::start(id, dir, GrpcNetwork::new(secret.to_owned())).await
+    }
+
+    /// The internal gRPC service peers call, checking `secret`.
+    pub fn service(&self, secret: &str) -> RaftServer<RaftService> {
+        RaftService::new(self.raft.clone(), secret.to_owned())
+    }
+
+    /// Founds the quorum with `voters` (node id → internal address) when this node's log is
+    /// empty; a node that already belongs to a quorum keeps it.
+    pub async fn found(&self, voters: BTreeMap<u64, String>) -> Result<(), QuorumError> {
+        let fatal = |e: &dyn std::fmt::Display| QuorumError::Fatal(e.to_string());
+        if self.raft.is_initialized().await.map_err(|e| fatal(&e))? {
+            return Ok(());
+        }
+        let members: BTreeMap<u64, BasicNode> = voters
+            .into_iter()
+            .map(|(id, addr)| (id, BasicNode::new(addr)))
+            .collect();
+        self.raft.initialize(members).await.map_err(|e| fatal(&e))
     }
 
     /// Waits until this node leads, up to `within`.

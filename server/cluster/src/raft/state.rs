@@ -63,7 +63,7 @@ impl<M> Clone for StateStore<M> {
 impl<M: Machine> StateStore<M> {
     /// Opens the store in `dir`, restoring the machine from the latest snapshot if any.
     pub fn open(dir: &Path) -> io::Result<StateStore<M>> {
-        std::fs::create_dir_all(dir)?;
+        weir_log::private::create_dir_all(dir)?;
         let path = dir.join("snapshot");
         let current: Option<StoredSnapshot> = read_json(&path)?;
         let (machine, applied, membership) = match &current {

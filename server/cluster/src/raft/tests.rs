@@ -126,3 +126,147 @@ mod single_voter {
         q.shutdown().await.unwrap();
     }
 }
+
+mod three_voters {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use tokio::net::TcpListener;
+    use tokio_stream::wrappers::TcpListenerStream;
+
+    use super::Journal;
+    use crate::raft::net::{RaftClient, RaftMessage};
+    use crate::raft::{Quorum, SECRET_HEADER};
+
+    const SECRET: &str = "a-long-random-cluster-secret";
+    const WITHIN: Duration = Duration::from_secs(15);
+
+    struct Node {
+        id: u64,
+        quorum: Arc<Quorum<Journal>>,
+        server: tokio::task::JoinHandle<()>,
+        addr: String,
+        _dir: tempfile::TempDir,
+    }
+
+    async fn start(id: u64, listener: TcpListener) -> Node {
+        let dir = tempfile::tempdir().unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let quorum = Arc::new(
+            Quorum::<Journal>::start_member(id, dir.path(), SECRET)
+                .await
+                .unwrap(),
+        );
+        let service = quorum.service(SECRET);
+        let server = tokio::spawn(async move {
+            tonic::transport::Server::builder()
+                .add_service(service)
+                .serve_with_incoming(TcpListenerStream::new(listener))
+                .await
+                .unwrap();
+        });
+        Node {
+            id,
+            quorum,
+            server,
+            addr,
+            _dir: dir,
+        }
+    }
+
+    async fn leader(nodes: &[&Node]) -> u64 {
+        let deadline = Instant::now() + WITHIN;
+        loop {
+            let leaders: Vec<u64> = nodes
+                .iter()
+                .filter(|n| n.quorum.status().role == "leader")
+                .map(|n| n.id)
+                .collect();
+            if let [one] = leaders[..] {
+                return one;
+            }
+            assert!(Instant::now() < deadline, "no single leader: {leaders:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn converge(nodes: &[&Node], want: &[&str]) {
+        let deadline = Instant::now() + WITHIN;
+        for n in nodes {
+            loop {
+                let journal = n.quorum.watch().borrow().1.0.clone();
+                if journal == want {
+                    break;
+                }
+                assert!(Instant::now() < deadline, "node {}: {journal:?}", n.id);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn three_nodes_agree_and_survive_the_loss_of_the_leader() {
+        let mut listeners = Vec::new();
+        for _ in 0..3 {
+            listeners.push(TcpListener::bind("127.0.0.1:0").await.unwrap());
+        }
+        let mut nodes = Vec::new();
+        for (i, l) in listeners.into_iter().enumerate() {
+            nodes.push(start(u64::try_from(i).unwrap() + 1, l).await);
+        }
+        let voters: BTreeMap<u64, String> = nodes.iter().map(|n| (n.id, n.addr.clone())).collect();
+        nodes[0].quorum.found(voters).await.unwrap();
+
+        let all: Vec<&Node> = nodes.iter().collect();
+        let first = leader(&all).await;
+        let lead = nodes.iter().find(|n| n.id == first).unwrap();
+        lead.quorum.propose("a".into()).await.unwrap();
+        lead.quorum.propose("b".into()).await.unwrap();
+        converge(&all, &["a", "b"]).await;
+        // A follower refuses and names the controller.
+        let follower = nodes.iter().find(|n| n.id != first).unwrap();
+        let refused = follower.quorum.propose("x".into()).await.unwrap_err();
+        assert_eq!(
+            refused,
+            crate::raft::QuorumError::NotLeader {
+                leader: Some(first)
+            }
+        );
+
+        // The leader dies (its listener too): the other two elect one and go on.
+        lead.server.abort();
+        lead.quorum.shutdown().await.unwrap();
+        let rest: Vec<&Node> = nodes.iter().filter(|n| n.id != first).collect();
+        let second = leader(&rest).await;
+        assert_ne!(second, first);
+        let lead = rest.iter().find(|n| n.id == second).unwrap();
+        lead.quorum.propose("c".into()).await.unwrap();
+        converge(&rest, &["a", "b", "c"]).await;
+        for n in &rest {
+            n.quorum.shutdown().await.unwrap();
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_call_without_the_cluster_secret_is_refused() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let node = start(1, listener).await;
+        let mut client = RaftClient::connect(format!("http://{}", node.addr))
+            .await
+            .unwrap();
+        let vote = RaftMessage {
+            json: b"{}".to_vec(),
+        };
+        let missing = client.vote(vote.clone()).await.unwrap_err();
+        assert_eq!(missing.code(), tonic::Code::Unauthenticated);
+        let mut wrong = tonic::Request::new(vote);
+        wrong
+            .metadata_mut()
+            .insert(SECRET_HEADER, "not-the-secret".parse().unwrap());
+        let wrong = client.vote(wrong).await.unwrap_err();
+        assert_eq!(wrong.code(), tonic::Code::Unauthenticated);
+        assert_eq!(node.quorum.status().term, 0, "nothing reached the Raft");
+        node.quorum.shutdown().await.unwrap();
+    }
+}

@@ -1,0 +1,239 @@
+//! The metadata quorum's node-to-node transport: gRPC on each node's internal listener.
+//!
+//! Owns `RaftService` (the server side: checks the cluster secret, hands each call to the
+//! local Raft) and `GrpcNetwork` (the client side openraft uses: one lazily connected channel
+//! per peer, the secret on every call). Payloads are openraft's messages as JSON inside
+//! `weir.internal.v1.RaftMessage`; answers carry `Result<answer, RaftError>`, so a remote
+//! refusal reaches openraft as one. Must not accept a call without the cluster secret and must
+//! never send tenant credentials.
+
+use std::time::Duration;
+
+use openraft::error::{
+    InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable,
+};
+use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
+use openraft::raft::{
+    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
+    VoteRequest, VoteResponse,
+};
+use openraft::{BasicNode, Raft};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tonic::transport::{Channel, Endpoint};
+use tonic::{Request, Response, Status};
+
+use super::TypeConfig;
+
+mod pb {
+    tonic::include_proto!("weir.internal.v1");
+}
+
+pub use pb::raft_server::RaftServer;
+#[cfg(test)]
+pub(super) use pb::{RaftMessage, raft_client::RaftClient};
+
+/// Metadata key carrying the cluster secret on every internal call.
+pub const SECRET_HEADER: &str = "x-weir-cluster-secret";
+/// Longest a connection attempt to a peer may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
+/// Largest internal message (a snapshot is sent whole).
+pub const INTERNAL_MESSAGE_BYTES_MAX: usize = 64 << 20;
+
+/// The server side of the internal Raft service.
+#[derive(Clone)]
+pub struct RaftService {
+    raft: Raft<TypeConfig>,
+    secret: String,
+}
+
+impl std::fmt::Debug for RaftService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the secret.
+        f.debug_struct("RaftService").finish_non_exhaustive()
+    }
+}
+
+impl RaftService {
+    /// Serves `raft` to peers presenting `secret`.
+    pub fn new(raft: Raft<TypeConfig>, secret: String) -> RaftServer<RaftService> {
+        RaftServer::new(RaftService { raft, secret })
+            .max_decoding_message_size(INTERNAL_MESSAGE_BYTES_MAX)
+            .max_encoding_message_size(INTERNAL_MESSAGE_BYTES_MAX)
+    }
+
+    /// The request's payload, once its secret matches.
+    fn admit<T: DeserializeOwned>(&self, request: Request<pb::RaftMessage>) -> Result<T, Status> {
+        let given = request
+            .metadata()
+            .get(SECRET_HEADER)
+            .map(|v| v.as_bytes())
+            .unwrap_or_default();
+        if !same_secret(given, self.secret.as_bytes()) {
+            return Err(Status::unauthenticated("wrong or missing cluster secret"));
+        }
+        serde_json::from_slice(&request.into_inner().json)
+            .map_err(|e| Status::invalid_argument(format!("raft message: {e}")))
+    }
+}
+
+/// Compares secrets in time independent of where they differ (lengths may leak; secrets are
+/// long random strings).
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn answer<T: Serialize>(result: &T) -> Result<Response<pb::RaftMessage>, Status> {
+    let json = serde_json::to_vec(result).map_err(|e| Status::internal(e.to_string()))?;
+    Ok(Response::new(pb::RaftMessage { json }))
+}
+
+#[tonic::async_trait]
+impl pb::raft_server::Raft for RaftService {
+    async fn append_entries(
+        &self,
+        request: Request<pb::RaftMessage>,
+    ) -> Result<Response<pb::RaftMessage>, Status> {
+        let rpc: AppendEntriesRequest<TypeConfig> = self.admit(request)?;
+        answer(&self.raft.append_entries(rpc).await)
+    }
+
+    async fn vote(
+        &self,
+        request: Request<pb::RaftMessage>,
+    ) -> Result<Response<pb::RaftMessage>, Status> {
+        let rpc: VoteRequest<u64> = self.admit(request)?;
+        answer(&self.raft.vote(rpc).await)
+    }
+
+    async fn install_snapshot(
+        &self,
+        request: Request<pb::RaftMessage>,
+    ) -> Result<Response<pb::RaftMessage>, Status> {
+        let rpc: InstallSnapshotRequest<TypeConfig> = self.admit(request)?;
+        answer(&self.raft.install_snapshot(rpc).await)
+    }
+}
+
+/// The client side openraft uses to reach peers, at the address each peer registered.
+#[derive(Clone)]
+pub struct GrpcNetwork {
+    secret: String,
+}
+
+impl std::fmt::Debug for GrpcNetwork {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GrpcNetwork").finish_non_exhaustive()
+    }
+}
+
+impl GrpcNetwork {
+    /// Reaches peers presenting `secret`.
+    pub fn new(secret: String) -> GrpcNetwork {
+        GrpcNetwork { secret }
+    }
+}
+
+/// A connection to one peer.
+#[derive(Clone)]
+pub struct Peer {
+    target: u64,
+    channel: Result<Channel, String>,
+    secret: String,
+}
+
+impl std::fmt::Debug for Peer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Peer")
+            .field("target", &self.target)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RaftNetworkFactory<TypeConfig> for GrpcNetwork {
+    type Network = Peer;
+
+    async fn new_client(&mut self, target: u64, node: &BasicNode) -> Peer {
+        let channel = Endpoint::from_shared(format!("http://{}", node.addr))
+            .map(|e| e.connect_timeout(CONNECT_TIMEOUT).connect_lazy())
+            .map_err(|e| format!("node {target} address {:?}: {e}", node.addr));
+        Peer {
+            target,
+            channel,
+            secret: self.secret.clone(),
+        }
+    }
+}
+
+type Failed<E> = RPCError<u64, BasicNode, RaftError<u64, E>>;
+
+impl Peer {
+    /// Sends `rpc` by `call` and reads its answer, within the time openraft allows.
+    async fn call<Q, A, E>(
+        &self,
+        method: &'static str,
+        rpc: &Q,
+        option: &RPCOption,
+    ) -> Result<A, Failed<E>>
+    where
+        Q: Serialize,
+        A: DeserializeOwned,
+        E: std::error::Error + DeserializeOwned,
+    {
+        let channel = self
+            .channel
+            .clone()
+            .map_err(|e| RPCError::Unreachable(Unreachable::new(&std::io::Error::other(e))))?;
+        let json = serde_json::to_vec(rpc).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        let mut request = Request::new(pb::RaftMessage { json });
+        request.set_timeout(option.hard_ttl());
+        let secret = self
+            .secret
+            .parse()
+            .map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        request.metadata_mut().insert(SECRET_HEADER, secret);
+        let mut client = pb::raft_client::RaftClient::new(channel)
+            .max_decoding_message_size(INTERNAL_MESSAGE_BYTES_MAX)
+            .max_encoding_message_size(INTERNAL_MESSAGE_BYTES_MAX);
+        let response = match method {
+            "append_entries" => client.append_entries(request).await,
+            "vote" => client.vote(request).await,
+            _ => client.install_snapshot(request).await,
+        };
+        let body = response.map_err(|status| match status.code() {
+            tonic::Code::Unavailable | tonic::Code::DeadlineExceeded => {
+                RPCError::Unreachable(Unreachable::new(&status))
+            }
+            _ => RPCError::Network(NetworkError::new(&status)),
+        })?;
+        let result: Result<A, RaftError<u64, E>> = serde_json::from_slice(&body.into_inner().json)
+            .map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        result.map_err(|e| RPCError::RemoteError(RemoteError::new(self.target, e)))
+    }
+}
+
+impl RaftNetwork<TypeConfig> for Peer {
+    async fn append_entries(
+        &mut self,
+        rpc: AppendEntriesRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> Result<AppendEntriesResponse<u64>, RPCError<u64, BasicNode, RaftError<u64>>> {
+        self.call("append_entries", &rpc, &option).await
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        rpc: InstallSnapshotRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> Result<InstallSnapshotResponse<u64>, Failed<InstallSnapshotError>> {
+        self.call("install_snapshot", &rpc, &option).await
+    }
+
+    async fn vote(
+        &mut self,
+        rpc: VoteRequest<u64>,
+        option: RPCOption,
+    ) -> Result<VoteResponse<u64>, RPCError<u64, BasicNode, RaftError<u64>>> {
+        self.call("vote", &rpc, &option).await
+    }
+}
