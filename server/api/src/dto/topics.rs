@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use weir_broker::{Topic, TopicConfig};
+use weir_broker::{Broker, Topic, TopicConfig};
 
 use super::ints;
 use crate::ApiError;
@@ -130,10 +130,10 @@ pub struct PartitionDto {
     pub leader: u32,
 }
 
-/// Each partition of `topic` with its offsets and size.
-pub(crate) fn partitions_of(topic: &Topic) -> Vec<PartitionDto> {
-    topic
-        .partitions()
+/// Each partition of `topic` with its offsets and size, through the broker's door.
+pub(crate) fn partitions_of(broker: &Broker, topic: &Topic) -> Vec<PartitionDto> {
+    broker
+        .topic_partitions(topic)
         .iter()
         .map(|p| {
             let o = p.offsets();

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use weir_broker::{Partition, Topic, TopicChange, TopicName};
+use weir_broker::{Broker, Partition, Topic, TopicChange, TopicName};
 use weir_proto::v1::admin_server::Admin;
 use weir_proto::v1::{
     AlterTopicRequest, BrokerInfo, CreateTopicRequest, DeleteTopicResponse, ListOffsetsRequest,
@@ -66,8 +66,8 @@ fn config_proto(topic: &Topic) -> TopicConfig {
     }
 }
 
-fn topic_info(topic: &Topic) -> TopicInfo {
-    let partitions = partitions_of(topic)
+fn topic_info(broker: &Broker, topic: &Topic) -> TopicInfo {
+    let partitions = partitions_of(broker, topic)
         .into_iter()
         .map(|p| PartitionInfo {
             partition: i32::try_from(p.partition).unwrap_or(i32::MAX),
@@ -99,7 +99,7 @@ fn create_topic(
     let topic = state
         .broker
         .create_topic(caller, &tenant, name, partitions, config)?;
-    Ok(topic_info(&topic))
+    Ok(topic_info(&state.broker, &topic))
 }
 
 fn list_topics(
@@ -113,7 +113,7 @@ fn list_topics(
         topics: topics
             .iter()
             .filter(|t| caller.allows(Action::ReadTopic(t.name().as_str())))
-            .map(|t| topic_info(t))
+            .map(|t| topic_info(&state.broker, t))
             .collect(),
     })
 }
@@ -125,7 +125,7 @@ fn describe_topic(
 ) -> Result<TopicInfo, ApiError> {
     let tenant = authorize(state, caller, &r.tenant, Action::ReadTopic(&r.name))?;
     let topic = state.broker.topic(&tenant, &r.name)?;
-    Ok(topic_info(&topic))
+    Ok(topic_info(&state.broker, &topic))
 }
 
 fn alter_topic(
@@ -144,7 +144,7 @@ fn alter_topic(
         partitions: r.partitions,
     };
     let topic = state.broker.alter_topic(caller, &tenant, &r.name, change)?;
-    Ok(topic_info(&topic))
+    Ok(topic_info(&state.broker, &topic))
 }
 
 fn delete_topic(
@@ -232,7 +232,10 @@ fn metadata(
             grpc_addr: node.grpc_addr.clone(),
             http_addr: node.http_addr.clone(),
         }],
-        topics: topics.iter().map(|t| topic_info(t)).collect(),
+        topics: topics
+            .iter()
+            .map(|t| topic_info(&state.broker, t))
+            .collect(),
     })
 }
 

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use weir_broker::{Topic, TopicChange, TopicName};
+use weir_broker::{Broker, Topic, TopicChange, TopicName};
 
 use super::extract::Caller;
 use super::extract::{ApiPath, LaterJson};
@@ -110,8 +110,8 @@ pub struct TopicPath {
     pub topic: String,
 }
 
-pub(crate) fn summary_of(topic: &Topic) -> TopicDto {
-    let parts = partitions_of(topic);
+pub(crate) fn summary_of(broker: &Broker, topic: &Topic) -> TopicDto {
+    let parts = partitions_of(broker, topic);
     TopicDto {
         name: topic.name().to_string(),
         partitions: parts.len() as u32,
@@ -124,10 +124,10 @@ pub(crate) fn summary_of(topic: &Topic) -> TopicDto {
     }
 }
 
-pub(crate) fn detail_of(topic: &Topic) -> TopicDetailDto {
+pub(crate) fn detail_of(broker: &Broker, topic: &Topic) -> TopicDetailDto {
     TopicDetailDto {
         name: topic.name().to_string(),
-        partitions: partitions_of(topic),
+        partitions: partitions_of(broker, topic),
         config: TopicConfigDto::from_config(&topic.config()),
     }
 }
@@ -157,7 +157,10 @@ pub(crate) async fn create_topic(
     let topic = state
         .broker
         .create_topic(&caller, &tenant, name, body.partitions, config)?;
-    Ok((StatusCode::CREATED, axum::Json(detail_of(&topic))))
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(detail_of(&state.broker, &topic)),
+    ))
 }
 
 /// List topics.
@@ -178,7 +181,7 @@ pub(crate) async fn list_topics(
         topics: topics
             .iter()
             .filter(|t| caller.allows(Action::ReadTopic(t.name().as_str())))
-            .map(|t| summary_of(t))
+            .map(|t| summary_of(&state.broker, t))
             .collect(),
     }))
 }
@@ -202,7 +205,7 @@ pub(crate) async fn describe_topic(
         Action::ReadTopic(&path.topic),
     )?;
     let topic = state.broker.topic(&tenant, &path.topic)?;
-    Ok(axum::Json(detail_of(&topic)))
+    Ok(axum::Json(detail_of(&state.broker, &topic)))
 }
 
 /// Change settings and/or add partitions.
@@ -239,7 +242,7 @@ pub(crate) async fn alter_topic(
     let topic = state
         .broker
         .alter_topic(&caller, &tenant, &path.topic, change)?;
-    Ok(axum::Json(detail_of(&topic)))
+    Ok(axum::Json(detail_of(&state.broker, &topic)))
 }
 
 /// Delete a topic and its data.
