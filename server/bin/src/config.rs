@@ -57,6 +57,122 @@ pub struct FileConfig {
     /// How rate quotas absorb bursts and overage.
     #[serde(default)]
     pub throttling: FileThrottling,
+    /// Membership of a cluster; absent: a single node with its metadata on local disk.
+    pub cluster: Option<FileCluster>,
+}
+
+/// `[cluster]` in the TOML file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileCluster {
+    /// This node's id, unique in the cluster and never reused.
+    pub node_id: u64,
+    /// Where this node listens for other nodes (the metadata quorum's traffic).
+    pub internal_addr: SocketAddr,
+    /// The voters that found the cluster, as `id@internal_addr` (1, 3 or 5 of them).
+    pub initial_voters: Vec<String>,
+    /// The secret every node presents to every other; at least `CLUSTER_SECRET_BYTES_MIN`.
+    pub secret: Option<String>,
+    /// A file holding the secret (instead of `secret`), trailing whitespace ignored.
+    pub secret_file: Option<PathBuf>,
+}
+
+/// Largest node id: Kafka's broker ids are int32.
+pub const NODE_ID_MAX: u64 = i32::MAX as u64;
+
+/// Shortest cluster secret accepted, in bytes.
+pub const CLUSTER_SECRET_BYTES_MIN: usize = 16;
+
+/// A node's place in a cluster, checked.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClusterConfig {
+    /// This node's id.
+    pub node_id: u64,
+    /// Where this node listens for other nodes.
+    pub internal_addr: SocketAddr,
+    /// The founding voters: id → internal address.
+    pub initial_voters: std::collections::BTreeMap<u64, SocketAddr>,
+    /// The cluster secret.
+    pub secret: String,
+}
+
+impl std::fmt::Debug for ClusterConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the secret.
+        f.debug_struct("ClusterConfig")
+            .field("node_id", &self.node_id)
+            .field("internal_addr", &self.internal_addr)
+            .field("initial_voters", &self.initial_voters)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Checks `[cluster]`: voters well formed, unique and odd in number, this node among them
+/// at its own address, and a secret long enough.
+fn merge_cluster(f: &FileCluster) -> Result<ClusterConfig, String> {
+    let mut voters = std::collections::BTreeMap::new();
+    for v in &f.initial_voters {
+        let (id, addr) = v
+            .split_once('@')
+            .ok_or_else(|| format!("cluster.initial_voters: {v:?} is not id@host:port"))?;
+        let id: u64 = id
+            .parse()
+            .map_err(|_| format!("cluster.initial_voters: {id:?} is not a node id"))?;
+        let addr: SocketAddr = addr
+            .parse()
+            .map_err(|_| format!("cluster.initial_voters: {addr:?} is not host:port"))?;
+        if voters.insert(id, addr).is_some() {
+            return Err(format!(
+                "cluster.initial_voters: node id {id} appears twice"
+            ));
+        }
+    }
+    if ![1, 3, 5].contains(&voters.len()) {
+        return Err(format!(
+            "cluster.initial_voters: 1, 3 or 5 voters, not {}",
+            voters.len()
+        ));
+    }
+    if let Some(id) = voters.keys().find(|&&id| id == 0 || id > NODE_ID_MAX) {
+        return Err(format!(
+            "cluster.initial_voters: node ids are 1 to {NODE_ID_MAX}, not {id}"
+        ));
+    }
+    match voters.get(&f.node_id) {
+        Some(addr) if *addr == f.internal_addr => {}
+        Some(addr) => {
+            return Err(format!(
+                "cluster.initial_voters names node {} at {addr}, but internal_addr is {}",
+                f.node_id, f.internal_addr
+            ));
+        }
+        None => {
+            return Err(format!(
+                "cluster.node_id {} is not among cluster.initial_voters (joining as a learner is not supported yet)",
+                f.node_id
+            ));
+        }
+    }
+    let secret = match (&f.secret, &f.secret_file) {
+        (Some(s), None) => s.clone(),
+        (None, Some(path)) => std::fs::read_to_string(path)
+            .map_err(|e| format!("cluster.secret_file {}: {e}", path.display()))?
+            .trim_end()
+            .to_owned(),
+        _ => return Err("cluster: give secret or secret_file (one of them)".into()),
+    };
+    if secret.len() < CLUSTER_SECRET_BYTES_MIN {
+        return Err(format!(
+            "cluster secret: at least {CLUSTER_SECRET_BYTES_MIN} bytes, got {}",
+            secret.len()
+        ));
+    }
+    Ok(ClusterConfig {
+        node_id: f.node_id,
+        internal_addr: f.internal_addr,
+        initial_voters: voters,
+        secret,
+    })
 }
 
 /// `[auth]` in the TOML file.
@@ -196,6 +312,8 @@ pub struct ServeConfig {
     pub quota_defaults: Quotas,
     /// Rate quota behaviour.
     pub throttling: Throttling,
+    /// Cluster membership; `None`: a single node.
+    pub cluster: Option<ClusterConfig>,
 }
 
 /// Values given as flags or environment variables (clap merges those two).
@@ -251,6 +369,7 @@ pub fn resolve(file: Option<&Path>, overrides: Overrides) -> Result<ServeConfig,
         auth: merge_auth(&f.auth, overrides.auth_off)?,
         quota_defaults: f.quota_defaults.apply_to(Quotas::default()),
         throttling: merge_throttling(&f.throttling),
+        cluster: f.cluster.as_ref().map(merge_cluster).transpose()?,
     })
 }
 

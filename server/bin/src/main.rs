@@ -6,6 +6,7 @@
 mod bench;
 mod body_deadline;
 mod cli;
+mod cluster_node;
 mod config;
 mod listen;
 mod recover;

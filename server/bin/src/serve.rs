@@ -43,25 +43,29 @@ pub async fn run(config: ServeConfig) -> Result<(), String> {
     let metrics = weir_api::install_recorder()
         .map_err(|e| format!("cannot install the metrics recorder: {e}"))?;
     let started = Instant::now();
-    let broker_config = broker_config(&config);
-    let broker = tokio::task::spawn_blocking(move || Broker::open(broker_config))
-        .await
-        .map_err(|e| format!("opening the data directory panicked: {e}"))?
-        .map_err(|e| {
-            format!(
-                "cannot open data directory {}: {e}",
-                config.data_dir.display()
-            )
-        })?;
-    let broker = Arc::new(broker);
+    let (broker, cluster) = match &config.cluster {
+        None => (open_single(&config).await?, None),
+        Some(c) => {
+            let (broker, node) = crate::cluster_node::open(&config, c).await?;
+            (broker, Some(node))
+        }
+    };
     let auth = Authenticator::open(config.auth.clone(), &config.data_dir)?;
     auth.start().await;
-    let bootstrap = bootstrap_admin(&broker, &config)?;
+    // In a cluster the node that founds it writes the token, once it leads.
+    let bootstrap = match cluster {
+        None => bootstrap_admin(&broker, &config)?,
+        Some(_) => bootstrap_token_path(&config.data_dir)
+            .exists()
+            .then(|| bootstrap_token_path(&config.data_dir)),
+    };
     let http = bind(config.http_addr, "REST").await?;
     let grpc = bind(config.grpc_addr, "gRPC").await?;
     let (http_addr, grpc_addr) = (local(&http)?, local(&grpc)?);
     let node = NodeInfo {
-        id: 0,
+        id: config.cluster.as_ref().map_or(0, |c| {
+            u32::try_from(c.node_id).expect("config keeps node ids within Kafka's int32")
+        }),
         http_addr: http_addr.to_string(),
         grpc_addr: grpc_addr.to_string(),
     };
@@ -116,12 +120,30 @@ pub async fn run(config: ServeConfig) -> Result<(), String> {
         );
     }
     let _ = maintenance.await;
+    if let Some(c) = &cluster {
+        c.stop();
+    }
     tokio::task::spawn_blocking(move || broker.shutdown())
         .await
         .map_err(|e| format!("shutdown panicked: {e}"))?
         .map_err(|e| format!("shutdown could not flush everything: {e}"))?;
     println!("weir: stopped cleanly");
     Ok(())
+}
+
+/// Opens the broker of a single node (metadata on local disk).
+async fn open_single(config: &ServeConfig) -> Result<Arc<Broker>, String> {
+    let broker_config = broker_config(config);
+    let broker = tokio::task::spawn_blocking(move || Broker::open(broker_config))
+        .await
+        .map_err(|e| format!("opening the data directory panicked: {e}"))?
+        .map_err(|e| {
+            format!(
+                "cannot open data directory {}: {e}",
+                config.data_dir.display()
+            )
+        })?;
+    Ok(Arc::new(broker))
 }
 
 /// The broker's part of the configuration.
@@ -151,7 +173,10 @@ fn local(listener: &TcpListener) -> Result<SocketAddr, String> {
 /// Writes `<data-dir>/bootstrap-admin.token` (mode 0600) with a new admin API key of the
 /// `default` tenant, once: when the data directory has no key yet. Returns the file's path
 /// when it exists. The secret is never printed.
-fn bootstrap_admin(broker: &Broker, config: &ServeConfig) -> Result<Option<PathBuf>, String> {
+pub(crate) fn bootstrap_admin(
+    broker: &Broker,
+    config: &ServeConfig,
+) -> Result<Option<PathBuf>, String> {
     use std::os::unix::fs::OpenOptionsExt;
     if config.auth.mode == AuthMode::Off {
         return Ok(None);
@@ -216,6 +241,15 @@ fn announce(
         env!("CARGO_PKG_VERSION")
     );
     let _ = writeln!(out, "  data dir:  {}", config.data_dir.display());
+    if let Some(c) = &config.cluster {
+        let _ = writeln!(
+            out,
+            "  cluster:   node {} of {} founding voters, internal {}",
+            c.node_id,
+            c.initial_voters.len(),
+            c.internal_addr
+        );
+    }
     let _ = writeln!(out, "weir: rest listening on http://{http}");
     let _ = writeln!(out, "weir: grpc listening on {grpc}");
     let _ = writeln!(out, "  API docs:  http://{http}/docs");

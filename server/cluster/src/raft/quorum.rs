@@ -13,7 +13,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use openraft::error::{
-    CheckIsLeaderError, ClientWriteError, InstallSnapshotError, RPCError, RaftError, Unreachable,
+    CheckIsLeaderError, ClientWriteError, InitializeError, InstallSnapshotError, RPCError,
+    RaftError, Unreachable,
 };
 use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
 use openraft::raft::{
@@ -156,7 +157,16 @@ impl<M: Machine> Quorum<M> {
             .into_iter()
             .map(|(id, addr)| (id, BasicNode::new(addr)))
             .collect();
-        self.raft.initialize(members).await.map_err(|e| fatal(&e))
+        match self.raft.initialize(members).await {
+            Ok(()) => Ok(()),
+            // Another founding voter got here first: this node already voted in its election
+            // and receives the membership from the leader.
+            Err(RaftError::APIError(InitializeError::NotAllowed(e))) => {
+                tracing::debug!(%e, "the quorum is being founded by another node");
+                Ok(())
+            }
+            Err(e) => Err(fatal(&e)),
+        }
     }
 
     /// Waits until this node leads, up to `within`.

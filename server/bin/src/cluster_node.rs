@@ -1,0 +1,129 @@
+//! `weir serve` as a node of a cluster: the metadata quorum under the broker, the internal
+//! listener other nodes call, and the founding of a fresh cluster.
+//!
+//! Owns opening the broker over a `RaftMetadataLog`, serving `weir.internal.v1.Raft` on
+//! `internal_addr`, founding the quorum with `initial_voters` (a node that already belongs to
+//! one keeps it), following every image into the catalog, and creating tenant `default` (and
+//! the bootstrap admin key) once, on whichever node leads first. Must not serve tenant traffic
+//! on the internal listener and must not let anything but the cluster secret in there.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::runtime::Handle;
+use tokio_stream::wrappers::TcpListenerStream;
+use weir_broker::{Broker, BrokerError};
+use weir_cluster::{MetadataMachine, Quorum, RaftMetadataLog};
+
+use crate::config::{ClusterConfig, ServeConfig};
+
+/// How often a node that may found the cluster checks whether it leads yet.
+const BOOTSTRAP_POLL: Duration = Duration::from_millis(100);
+
+/// The cluster side of a running node.
+pub(crate) struct ClusterNode {
+    internal: tokio::task::JoinHandle<()>,
+}
+
+impl ClusterNode {
+    /// Stops serving other nodes (the quorum itself stops with the broker's shutdown).
+    pub(crate) fn stop(&self) {
+        self.internal.abort();
+    }
+}
+
+/// Opens the broker of node `cluster.node_id` over the metadata quorum and starts the
+/// internal listener.
+pub(crate) async fn open(
+    config: &ServeConfig,
+    cluster: &ClusterConfig,
+) -> Result<(Arc<Broker>, ClusterNode), String> {
+    let internal = TcpListener::bind(cluster.internal_addr)
+        .await
+        .map_err(|e| format!("cannot listen for nodes on {}: {e}", cluster.internal_addr))?;
+    let slot: Arc<Mutex<Option<Arc<Quorum<MetadataMachine>>>>> = Arc::default();
+    let broker_config = crate::serve::broker_config(config);
+    let (id, secret, filled) = (cluster.node_id, cluster.secret.clone(), slot.clone());
+    let runtime = Handle::current();
+    let broker = tokio::task::spawn_blocking(move || {
+        Broker::open_with(broker_config, |data| {
+            let quorum = runtime
+                .block_on(Quorum::start_member(id, data, &secret))
+                .map_err(|e| BrokerError::StorageUnavailable(e.to_string()))?;
+            let quorum = Arc::new(quorum);
+            *filled.lock().unwrap_or_else(|p| p.into_inner()) = Some(quorum.clone());
+            let _enter = runtime.enter();
+            Ok(Box::new(RaftMetadataLog::new(quorum)))
+        })
+    })
+    .await
+    .map_err(|e| format!("opening the data directory panicked: {e}"))?
+    .map_err(|e| {
+        format!(
+            "cannot open data directory {}: {e}",
+            config.data_dir.display()
+        )
+    })?;
+    let quorum = slot
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take()
+        .expect("open_with made the quorum");
+    let service = quorum.service(&cluster.secret);
+    let served = tokio::spawn(async move {
+        let served = tonic::transport::Server::builder()
+            .add_service(service)
+            .serve_with_incoming(TcpListenerStream::new(internal))
+            .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "the internal listener stopped");
+        }
+    });
+    let voters: BTreeMap<u64, String> = cluster
+        .initial_voters
+        .iter()
+        .map(|(id, addr)| (*id, addr.to_string()))
+        .collect();
+    quorum.found(voters).await.map_err(|e| e.to_string())?;
+    let broker = Arc::new(broker);
+    let follower = broker.clone();
+    tokio::spawn(async move { follower.follow_metadata().await });
+    tokio::spawn(bootstrap_when_leading(
+        broker.clone(),
+        quorum,
+        config.clone(),
+    ));
+    Ok((broker, ClusterNode { internal: served }))
+}
+
+/// Creates tenant `default` and the bootstrap admin key when the metadata is empty and this
+/// node leads; returns once the metadata holds anything (whoever wrote it).
+async fn bootstrap_when_leading(
+    broker: Arc<Broker>,
+    quorum: Arc<Quorum<MetadataMachine>>,
+    config: ServeConfig,
+) {
+    let mut images = quorum.watch();
+    loop {
+        let fresh = images.borrow_and_update().1.0.version() == 0;
+        if !fresh {
+            return;
+        }
+        if quorum.status().role == "leader" {
+            let (b, c) = (broker.clone(), config.clone());
+            let done = tokio::task::spawn_blocking(move || {
+                b.bootstrap_if_fresh().map_err(|e| e.to_string())?;
+                crate::serve::bootstrap_admin(&b, &c).map(|_| ())
+            })
+            .await;
+            match done {
+                Ok(Ok(())) => return,
+                Ok(Err(e)) => tracing::warn!(error = %e, "could not bootstrap the cluster yet"),
+                Err(e) => tracing::error!(error = %e, "bootstrapping the cluster panicked"),
+            }
+        }
+        let _ = tokio::time::timeout(BOOTSTRAP_POLL, images.changed()).await;
+    }
+}

@@ -1,0 +1,200 @@
+//! Three `weir serve` processes on loopback form one metadata quorum: a topic created on the
+//! controller is listed by every node, the controller's kill -9 elects another that takes
+//! changes within seconds, and a node that comes back catches up. Bad cluster settings stop
+//! a node at start with a clear message.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use weir_testkit::{Server, weir_bin};
+
+const SECRET: &str = "a-cluster-secret-for-tests";
+const WITHIN: Duration = Duration::from_secs(30);
+
+/// A free loopback port (bound, then released for the node to take).
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+fn write_config(dir: &Path, id: u64, ports: &[u16]) -> std::path::PathBuf {
+    let voters: Vec<String> = ports
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("\"{}@127.0.0.1:{p}\"", i + 1))
+        .collect();
+    let port = ports[usize::try_from(id - 1).unwrap()];
+    let toml = format!(
+        "[cluster]\nnode_id = {id}\ninternal_addr = \"127.0.0.1:{port}\"\ninitial_voters = [{}]\nsecret = \"{SECRET}\"\n",
+        voters.join(", ")
+    );
+    let path = dir.join(format!("node{id}.toml"));
+    std::fs::write(&path, toml).unwrap();
+    path
+}
+
+fn start(data: &Path, config: &Path) -> Server {
+    let config = config.to_str().unwrap();
+    Server::start_in(data, &["--config", config, "--auth", "none"])
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap()
+}
+
+/// Creates `topic` on whichever node takes it (the controller); returns that node's index.
+async fn create_anywhere(nodes: &[Option<Server>], topic: &str) -> usize {
+    let c = client();
+    let deadline = Instant::now() + WITHIN;
+    loop {
+        for (i, node) in nodes.iter().enumerate() {
+            let Some(node) = node else { continue };
+            let r = c
+                .post(node.url("/v1/tenants/default/topics"))
+                .json(&json!({"name": topic, "partitions": 2}))
+                .send()
+                .await;
+            if let Ok(r) = r {
+                match r.status() {
+                    StatusCode::CREATED => return i,
+                    // Not the controller, no controller yet, or `default` not created yet.
+                    StatusCode::SERVICE_UNAVAILABLE | StatusCode::NOT_FOUND => {}
+                    other => panic!("node {i}: {other}: {}", r.text().await.unwrap()),
+                }
+            }
+        }
+        assert!(Instant::now() < deadline, "no node took topic {topic}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until `node` lists exactly `want`.
+async fn lists(node: &Server, want: &[&str]) {
+    let c = client();
+    let deadline = Instant::now() + WITHIN;
+    loop {
+        let r = c.get(node.url("/v1/tenants/default/topics")).send().await;
+        if let Ok(r) = r
+            && r.status() == StatusCode::OK
+        {
+            let body: Value = r.json().await.unwrap();
+            let mut names: Vec<String> = body["topics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["name"].as_str().unwrap().to_owned())
+                .collect();
+            names.sort();
+            if names == want {
+                return;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} never listed {want:?}",
+            node.http
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_share_metadata_and_survive_the_controller() {
+    let dir = tempfile::tempdir().unwrap();
+    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let mut nodes: Vec<Option<Server>> = Vec::new();
+    let mut configs = Vec::new();
+    for id in 1..=3 {
+        let data = dir.path().join(format!("data{id}"));
+        let config = write_config(dir.path(), id, &ports);
+        nodes.push(Some(start(&data, &config)));
+        configs.push((data, config));
+    }
+
+    let controller = create_anywhere(&nodes, "orders").await;
+    for node in nodes.iter().flatten() {
+        lists(node, &["orders"]).await;
+    }
+
+    // kill -9 the controller: another node takes the next change.
+    let killed = nodes[controller].take().unwrap();
+    let _ = killed.kill();
+    let failed_over = Instant::now();
+    let next = create_anywhere(&nodes, "payments").await;
+    assert_ne!(next, controller);
+    assert!(
+        failed_over.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        failed_over.elapsed()
+    );
+    for node in nodes.iter().flatten() {
+        lists(node, &["orders", "payments"]).await;
+    }
+
+    // The killed node comes back and catches up.
+    let (data, config) = &configs[controller];
+    let back = start(data, config);
+    lists(&back, &["orders", "payments"]).await;
+    let (status, _) = back.stop();
+    assert!(status.success());
+    for node in nodes.into_iter().flatten() {
+        let (status, _) = node.stop();
+        assert!(status.success(), "{status}");
+    }
+}
+
+#[test]
+fn bad_cluster_settings_stop_the_node_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "node_id = 4\ninternal_addr = \"127.0.0.1:1\"\ninitial_voters = [\"1@127.0.0.1:1\"]\nsecret = \"0123456789abcdef\"",
+            "not among cluster.initial_voters",
+        ),
+        (
+            "node_id = 1\ninternal_addr = \"127.0.0.1:1\"\ninitial_voters = [\"1@127.0.0.1:1\", \"1@127.0.0.1:2\", \"3@127.0.0.1:3\"]\nsecret = \"0123456789abcdef\"",
+            "appears twice",
+        ),
+        (
+            "node_id = 1\ninternal_addr = \"127.0.0.1:1\"\ninitial_voters = [\"1@127.0.0.1:1\", \"2@127.0.0.1:2\"]\nsecret = \"0123456789abcdef\"",
+            "1, 3 or 5 voters",
+        ),
+        (
+            "node_id = 1\ninternal_addr = \"127.0.0.1:1\"\ninitial_voters = [\"1@127.0.0.1:1\"]\nsecret = \"short\"",
+            "at least 16 bytes",
+        ),
+        (
+            "node_id = 1\ninternal_addr = \"127.0.0.1:1\"\ninitial_voters = [\"1@127.0.0.1:2\"]\nsecret = \"0123456789abcdef\"",
+            "but internal_addr is",
+        ),
+    ];
+    for (i, (cluster, expected)) in cases.iter().enumerate() {
+        let config = dir.path().join(format!("bad{i}.toml"));
+        std::fs::write(&config, format!("[cluster]\n{cluster}\n")).unwrap();
+        let data = dir.path().join(format!("data{i}"));
+        let out = Command::new(weir_bin())
+            .args([
+                "serve",
+                "--http-addr",
+                "127.0.0.1:0",
+                "--grpc-addr",
+                "127.0.0.1:0",
+            ])
+            .arg("--data-dir")
+            .arg(&data)
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "case {i} started");
+        assert!(stderr.contains(expected), "case {i}: {stderr}");
+        assert!(!data.join("raft").exists(), "case {i} wrote a quorum");
+    }
+}
