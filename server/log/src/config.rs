@@ -96,7 +96,7 @@ impl LogConfig {
         if self.index_interval_bytes == 0 {
             return bad("index_interval_bytes", "must be at least 1".into());
         }
-        if self.batch_bytes_max < weir_codec::batch::HEADER_LEN as u32
+        if u64::from(self.batch_bytes_max) < crate::len_u64(weir_codec::batch::HEADER_LEN)
             || self.batch_bytes_max > BATCH_BYTES_MAX_CEILING
         {
             return bad(

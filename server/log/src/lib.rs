@@ -36,6 +36,13 @@ pub use error::{LogError, ReplicaAppendError};
 pub use log::{AppendInfo, Log, RecoveryReport, RetentionOutcome, SegmentInfo};
 pub use sys::WRITEBACK_QUEUE_MAX;
 
+/// A length, a count or a position held as `usize`, as the `u64` that file positions and
+/// sizes are kept in. Never fails: `usize` is at most 64 bits on every target Weir builds for
+/// (and where it is, the conversion compiles to nothing).
+pub(crate) fn len_u64(n: usize) -> u64 {
+    u64::try_from(n).expect("usize is at most 64 bits")
+}
+
 /// Whole batches of one segment file as a byte range, read by the caller outside any lock
 /// (`read_into`) or handed to the kernel as is.
 #[derive(Debug, Clone)]

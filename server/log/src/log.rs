@@ -334,7 +334,7 @@ impl Log {
     /// `batch_bytes_max`, its header and CRC verify, and its records are numbered 0..count.
     fn check_append(&self, batch: &[u8]) -> Result<BatchHeader, LogError> {
         self.check_writable()?;
-        if batch.len() > self.config.batch_bytes_max as usize {
+        if crate::len_u64(batch.len()) > u64::from(self.config.batch_bytes_max) {
             return Err(LogError::BatchTooLarge {
                 size: batch.len(),
                 max: self.config.batch_bytes_max,
@@ -399,7 +399,7 @@ impl Log {
             FlushPolicy::EveryAppend => true,
             FlushPolicy::EveryRecords(n) => self.unflushed_records >= n,
             FlushPolicy::EveryMs(ms) => {
-                self.unflushed_records > 0 && now.saturating_sub(self.last_flush_ms) >= ms as i64
+                self.unflushed_records > 0 && now.saturating_sub(self.last_flush_ms) >= ms_i64(ms)
             }
         }
     }
@@ -409,10 +409,10 @@ impl Log {
         if active.is_empty() {
             return Ok(());
         }
-        let full = active.size() + len as u64 > self.config.segment_bytes;
+        let full = active.size() + crate::len_u64(len) > self.config.segment_bytes;
         let old = active
             .first_append_ms()
-            .is_some_and(|t| now.saturating_sub(t) >= self.config.segment_ms as i64);
+            .is_some_and(|t| now.saturating_sub(t) >= ms_i64(self.config.segment_ms));
         let last_rel =
             active.next_offset() + i64::from(header.last_offset_delta) - active.base_offset();
         let offsets_exhausted = last_rel > i64::from(u32::MAX);
@@ -583,7 +583,7 @@ impl Log {
             let expired = self
                 .config
                 .retention_ms
-                .is_some_and(|ms| oldest.max_timestamp() < now.saturating_sub(ms as i64));
+                .is_some_and(|ms| oldest.max_timestamp() < now.saturating_sub(ms_i64(ms)));
             let oversize = self
                 .config
                 .retention_bytes
@@ -695,6 +695,13 @@ impl Log {
             })
             .collect();
     }
+}
+
+/// A period in milliseconds of the settings (`u64`) as the clock counts (`i64`). Saturates: a
+/// period past `i64::MAX` ms (292 million years) never elapses, where a cast would wrap it
+/// negative and make it elapse at once (a gRPC caller may set any `u64`).
+fn ms_i64(ms: u64) -> i64 {
+    i64::try_from(ms).unwrap_or(i64::MAX)
 }
 
 /// The leader epochs of the log in `dir`. A log without a checkpoint (new, or written before
@@ -1037,5 +1044,28 @@ mod tests {
             log.read(-1, 10),
             Err(LogError::OffsetOutOfRange { .. })
         ));
+    }
+
+    #[test]
+    fn periods_past_i64_max_never_elapse() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = LogConfig {
+            segment_ms: u64::MAX,
+            retention_ms: Some(u64::MAX),
+            flush: FlushPolicy::EveryMs(u64::MAX),
+            ..LogConfig::default()
+        };
+        let mut log = Log::open(dir.path(), config).unwrap();
+        log.append(&batch(1)).unwrap();
+        log.append(&batch(2)).unwrap();
+        assert_eq!(log.segments().len(), 1, "no roll by age");
+        assert_eq!(log.flushed_offset(), 0, "no flush by time");
+        log.roll().unwrap();
+        log.append(&batch(3)).unwrap();
+        let outcome = log.apply_retention().unwrap();
+        assert_eq!(
+            outcome.segments_deleted, 0,
+            "records from 1970 have not expired"
+        );
     }
 }

@@ -81,7 +81,7 @@ pub(crate) fn read_at_into(
         unsafe {
             dst.advance_mut(read)
         };
-        offset += read as u64;
+        offset += crate::len_u64(read);
         len -= read;
     }
     Ok(())

@@ -29,7 +29,7 @@ pub(crate) mod fault {
 pub(crate) use scan::ScanMode;
 
 use crate::checkpoint::Durability;
-use crate::{LogError, ReadSlice};
+use crate::{LogError, ReadSlice, len_u64};
 
 /// The header fields the log writes itself: `baseOffset` (8 bytes), then `batchLength` (4,
 /// copied from the batch) and `partitionLeaderEpoch` (4). The CRC covers none of them.
@@ -85,7 +85,7 @@ impl Indexes {
             self.times.push(self.max_timestamp, rel);
             self.bytes_since_entry = 0;
         }
-        self.bytes_since_entry += len as u64;
+        self.bytes_since_entry += len_u64(len);
         self.last_batch = Some(rel);
     }
 
@@ -221,21 +221,26 @@ impl Segment {
             let Ok(h) = self.header_at(pos) else {
                 return Ok(false);
             };
-            if h.base_offset != expected || pos + h.total_len() as u64 > self.size {
+            let len = len_u64(h.total_len());
+            if h.base_offset != expected || pos + len > self.size {
                 return Ok(false);
             }
+            // A relative offset past u32::MAX is no segment Weir wrote: check it all.
+            let Ok(rel) = u32::try_from(h.base_offset - self.base_offset) else {
+                return Ok(false);
+            };
             self.indexes.max_timestamp = self.indexes.max_timestamp.max(h.max_timestamp);
-            self.indexes.last_batch = Some((h.base_offset - self.base_offset) as u32);
-            since_entry += h.total_len() as u64;
-            pos += h.total_len() as u64;
+            self.indexes.last_batch = Some(rel);
+            since_entry += len;
+            pos += len;
             expected = h.next_offset();
         }
         self.indexes.bytes_since_entry = since_entry;
         self.next_offset = expected;
-        Ok(self
-            .indexes
-            .times
-            .is_consistent((expected - self.base_offset) as u64))
+        let relative_end = u64::try_from(expected - self.base_offset).expect(
+            "offsets only grow from the base: a header's lastOffsetDelta is never negative",
+        );
+        Ok(self.indexes.times.is_consistent(relative_end))
     }
 
     /// Rebuilds the indexes from the file; cuts the file after the last valid batch.
@@ -321,7 +326,7 @@ impl Segment {
                 .map_err(LogError::io("write segment", &self.log_path))
         };
         write(&prefix, self.size)?;
-        write(&batch[STAMPED_BYTES..], self.size + STAMPED_BYTES as u64)?;
+        write(&batch[STAMPED_BYTES..], self.size + len_u64(STAMPED_BYTES))?;
         // The log rolls before a batch's last offset would pass u32::MAX past the base
         // (`Log::maybe_roll`), and `segment_bytes` is at most 2 GiB, so both fit in u32.
         let rel = u32::try_from(header.base_offset - self.base_offset)
@@ -329,7 +334,7 @@ impl Segment {
         let position = u32::try_from(self.size).expect("segment_bytes is at most 2 GiB");
         self.indexes
             .on_batch(rel, position, batch.len(), header.max_timestamp);
-        self.size += batch.len() as u64;
+        self.size += len_u64(batch.len());
         self.next_offset = header.next_offset();
         self.sealed = false;
         self.first_append_ms.get_or_insert(now_ms);
@@ -430,21 +435,22 @@ impl Segment {
         while pos < self.size {
             let h = self.header_at(pos)?;
             f(&h);
-            pos += h.total_len() as u64;
+            pos += len_u64(h.total_len());
         }
         Ok(())
     }
 
     /// The first batch whose records reach `offset`, with its position.
     pub(crate) fn locate(&self, offset: i64) -> Result<Option<(u64, BatchHeader)>, LogError> {
-        let rel = (offset - self.base_offset).clamp(0, i64::from(u32::MAX)) as u32;
+        // Before the base: from the start; past u32::MAX: from the last index entry.
+        let rel = u32::try_from((offset - self.base_offset).max(0)).unwrap_or(u32::MAX);
         let mut pos = u64::from(self.indexes.offsets.lookup(rel).1);
         while pos < self.size {
             let h = self.header_at(pos)?;
             if h.next_offset() > offset {
                 return Ok(Some((pos, h)));
             }
-            pos += h.total_len() as u64;
+            pos += len_u64(h.total_len());
         }
         Ok(None)
     }
@@ -471,11 +477,12 @@ impl Segment {
         } else {
             self.locate(end_offset)?.map_or(self.size, |(pos, _)| pos)
         };
-        let limit = start.saturating_add(max_bytes as u64).min(fence);
-        let mut end = start + first.total_len() as u64;
+        let limit = start.saturating_add(len_u64(max_bytes)).min(fence);
+        let mut end = start + len_u64(first.total_len());
         let mut next = first.next_offset();
-        // Jump over whole batches with the index, then walk the last few headers.
-        let limit32 = limit.min(u64::from(u32::MAX)) as u32;
+        // Jump over whole batches with the index, then walk the last few headers. Index
+        // positions are u32: a limit past them is past every entry.
+        let limit32 = u32::try_from(limit).unwrap_or(u32::MAX);
         if let Some((rel, pos)) = self.indexes.offsets.floor_by_position(limit32)
             && u64::from(pos) > end
         {
@@ -484,16 +491,19 @@ impl Segment {
         }
         while end < limit {
             let h = self.header_at(end)?;
-            if end + h.total_len() as u64 > limit {
+            let len = len_u64(h.total_len());
+            if end + len > limit {
                 break;
             }
-            end += h.total_len() as u64;
+            end += len;
             next = h.next_offset();
         }
+        // At most `max_bytes` past `start`, or the first batch alone: both are usize lengths.
+        let len = usize::try_from(end - start).expect("a slice is max_bytes or one batch long");
         Ok(ReadSlice {
             file: Arc::clone(&self.file),
             position: start,
-            len: (end - start) as usize,
+            len,
             first_offset: first.base_offset,
             next_offset: next,
         })
@@ -527,7 +537,7 @@ impl Segment {
             if h.max_timestamp >= timestamp {
                 return Ok(Some((pos, h)));
             }
-            pos += h.total_len() as u64;
+            pos += len_u64(h.total_len());
         }
         Ok(None)
     }

@@ -8,8 +8,8 @@ use std::path::Path;
 use weir_codec::batch::{BatchHeader, HEADER_LEN, validate};
 
 use super::Indexes;
-use crate::LogError;
 use crate::config::BATCH_BYTES_MAX_CEILING;
+use crate::{LogError, len_u64};
 
 /// Bytes read from the file at a time while scanning.
 const SCAN_CHUNK_BYTES: usize = 1 << 20;
@@ -52,9 +52,13 @@ pub(crate) fn scan(
     while pos < size {
         match next_batch(&mut reader, pos, next_offset, base_offset, mode) {
             Ok(Ok(header)) => {
-                let rel = (header.base_offset - base_offset) as u32;
-                indexes.on_batch(rel, pos as u32, header.total_len(), header.max_timestamp);
-                pos += header.total_len() as u64;
+                // `next_batch` cut the scan before either could pass u32::MAX.
+                let rel = u32::try_from(header.base_offset - base_offset)
+                    .expect("next_batch refuses relative offsets past u32::MAX");
+                let position =
+                    u32::try_from(pos).expect("next_batch refuses positions past u32::MAX");
+                indexes.on_batch(rel, position, header.total_len(), header.max_timestamp);
+                pos += len_u64(header.total_len());
                 next_offset = header.next_offset();
             }
             Ok(Err(reason)) => {
@@ -81,6 +85,10 @@ fn next_batch(
     base_offset: i64,
     mode: ScanMode,
 ) -> std::io::Result<Result<BatchHeader, String>> {
+    // Index positions are u32; the log rolls long before (segment_bytes is at most 2 GiB).
+    if u32::try_from(pos).is_err() {
+        return Ok(Err("batch starts past u32::MAX bytes".into()));
+    }
     let Some(head) = reader.bytes(pos, HEADER_LEN)? else {
         return Ok(Err("torn batch header".into()));
     };
@@ -94,7 +102,7 @@ fn next_batch(
             header.base_offset
         )));
     }
-    if header.total_len() > BATCH_BYTES_MAX_CEILING as usize {
+    if len_u64(header.total_len()) > u64::from(BATCH_BYTES_MAX_CEILING) {
         return Ok(Err(format!(
             "batch length {} is implausible",
             header.total_len()
@@ -110,7 +118,7 @@ fn next_batch(
         if let Err(e) = validate(bytes) {
             return Ok(Err(e.to_string()));
         }
-    } else if pos + header.total_len() as u64 > reader.size {
+    } else if pos + len_u64(header.total_len()) > reader.size {
         return Ok(Err("torn batch".into()));
     }
     Ok(Ok(header))
@@ -136,18 +144,20 @@ impl<'a> ChunkReader<'a> {
 
     /// `len` bytes at `pos`, or `None` if the file ends first.
     fn bytes(&mut self, pos: u64, len: usize) -> std::io::Result<Option<&[u8]>> {
-        let end = pos + len as u64;
+        let end = pos + len_u64(len);
         if end > self.size {
             return Ok(None);
         }
-        let buffered_end = self.buf_pos + self.buf.len() as u64;
+        let buffered_end = self.buf_pos + len_u64(self.buf.len());
         if pos < self.buf_pos || end > buffered_end {
-            let want = (self.size - pos).min(len.max(SCAN_CHUNK_BYTES) as u64) as usize;
+            let chunk = len.max(SCAN_CHUNK_BYTES);
+            let want = usize::try_from(self.size - pos).map_or(chunk, |rest| rest.min(chunk));
             self.buf.resize(want, 0);
             self.file.read_exact_at(&mut self.buf, pos)?;
             self.buf_pos = pos;
         }
-        let start = (pos - self.buf_pos) as usize;
+        // `buf_pos <= pos` and `pos + len <= buf_pos + buf.len()`: inside the buffer.
+        let start = usize::try_from(pos - self.buf_pos).expect("pos lies inside the buffer");
         Ok(Some(&self.buf[start..start + len]))
     }
 }
