@@ -115,6 +115,14 @@ impl Log {
         if segments.is_empty() {
             segments.push(Segment::create(&dir, 0, config.index_interval_bytes)?);
         }
+        // Recovery keeps only segments that continue each other, as `append` writes them.
+        assert!(
+            segments
+                .windows(2)
+                .all(|w| w[0].next_offset() == w[1].base_offset()),
+            "recovery left a gap between segments in {}",
+            dir.display()
+        );
         let epochs = open_epochs(&dir, &segments)?;
         let now = clock.now_ms();
         let mut log = Log {
@@ -599,6 +607,12 @@ impl Log {
         }
         if outcome.segments_deleted > 0 {
             self.recompute_running_max();
+            assert!(
+                self.log_start_offset() <= limit.min(self.log_end_offset()),
+                "retention up to {limit} moved the log start to {}, log end {}",
+                self.log_start_offset(),
+                self.log_end_offset()
+            );
         }
         Ok(outcome)
     }
@@ -626,9 +640,15 @@ impl Log {
     pub fn truncate(&mut self, offset: i64) -> Result<i64, LogError> {
         self.check_writable()?;
         self.check_range(offset)?;
-        if offset == self.log_end_offset() {
+        let (start, end_before) = (self.log_start_offset(), self.log_end_offset());
+        if offset == end_before {
             return Ok(offset);
         }
+        assert!(
+            start <= offset && offset < end_before && self.flushed_offset <= end_before,
+            "truncate to {offset} of [{start}, {end_before}] flushed to {}",
+            self.flushed_offset
+        );
         while self.segments.len() > 1 && self.active().base_offset() >= offset {
             let seg = self.segments.pop().expect("more than one segment");
             seg.delete()?;
@@ -643,6 +663,24 @@ impl Log {
         self.flushed_offset = self.flushed_offset.min(end);
         self.recompute_running_max();
         self.truncate_epochs(end)?;
+        // The cut lands on the start of the batch holding `offset`: not past it, not before
+        // the log start, which a truncation never moves; the current epoch began by then.
+        assert!(
+            start <= end && end <= offset && self.log_end_offset() == end,
+            "truncate to {offset} of [{start}, {end_before}] ended at {end}, log end {}",
+            self.log_end_offset()
+        );
+        assert_eq!(
+            self.log_start_offset(),
+            start,
+            "a truncation moved the log start"
+        );
+        assert!(
+            self.flushed_offset <= end && self.epochs.last().is_some_and(|e| e.start_offset <= end),
+            "after truncating to {end}: flushed to {}, epochs {:?}",
+            self.flushed_offset,
+            self.epochs.last()
+        );
         Ok(end)
     }
 

@@ -254,6 +254,21 @@ impl Segment {
             interval,
             mode,
         )?;
+        // The scan reads every byte or stops at the first bad batch: it never ends past the
+        // file, and it ends short exactly when it says why.
+        assert!(
+            found.end <= self.size && found.stopped.is_some() == (found.end < self.size),
+            "scan of {} bytes ended at {} ({:?})",
+            self.size,
+            found.end,
+            found.stopped
+        );
+        assert!(
+            found.next_offset >= self.base_offset,
+            "scan of segment {} ended at offset {}",
+            self.base_offset,
+            found.next_offset
+        );
         if found.end < self.size {
             self.set_len(found.end)?;
         }
@@ -556,6 +571,12 @@ impl Segment {
         let Some((pos, h)) = self.locate(offset)? else {
             return Ok(self.next_offset);
         };
+        let (size_before, next_before) = (self.size, self.next_offset);
+        assert!(
+            pos < size_before && h.next_offset() > offset,
+            "cut at byte {pos} of {size_before} for offset {offset}, batch ends at {}",
+            h.next_offset()
+        );
         self.set_len(pos)?;
         self.size = pos;
         self.writeback_from = self.writeback_from.min(pos);
@@ -563,6 +584,12 @@ impl Segment {
         if self.size == 0 {
             self.first_append_ms = None;
         }
+        assert!(
+            self.size <= pos && self.next_offset <= offset && self.next_offset < next_before,
+            "cut for offset {offset} left {} bytes ending at {} (was {size_before}, {next_before})",
+            self.size,
+            self.next_offset
+        );
         debug_assert_eq!(self.next_offset, h.base_offset);
         Ok(self.next_offset)
     }
