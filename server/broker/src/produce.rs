@@ -222,7 +222,8 @@ pub(crate) fn produce_records(
             continue;
         }
         match choose_partition(topic, &record, count) {
-            Ok(p) => by_partition[p as usize].push((
+            // `choose_partition` answers below `count`, a u32: an index on any target.
+            Ok(p) => by_partition[usize::try_from(p).expect("u32 fits in usize")].push((
                 i,
                 Record {
                     key: record.key,
@@ -234,10 +235,10 @@ pub(crate) fn produce_records(
             Err(e) => results[i] = Some(Err(e)),
         }
     }
-    let batch_max = topic.config().batch_bytes_max as usize;
-    for (p, entries) in by_partition.into_iter().enumerate() {
+    let batch_max = usize::try_from(topic.config().batch_bytes_max).unwrap_or(usize::MAX);
+    for (p, entries) in (0..count).zip(by_partition) {
         for chunk in split_by_size(entries, batch_max) {
-            append_chunk(topic, p as u32, chunk, &mut results);
+            append_chunk(topic, p, chunk, &mut results);
         }
     }
     results
@@ -286,11 +287,11 @@ fn append_chunk(
     let outcome = encode(&records, &BatchOptions::default())
         .map_err(BrokerError::from)
         .and_then(|batch| topic.partition(i64::from(partition))?.append(&batch));
-    for (n, &i) in indexes.iter().enumerate() {
+    for ((n, &i), delta) in indexes.iter().enumerate().zip(0i64..) {
         results[i] = Some(match &outcome {
             Ok(info) => Ok(RecordPosition {
                 partition,
-                offset: info.base_offset + n as i64,
+                offset: info.base_offset + delta,
                 timestamp: records[n].timestamp,
             }),
             Err(e) => Err(clone_error(e)),

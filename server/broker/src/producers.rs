@@ -180,7 +180,8 @@ fn out_of_order(h: &BatchHeader, expected: i32) -> BrokerError {
 
 /// `sequence + n`, wrapping from `i32::MAX` to 0 as Kafka's sequences do.
 pub(crate) fn advance(sequence: i32, n: i32) -> i32 {
-    ((i64::from(sequence) + i64::from(n)) % (i64::from(i32::MAX) + 1)) as i32
+    let wrapped = (i64::from(sequence) + i64::from(n)) % (i64::from(i32::MAX) + 1);
+    i32::try_from(wrapped).expect("a remainder of 2^31 lies strictly between -2^31 and 2^31")
 }
 
 #[cfg(test)]

@@ -277,7 +277,8 @@ impl Partition {
         // The log takes only batches of at least one record, so `records` is at least 1.
         let records = u64::try_from(info.last_offset - info.base_offset + 1).unwrap_or(0);
         metrics::counter!("weir_records_in_total", &self.labels).increment(records);
-        metrics::counter!("weir_bytes_in_total", &self.labels).increment(batch.len() as u64);
+        let bytes = u64::try_from(batch.len()).unwrap_or(u64::MAX);
+        metrics::counter!("weir_bytes_in_total", &self.labels).increment(bytes);
         Ok(info)
     }
 
@@ -446,7 +447,8 @@ impl Partition {
             .iter()
             .map(|s| s.next_offset() - s.first_offset())
             .sum();
-        metrics::counter!("weir_bytes_out_total", &self.labels).increment(len as u64);
+        let bytes = u64::try_from(len).unwrap_or(u64::MAX);
+        metrics::counter!("weir_bytes_out_total", &self.labels).increment(bytes);
         metrics::counter!("weir_records_out_total", &self.labels)
             .increment(u64::try_from(records).unwrap_or(0));
         Ok(FetchedSlices {
@@ -545,7 +547,8 @@ impl Topic {
 
     /// Number of partitions.
     pub fn partition_count(&self) -> u32 {
-        self.partitions().len() as u32
+        // Partitions are opened by u32 index only (`open`, `grow`).
+        u32::try_from(self.partitions().len()).expect("partition counts fit in u32")
     }
 
     /// All partitions, in order.

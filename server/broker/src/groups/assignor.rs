@@ -219,7 +219,7 @@ fn range(subs: &Subscriptions<'_>) -> Vec<Vec<usize>> {
         .iter()
         .map(|topic| {
             let members = &subs.classes[topic.class];
-            let count = topic.partitions as usize;
+            let count = index(topic.partitions);
             let (share, extra) = (count / members.len(), count % members.len());
             let mut owners = Vec::with_capacity(count);
             for (rank, &m) in members.iter().enumerate() {
@@ -265,7 +265,7 @@ fn keep_previous(subs: &Subscriptions<'_>, previous: &Assignment) -> (Vec<Vec<bo
     let mut owned: Vec<Vec<bool>> = subs
         .topics
         .iter()
-        .map(|t| vec![false; t.partitions as usize])
+        .map(|t| vec![false; index(t.partitions)])
         .collect();
     let mut held: Holdings = vec![BTreeMap::new(); subs.ids.len()];
     for (id, topics) in previous {
@@ -277,7 +277,7 @@ fn keep_previous(subs: &Subscriptions<'_>, previous: &Assignment) -> (Vec<Vec<bo
             }
             let topic = &subs.topics[t];
             for &p in partitions.range(..topic.partitions) {
-                let taken = &mut owned[t][p as usize];
+                let taken = &mut owned[t][index(p)];
                 if !*taken {
                     *taken = true;
                     let kept = Held {
@@ -454,16 +454,22 @@ impl<'s, 'a> Balancer<'s, 'a> {
             .subs
             .topics
             .iter()
-            .map(|t| vec![usize::MAX; t.partitions as usize])
+            .map(|t| vec![usize::MAX; index(t.partitions)])
             .collect();
         for (m, classes) in self.held.iter().enumerate() {
             for h in classes.values().flatten() {
-                owners[h.topic][h.partition as usize] = m;
+                owners[h.topic][index(h.partition)] = m;
             }
         }
         debug_assert!(owners.iter().flatten().all(|&m| m != usize::MAX));
         owners
     }
+}
+
+/// A partition number or count as an index. Never fails: `usize` has at least 32 bits on every
+/// target Weir builds for (where it has 64, the conversion compiles to nothing).
+fn index(partition: u32) -> usize {
+    usize::try_from(partition).expect("u32 fits in usize")
 }
 
 #[cfg(test)]

@@ -601,7 +601,7 @@ fn view(m: &Member) -> MemberView {
         member_id: m.id.clone(),
         member_epoch: m.epoch,
         assignment: m.assigned.clone(),
-        session_timeout_ms: m.session_timeout.as_millis() as u64,
+        session_timeout_ms: u64::try_from(m.session_timeout.as_millis()).unwrap_or(u64::MAX),
     }
 }
 

@@ -184,7 +184,7 @@ impl OffsetStore {
             .collect::<Result<Vec<_>, BrokerError>>()?;
         let batch = encode(&records, &BatchOptions::default())?;
         self.log.append(&batch)?;
-        self.since_snapshot += entries.len() as u64;
+        self.since_snapshot += u64::try_from(entries.len()).expect("usize is at most 64 bits");
         for e in entries {
             apply(&mut self.committed, e);
         }
