@@ -287,6 +287,16 @@ fn append_chunk(
     let outcome = encode(&records, &BatchOptions::default())
         .map_err(BrokerError::from)
         .and_then(|batch| topic.partition(i64::from(partition))?.append(&batch));
+    // One offset per record, gapless: record `n` of the chunk is at `base_offset + n`.
+    if let Ok(info) = &outcome {
+        assert!(
+            usize::try_from(info.last_offset - info.base_offset + 1) == Ok(records.len()),
+            "{} records appended as offsets {}..={}",
+            records.len(),
+            info.base_offset,
+            info.last_offset
+        );
+    }
     for ((n, &i), delta) in indexes.iter().enumerate().zip(0i64..) {
         results[i] = Some(match &outcome {
             Ok(info) => Ok(RecordPosition {

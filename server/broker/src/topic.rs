@@ -104,6 +104,19 @@ struct Locked {
     in_sync_end_held: Option<i64>,
 }
 
+impl Locked {
+    /// `log start <= HW <= LEO`: what every change of the log or of the high watermark keeps,
+    /// and what reads cut at the high watermark rely on.
+    fn assert_offsets(&self) {
+        let (start, leo) = (self.log.log_start_offset(), self.log.log_end_offset());
+        assert!(
+            start <= self.high_watermark && self.high_watermark <= leo,
+            "high watermark {} outside the log [{start}, {leo}]",
+            self.high_watermark
+        );
+    }
+}
+
 /// One partition: its log, its high watermark (HW: what readers may see) and log end offset
 /// (LEO: what the log holds), each with a watch channel. Consumers, reads and long polls
 /// use the HW; replica fetchers (replication) will wait on the LEO.
@@ -201,15 +214,17 @@ impl Partition {
             ("topic", owner.1.to_string()),
             ("partition", index.to_string()),
         ];
+        let locked = Locked {
+            log,
+            producers,
+            high_watermark,
+            #[cfg(test)]
+            in_sync_end_held: None,
+        };
+        locked.assert_offsets();
         let partition = Partition {
             index,
-            log: Mutex::new(Locked {
-                log,
-                producers,
-                high_watermark,
-                #[cfg(test)]
-                in_sync_end_held: None,
-            }),
+            log: Mutex::new(locked),
             high_watermark: watch::channel(high_watermark).0,
             log_end: watch::channel(leo).0,
             labels,
@@ -254,6 +269,7 @@ impl Partition {
         if let Check::Duplicate(info) = locked.producers.check(&header)? {
             return Ok(info);
         }
+        locked.assert_offsets();
         let leo_before = locked.log.log_end_offset();
         let info = locked.log.append(batch)?;
         let leo = locked.log.log_end_offset();
@@ -273,6 +289,7 @@ impl Partition {
         if in_sync_end > locked.high_watermark {
             self.advance_high_watermark(&mut locked, in_sync_end);
         }
+        locked.assert_offsets();
         drop(locked);
         // The log takes only batches of at least one record, so `records` is at least 1.
         let records = u64::try_from(info.last_offset - info.base_offset + 1).unwrap_or(0);
@@ -363,6 +380,7 @@ impl Partition {
     }
 
     fn offsets_of(locked: &Locked) -> PartitionOffsets {
+        locked.assert_offsets();
         PartitionOffsets {
             log_start_offset: locked.log.log_start_offset(),
             high_watermark: locked.high_watermark,
