@@ -98,7 +98,13 @@ pub(crate) async fn hold(state: &ApiState, tenant: &TenantId, rate: Rate, amount
     if delay > Duration::ZERO {
         tokio::time::sleep(delay).await;
     }
-    delay.as_millis() as u64
+    u64::try_from(delay.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// A byte count as quotas take it. Saturates, though it never has to: `usize` is at most 64
+/// bits on every target Weir builds for, and a charge that large would be refused anyway.
+pub(crate) fn amount(bytes: usize) -> u64 {
+    u64::try_from(bytes).unwrap_or(u64::MAX)
 }
 
 /// Refuses a produce of `bytes` before anything is written: rate debt, storage quota and the
@@ -117,6 +123,6 @@ pub(crate) fn admit_produce(
         ));
     }
     state.broker.check_rate(tenant, Rate::Produce)?;
-    state.broker.check_storage(tenant, bytes as u64)?;
+    state.broker.check_storage(tenant, amount(bytes))?;
     Ok(())
 }

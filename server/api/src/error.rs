@@ -53,7 +53,9 @@ impl ApiError {
         ErrorDetail {
             code: self.code.as_str().to_owned(),
             message: self.message.clone(),
-            retry_after_ms: self.retry_after.map_or(0, |d| d.as_millis() as u64),
+            retry_after_ms: self
+                .retry_after
+                .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
         }
     }
 

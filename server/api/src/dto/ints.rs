@@ -22,17 +22,19 @@ pub(crate) trait Whole: Sized {
     const MIN: i128;
     /// Largest accepted value.
     const MAX: i128;
-    /// The value, known to be within `MIN..=MAX`.
-    fn from_i128(v: i128) -> Self;
+    /// The value, when it is one of `Self` (`check` has kept it within `MIN..=MAX`).
+    fn from_i128(v: i128) -> Option<Self>;
 }
 
 macro_rules! whole {
     ($t:ty, $min:expr, $max:expr) => {
         impl Whole for $t {
+            // `as` in a const (`i128::from` is not const): every bound below is an i32, i64,
+            // u32 or u64 value, all of which i128 holds exactly.
             const MIN: i128 = $min as i128;
             const MAX: i128 = $max as i128;
-            fn from_i128(v: i128) -> Self {
-                v as $t
+            fn from_i128(v: i128) -> Option<Self> {
+                <$t>::try_from(v).ok()
             }
         }
     };
@@ -49,11 +51,12 @@ struct WholeVisitor<T, const TEXT: bool>(PhantomData<T>);
 
 impl<T: Whole, const TEXT: bool> WholeVisitor<T, TEXT> {
     fn check<E: de::Error>(&self, v: i128, unexp: de::Unexpected<'_>) -> Result<T, E> {
-        if (T::MIN..=T::MAX).contains(&v) {
-            Ok(T::from_i128(v))
-        } else {
-            Err(E::invalid_value(unexp, self))
+        if (T::MIN..=T::MAX).contains(&v)
+            && let Some(value) = T::from_i128(v)
+        {
+            return Ok(value);
         }
+        Err(E::invalid_value(unexp, self))
     }
 }
 
@@ -76,6 +79,7 @@ impl<T: Whole, const TEXT: bool> Visitor<'_> for WholeVisitor<T, TEXT> {
         if v.fract() != 0.0 || !v.is_finite() || v.abs() > FLOAT_EXACT_MAX {
             return Err(E::invalid_type(de::Unexpected::Float(v), &self));
         }
+        // Exact: `v` is whole and within ±FLOAT_EXACT_MAX (checked just above).
         self.check(v as i128, de::Unexpected::Float(v))
     }
 

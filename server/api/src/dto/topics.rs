@@ -76,7 +76,9 @@ pub struct TopicConfigDto {
 impl TopicConfigDto {
     /// Every setting of `c`, filled in.
     pub fn from_config(c: &TopicConfig) -> Self {
-        let unlimited = |v: Option<u64>| Some(v.map_or(-1, |v| v.min(i64::MAX as u64) as i64));
+        // -1 is unlimited; a limit past i64::MAX is as good as none, and shown as the largest.
+        let unlimited =
+            |v: Option<u64>| Some(v.map_or(-1, |v| i64::try_from(v).unwrap_or(i64::MAX)));
         TopicConfigDto {
             retention_ms: unlimited(c.retention_ms),
             retention_bytes: unlimited(c.retention_bytes),
@@ -93,11 +95,12 @@ impl TopicConfigDto {
         let limit = |name: &str, v: Option<i64>, current: Option<u64>| match v {
             None => Ok(current),
             Some(-1) => Ok(None),
-            Some(n) if n >= 0 => Ok(Some(n as u64)),
-            Some(n) => Err(ApiError::new(
-                weir_proto::ErrorCode::InvalidConfig,
-                format!("{name} must be -1 (unlimited) or at least 0, got {n}"),
-            )),
+            Some(n) => u64::try_from(n).map(Some).map_err(|_| {
+                ApiError::new(
+                    weir_proto::ErrorCode::InvalidConfig,
+                    format!("{name} must be -1 (unlimited) or at least 0, got {n}"),
+                )
+            }),
         };
         Ok(TopicConfig {
             retention_ms: limit("retention_ms", self.retention_ms, base.retention_ms)?,

@@ -23,7 +23,7 @@ use super::authed;
 use super::fetch_codec::FetchReply;
 use super::generated::fetch_server::Fetch;
 use super::grpc_caller;
-use crate::access::{authorize, hold};
+use crate::access::{amount, authorize, hold};
 use crate::dto::FETCH_BYTES_DEFAULT;
 use crate::metrics::track_grpc;
 use crate::{ApiError, ApiState};
@@ -62,7 +62,8 @@ const RESPONSE_FIELDS_BYTES_MAX: usize = 64;
 fn max_bytes(state: &ApiState, request: &FetchRequest) -> usize {
     let asked = match request.max_bytes {
         0 => FETCH_BYTES_DEFAULT,
-        n => n as usize,
+        // Capped just below at what fits a message: more than usize can hold is as good.
+        n => usize::try_from(n).unwrap_or(usize::MAX),
     };
     let fits = state
         .limits
@@ -73,7 +74,7 @@ fn max_bytes(state: &ApiState, request: &FetchRequest) -> usize {
 
 /// Counts a response's bytes against the fetch quota and holds it as long as the quota says.
 async fn throttled(state: &ApiState, tenant: &TenantId, mut response: FetchReply) -> FetchReply {
-    let held = hold(state, tenant, Rate::Fetch, response.batches_len() as u64).await;
+    let held = hold(state, tenant, Rate::Fetch, amount(response.batches_len())).await;
     response.throttle_time_ms = u32::try_from(held).unwrap_or(u32::MAX);
     response
 }

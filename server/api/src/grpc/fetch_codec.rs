@@ -60,7 +60,7 @@ impl FetchReply {
         let len = self.batches_len();
         if len > 0 {
             encode_key(BATCHES_FIELD, WireType::LengthDelimited, buf);
-            encode_varint(len as u64, buf);
+            encode_varint(u64::try_from(len).expect("usize is at most 64 bits"), buf);
             for slice in &self.slices.slices {
                 slice.read_to(buf)?;
             }

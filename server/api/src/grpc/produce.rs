@@ -36,7 +36,7 @@ use weir_proto::v1::{
 use super::authed;
 use super::generated::produce_server::Produce;
 use super::produce_stream::Requests;
-use crate::access::{admit, admit_produce, authorize, hold};
+use crate::access::{admit, admit_produce, amount, authorize, hold};
 use crate::metrics::track_grpc;
 use crate::{ApiError, ApiState, grpc_code};
 
@@ -125,7 +125,7 @@ fn prepare(
         sequence: request.sequence,
         acks,
         body,
-        bytes: bytes as u64,
+        bytes: amount(bytes),
     })
 }
 

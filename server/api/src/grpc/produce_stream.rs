@@ -202,7 +202,7 @@ fn trailers(status: &tonic::Status) -> HeaderMap {
         // Only a message or detail that is no header value; the code still goes out.
         map.clear();
         tracing::warn!(error = %unwritable, "cannot write a status as trailers");
-        let code = tonic::Code::Internal as i32;
+        let code = i32::from(tonic::Code::Internal);
         map.insert("grpc-status", HeaderValue::from(code));
     }
     map

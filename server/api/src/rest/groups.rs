@@ -26,7 +26,7 @@ use super::extract::Caller;
 use super::extract::{ApiPath, LaterJson};
 use super::records::{FETCH_RECORDS_DEFAULT, RecordDto, ValueFormat, record_dto};
 use super::topics::TenantPath;
-use crate::access::{authorize, hold};
+use crate::access::{amount, authorize, hold};
 use crate::dto::FETCH_BYTES_DEFAULT;
 use crate::dto::groups::{CommittedOffsetDto, committed_of, cut_label, label, member_of};
 use crate::dto::ints;
@@ -650,7 +650,7 @@ pub(crate) async fn group_fetch(
             len(&r.record.key) + len(&r.record.value)
         })
         .sum();
-    let held = hold(&state, &tenant, Rate::Fetch, bytes as u64).await;
+    let held = hold(&state, &tenant, Rate::Fetch, amount(bytes)).await;
     Ok(axum::Json(fetch_response(fetched, held)))
 }
 

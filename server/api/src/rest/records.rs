@@ -22,7 +22,7 @@ use weir_proto::batch::{DecodeLimits, DecodedRecord, Header, batches, decode};
 use super::extract::Caller;
 use super::extract::{ApiPath, ApiQuery, LaterJson};
 use super::topics::TopicPath;
-use crate::access::{admit_produce, authorize, hold};
+use crate::access::{admit_produce, amount, authorize, hold};
 use crate::dto::FETCH_BYTES_DEFAULT;
 use crate::dto::ints;
 use crate::{ApiError, ApiState, Problem};
@@ -327,7 +327,7 @@ pub(crate) async fn produce(
             },
         })
         .collect();
-    let throttle_time_ms = hold(&state, &tenant, Rate::Produce, bytes as u64).await;
+    let throttle_time_ms = hold(&state, &tenant, Rate::Produce, amount(bytes)).await;
     Ok(axum::Json(ProduceResponse {
         results,
         throttle_time_ms,
@@ -383,7 +383,7 @@ pub(crate) async fn fetch(
         .await?
         .read()?;
     let (records, next_offset) = records_from(&fetched, start, max_records, None)?;
-    let throttle_time_ms = hold(&state, &tenant, Rate::Fetch, fetched.batches.len() as u64).await;
+    let throttle_time_ms = hold(&state, &tenant, Rate::Fetch, amount(fetched.batches.len())).await;
     Ok(axum::Json(FetchResponse {
         records,
         next_offset,

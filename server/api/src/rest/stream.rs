@@ -24,7 +24,7 @@ use super::extract::Caller;
 use super::extract::{ApiPath, ApiQuery};
 use super::records::records_from;
 use super::topics::TopicPath;
-use crate::access::{authorize, hold};
+use crate::access::{amount, authorize, hold};
 use crate::{ApiError, ApiState};
 use weir_broker::{Action, Principal, Rate, TenantId};
 
@@ -256,7 +256,7 @@ async fn send_new(
     let sent = if records.is_empty() {
         0
     } else {
-        fetched.batches.len() as u64
+        amount(fetched.batches.len())
     };
     for record in records {
         if !stands() {

@@ -114,7 +114,8 @@ pub(crate) fn summary_of(broker: &Broker, topic: &Topic) -> TopicDto {
     let parts = partitions_of(broker, topic);
     TopicDto {
         name: topic.name().to_string(),
-        partitions: parts.len() as u32,
+        // One entry per partition of the topic, numbered by u32.
+        partitions: u32::try_from(parts.len()).expect("partition counts fit in u32"),
         records: parts
             .iter()
             .map(|p| p.high_watermark - p.log_start_offset)
