@@ -421,9 +421,8 @@ impl Log {
         let old = active
             .first_append_ms()
             .is_some_and(|t| now.saturating_sub(t) >= ms_i64(self.config.segment_ms));
-        let last_rel =
-            active.next_offset() + i64::from(header.last_offset_delta) - active.base_offset();
-        let offsets_exhausted = last_rel > i64::from(u32::MAX);
+        let last_offset = active.next_offset() + i64::from(header.last_offset_delta);
+        let offsets_exhausted = !segment::holds(active.base_offset(), last_offset);
         if full || old || offsets_exhausted {
             self.roll()?;
         }
@@ -1105,5 +1104,39 @@ mod tests {
             outcome.segments_deleted, 0,
             "records from 1970 have not expired"
         );
+    }
+
+    /// A one-record batch whose header claims `count` records (offsets `0..count`), its CRC
+    /// made to match: a producer may send one.
+    fn claiming(count: i32) -> Vec<u8> {
+        let mut b = batch(1);
+        b[23..27].copy_from_slice(&(count - 1).to_be_bytes());
+        b[57..61].copy_from_slice(&count.to_be_bytes());
+        let crc = crc32c::crc32c(&b[21..]);
+        b[17..21].copy_from_slice(&crc.to_be_bytes());
+        b
+    }
+
+    #[test]
+    fn a_batch_ending_at_the_last_relative_offset_survives_recovery() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = Log::open(dir.path(), LogConfig::default()).unwrap();
+        log.append(&claiming(i32::MAX)).unwrap();
+        log.append(&claiming(i32::MAX)).unwrap();
+        let last = log.append(&claiming(2)).unwrap().last_offset;
+        assert_eq!(
+            last,
+            i64::from(u32::MAX),
+            "the segment's last relative offset"
+        );
+        assert_eq!(log.segments().len(), 1, "it fits: no roll");
+        let end = log.log_end_offset();
+        drop(log); // no clean shutdown: the next open validates the active segment
+        let mut log = Log::open(dir.path(), LogConfig::default()).unwrap();
+        assert_eq!(log.recovery_report().truncated, None);
+        assert_eq!(log.log_end_offset(), end);
+        log.append(&claiming(1)).unwrap();
+        assert_eq!(log.segments().len(), 2, "nothing more fits");
+        assert_eq!(log.segments()[1].base_offset, end);
     }
 }

@@ -38,6 +38,13 @@ const STAMPED_BYTES: usize = LOG_OVERHEAD + 4;
 /// Digits in a segment file name: enough for any non-negative i64.
 const NAME_DIGITS: usize = 20;
 
+/// Whether a segment based at `base_offset` may hold a batch ending at `last_offset`: the
+/// indexes keep offsets relative to the base as u32. One rule for both sides: the log rolls
+/// before a batch that does not fit (`Log::maybe_roll`), recovery cuts at one (`scan`).
+pub(crate) fn holds(base_offset: i64, last_offset: i64) -> bool {
+    last_offset - base_offset <= i64::from(u32::MAX)
+}
+
 /// `00000000000000000042` for base offset 42.
 pub(crate) fn file_stem(base_offset: i64) -> String {
     format!("{base_offset:0NAME_DIGITS$}")

@@ -108,7 +108,7 @@ fn next_batch(
             header.total_len()
         )));
     }
-    if header.next_offset() - base_offset > i64::from(u32::MAX) {
+    if !super::holds(base_offset, header.last_offset()) {
         return Ok(Err("relative offset overflows the segment".into()));
     }
     if mode == ScanMode::ValidateCrc {
