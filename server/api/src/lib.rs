@@ -114,6 +114,8 @@ pub struct ApiState {
     pub auth: Authenticator,
     ready: AtomicBool,
     tails: Arc<rest::tail_slots::TailSlots>,
+    /// This node's view of its cluster; unset for a single node.
+    cluster: std::sync::OnceLock<Arc<dyn rest::cluster::ClusterView>>,
 }
 
 impl ApiState {
@@ -134,7 +136,13 @@ impl ApiState {
             auth,
             ready: AtomicBool::new(false),
             tails,
+            cluster: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Makes this node report `view` as its cluster (set once, at start).
+    pub fn set_cluster(&self, view: Arc<dyn rest::cluster::ClusterView>) {
+        let _ = self.cluster.set(view);
     }
 
     /// Whether `/readyz` answers 200.

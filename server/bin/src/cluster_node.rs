@@ -14,6 +14,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::runtime::Handle;
 use tokio_stream::wrappers::TcpListenerStream;
+use weir_api::rest::cluster::{ClusterStatus, ClusterView};
 use weir_broker::{Broker, BrokerError};
 use weir_cluster::{MetadataMachine, Quorum, RaftMetadataLog};
 
@@ -24,10 +25,16 @@ const BOOTSTRAP_POLL: Duration = Duration::from_millis(100);
 
 /// The cluster side of a running node.
 pub(crate) struct ClusterNode {
+    quorum: Arc<Quorum<MetadataMachine>>,
     internal: tokio::task::JoinHandle<()>,
 }
 
 impl ClusterNode {
+    /// What `GET /v1/cluster` shows of this node.
+    pub(crate) fn view(&self) -> Arc<dyn ClusterView> {
+        Arc::new(View(self.quorum.clone()))
+    }
+
     /// Stops serving other nodes (the quorum itself stops with the broker's shutdown).
     pub(crate) fn stop(&self) {
         self.internal.abort();
@@ -92,10 +99,14 @@ pub(crate) async fn open(
     tokio::spawn(async move { follower.follow_metadata().await });
     tokio::spawn(bootstrap_when_leading(
         broker.clone(),
-        quorum,
+        quorum.clone(),
         config.clone(),
     ));
-    Ok((broker, ClusterNode { internal: served }))
+    let node = ClusterNode {
+        quorum,
+        internal: served,
+    };
+    Ok((broker, node))
 }
 
 /// Creates tenant `default` and the bootstrap admin key when the metadata is empty and this
@@ -125,5 +136,31 @@ async fn bootstrap_when_leading(
             }
         }
         let _ = tokio::time::timeout(BOOTSTRAP_POLL, images.changed()).await;
+    }
+}
+
+/// A node's quorum as `GET /v1/cluster` reads it.
+struct View(Arc<Quorum<MetadataMachine>>);
+
+impl std::fmt::Debug for View {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("View").field(&self.0.status()).finish()
+    }
+}
+
+impl ClusterView for View {
+    fn status(&self) -> ClusterStatus {
+        let s = self.0.status();
+        // Node ids are checked to fit Kafka's int32 when the configuration is read.
+        let id = |n: u64| u32::try_from(n).expect("node ids fit in int32");
+        ClusterStatus {
+            node_id: id(s.node_id),
+            role: s.role.to_owned(),
+            controller: s.controller.map(id),
+            term: s.term,
+            last_log_index: s.last_log_index,
+            applied_index: s.applied_index,
+            voters: s.voters.into_iter().map(id).collect(),
+        }
     }
 }

@@ -76,6 +76,9 @@ pub async fn run(config: ServeConfig) -> Result<(), String> {
         Some(metrics),
         auth,
     );
+    if let Some(c) = &cluster {
+        state.set_cluster(c.view());
+    }
     let sign_in = bootstrap
         .as_deref()
         .and_then(|path| sign_in_token(&state, path));

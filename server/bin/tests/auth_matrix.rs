@@ -18,7 +18,8 @@ use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 const PUBLIC: [&str; 3] = ["/healthz", "/readyz", "/.well-known/jwks.json"];
 
 /// Routes and methods any principal of a tenant may use, whatever its scopes.
-const TENANT_READABLE_REST: [(&str, &str); 5] = [
+const TENANT_READABLE_REST: [(&str, &str); 6] = [
+    ("GET", "/v1/cluster"),
     ("GET", "/v1/tenants/{tenant}/usage"),
     ("GET", "/v1/tenants/{tenant}/quotas"),
     ("GET", "/v1/admin/tenants/{tenant}"),

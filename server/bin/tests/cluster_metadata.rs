@@ -104,6 +104,45 @@ async fn lists(node: &Server, want: &[&str]) {
     }
 }
 
+/// `GET /v1/cluster` of `node`, once its controller is known.
+async fn cluster_view(node: &Server) -> Value {
+    let c = client();
+    let deadline = Instant::now() + WITHIN;
+    loop {
+        let view: Value = c
+            .get(node.url("/v1/cluster"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if !view["controller"].is_null() {
+            return view;
+        }
+        assert!(Instant::now() < deadline, "{view}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_single_node_reports_itself_as_its_own_controller() {
+    let server = Server::start();
+    let view: Value = server
+        .client(Duration::from_secs(5))
+        .get(server.url("/v1/cluster"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["mode"], "single", "{view}");
+    assert_eq!(view["controller"], view["node_id"], "{view}");
+    let (status, _) = server.stop();
+    assert!(status.success());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_nodes_share_metadata_and_survive_the_controller() {
     let dir = tempfile::tempdir().unwrap();
@@ -121,6 +160,14 @@ async fn three_nodes_share_metadata_and_survive_the_controller() {
     for node in nodes.iter().flatten() {
         lists(node, &["orders"]).await;
     }
+    // Every node names the same controller: the one that took the change.
+    let want = u64::try_from(controller).unwrap() + 1;
+    for node in nodes.iter().flatten() {
+        let view = cluster_view(node).await;
+        assert_eq!(view["mode"], "raft", "{view}");
+        assert_eq!(view["controller"], want, "{view}");
+        assert_eq!(view["voters"], json!([1, 2, 3]), "{view}");
+    }
 
     // kill -9 the controller: another node takes the next change.
     let killed = nodes[controller].take().unwrap();
@@ -128,6 +175,14 @@ async fn three_nodes_share_metadata_and_survive_the_controller() {
     let failed_over = Instant::now();
     let next = create_anywhere(&nodes, "payments").await;
     assert_ne!(next, controller);
+    for node in nodes.iter().flatten() {
+        let view = cluster_view(node).await;
+        assert_eq!(
+            view["controller"],
+            u64::try_from(next).unwrap() + 1,
+            "{view}"
+        );
+    }
     assert!(
         failed_over.elapsed() < Duration::from_secs(20),
         "{:?}",

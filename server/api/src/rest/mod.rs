@@ -4,6 +4,7 @@
 //! Owns routing and cross-cutting HTTP concerns (body limit, per-route metrics). Handlers live
 //! in one file per resource and call the broker; they must not reach around it.
 
+pub mod cluster;
 pub mod extract;
 pub mod groups;
 mod objects;
@@ -70,6 +71,7 @@ fn api_router() -> OpenApiRouter<Arc<ApiState>> {
         .routes(routes!(tenants::usage))
         .routes(routes!(tenants::token))
         .routes(routes!(tenants::jwks))
+        .routes(routes!(cluster::cluster))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
 }
