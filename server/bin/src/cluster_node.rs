@@ -52,6 +52,7 @@ pub(crate) async fn open(
         .map_err(|e| format!("cannot listen for nodes on {}: {e}", cluster.internal_addr))?;
     let slot: Arc<Mutex<Option<Arc<Quorum<MetadataMachine>>>>> = Arc::default();
     let broker_config = crate::serve::broker_config(config);
+    let policy = broker_config.policy();
     let (id, secret, filled) = (cluster.node_id, cluster.secret.clone(), slot.clone());
     let runtime = Handle::current();
     let broker = tokio::task::spawn_blocking(move || {
@@ -62,7 +63,7 @@ pub(crate) async fn open(
             let quorum = Arc::new(quorum);
             *filled.lock().unwrap_or_else(|p| p.into_inner()) = Some(quorum.clone());
             let _enter = runtime.enter();
-            Ok(Box::new(RaftMetadataLog::new(quorum)))
+            Ok(Box::new(RaftMetadataLog::new(quorum, policy)))
         })
     })
     .await

@@ -48,7 +48,19 @@ fn client() -> reqwest::Client {
         .unwrap()
 }
 
-/// Creates `topic` on whichever node takes it (the controller); returns that node's index.
+/// Creates `topic` on `node`; the status it answered.
+async fn create_on(node: &Server, topic: &str) -> StatusCode {
+    client()
+        .post(node.url("/v1/tenants/default/topics"))
+        .json(&json!({"name": topic, "partitions": 2}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// Creates `topic` on whichever node takes it first (any, once the quorum has a
+/// controller); returns that node's index.
 async fn create_anywhere(nodes: &[Option<Server>], topic: &str) -> usize {
     let c = client();
     let deadline = Instant::now() + WITHIN;
@@ -63,7 +75,7 @@ async fn create_anywhere(nodes: &[Option<Server>], topic: &str) -> usize {
             if let Ok(r) = r {
                 match r.status() {
                     StatusCode::CREATED => return i,
-                    // Not the controller, no controller yet, or `default` not created yet.
+                    // No controller yet, or `default` not created yet.
                     StatusCode::SERVICE_UNAVAILABLE | StatusCode::NOT_FOUND => {}
                     other => panic!("node {i}: {other}: {}", r.text().await.unwrap()),
                 }
@@ -156,41 +168,70 @@ async fn three_nodes_share_metadata_and_survive_the_controller() {
         configs.push((data, config));
     }
 
-    let controller = create_anywhere(&nodes, "orders").await;
-    for node in nodes.iter().flatten() {
-        lists(node, &["orders"]).await;
-    }
-    // Every node names the same controller: the one that took the change.
-    let want = u64::try_from(controller).unwrap() + 1;
+    // Every node names the same controller once the quorum has one.
+    let controller = cluster_view(nodes[0].as_ref().unwrap()).await["controller"]
+        .as_u64()
+        .unwrap();
     for node in nodes.iter().flatten() {
         let view = cluster_view(node).await;
         assert_eq!(view["mode"], "raft", "{view}");
-        assert_eq!(view["controller"], want, "{view}");
+        assert_eq!(view["controller"], controller, "{view}");
         assert_eq!(view["voters"], json!([1, 2, 3]), "{view}");
     }
+    // Tenant `default` exists everywhere once the first controller created it.
+    for node in nodes.iter().flatten() {
+        lists(node, &[]).await;
+    }
+    // A change sent to a node that is not the controller is forwarded to it (one hop) and
+    // answered once that node holds it too.
+    let follower = (0..3)
+        .find(|&i| i + 1 != usize::try_from(controller).unwrap())
+        .unwrap();
+    let on_follower = nodes[follower].as_ref().unwrap();
+    let c = client();
+    let created = create_on(on_follower, "orders").await;
+    assert_eq!(created, StatusCode::CREATED);
+    let r = c
+        .get(on_follower.url("/v1/tenants/default/topics/orders"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "the forwarding node answers after it applied"
+    );
+    for node in nodes.iter().flatten() {
+        lists(node, &["orders"]).await;
+    }
+    // A refusal comes back with the controller's code.
+    let again = c
+        .post(on_follower.url("/v1/tenants/default/topics"))
+        .json(&json!({"name": "orders"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    let problem: Value = again.json().await.unwrap();
+    assert_eq!(problem["code"], "TOPIC_ALREADY_EXISTS", "{problem}");
 
     // kill -9 the controller: another node takes the next change.
-    let killed = nodes[controller].take().unwrap();
+    let killed_index = usize::try_from(controller).unwrap() - 1;
+    let killed = nodes[killed_index].take().unwrap();
     let _ = killed.kill();
     let failed_over = Instant::now();
-    let next = create_anywhere(&nodes, "payments").await;
-    assert_ne!(next, controller);
-    for node in nodes.iter().flatten() {
-        let view = cluster_view(node).await;
-        assert_eq!(
-            view["controller"],
-            u64::try_from(next).unwrap() + 1,
-            "{view}"
-        );
-    }
+    create_anywhere(&nodes, "payments").await;
     assert!(
         failed_over.elapsed() < Duration::from_secs(20),
         "{:?}",
         failed_over.elapsed()
     );
     for node in nodes.iter().flatten() {
+        let view = cluster_view(node).await;
+        assert_ne!(view["controller"], controller, "{view}");
         lists(node, &["orders", "payments"]).await;
     }
+    let controller = killed_index;
 
     // The killed node comes back and catches up.
     let (data, config) = &configs[controller];

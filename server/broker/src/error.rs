@@ -198,6 +198,14 @@ pub enum BrokerError {
     /// Something that should not happen; details are in the server log.
     #[error("internal error: {0}")]
     Internal(String),
+    /// A refusal another node (the controller) gave to a change this node forwarded to it.
+    #[error("{message}")]
+    Forwarded {
+        /// The controller's code.
+        code: ErrorCode,
+        /// The controller's message.
+        message: String,
+    },
 }
 
 impl BrokerError {
@@ -247,6 +255,7 @@ impl BrokerError {
             BrokerError::OffsetMetadataTooLarge { .. } => ErrorCode::OffsetMetadataTooLarge,
             BrokerError::InvalidRecord(_) => ErrorCode::InvalidRecord,
             BrokerError::ShuttingDown | BrokerError::NotController(_) => ErrorCode::Unavailable,
+            BrokerError::Forwarded { code, .. } => *code,
             BrokerError::Internal(_) => ErrorCode::Internal,
         }
     }

@@ -102,6 +102,14 @@ pub struct BrokerConfig {
 }
 
 impl BrokerConfig {
+    /// What metadata validation reads of this configuration.
+    pub fn policy(&self) -> Policy {
+        Policy {
+            quota_defaults: self.quota_defaults,
+            topic_partitions_max: self.limits.topic_partitions_max,
+        }
+    }
+
     /// A broker on `data_dir` with every default.
     pub fn new(data_dir: impl Into<PathBuf>) -> BrokerConfig {
         BrokerConfig {
@@ -257,10 +265,7 @@ impl Broker {
 
     /// What validation reads besides the image.
     fn policy(&self) -> Policy {
-        Policy {
-            quota_defaults: self.config.quota_defaults,
-            topic_partitions_max: self.config.limits.topic_partitions_max,
-        }
+        self.config.policy()
     }
 
     /// Builds a command from the current image, validates it against that image, makes it
@@ -270,16 +275,16 @@ impl Broker {
     fn propose(
         &self,
         mut build: impl FnMut(&MetadataImage) -> Result<Command, BrokerError>,
-    ) -> Result<Arc<MetadataImage>, BrokerError> {
+    ) -> Result<Command, BrokerError> {
         self.check_running()?;
         let policy = self.policy();
-        let image = self.meta.propose(&mut |image| {
+        let applied = self.meta.propose(&mut |image| {
             let command = build(image)?;
             image.validate(&command, &policy)?;
             Ok(command)
         })?;
-        self.catalog.reconcile(&image)?;
-        Ok(image)
+        self.catalog.reconcile(&applied.image)?;
+        Ok(applied.command)
     }
 
     pub(crate) fn check_running(&self) -> Result<(), BrokerError> {
@@ -429,17 +434,19 @@ impl Broker {
         }
         let mut block = self.producer_ids.lock().unwrap_or_else(|p| p.into_inner());
         if block.0 >= block.1 {
-            let mut reserved = (0, 0);
-            self.propose(|image| {
+            let applied = self.propose(|image| {
                 let start = image.producer_ids_end();
-                reserved = (start, start + PRODUCER_ID_BLOCK);
-                Ok(ProducerIdCmd::Reserve {
-                    start,
-                    end: reserved.1,
-                }
-                .into())
+                let end = start + PRODUCER_ID_BLOCK;
+                Ok(ProducerIdCmd::Reserve { start, end }.into())
             })?;
-            *block = reserved;
+            // The block as applied: a controller may have moved it past blocks other nodes
+            // reserved meanwhile.
+            let Command::ProducerIds(ProducerIdCmd::Reserve { start, end }) = applied else {
+                return Err(BrokerError::Internal(format!(
+                    "a producer-id reservation applied as {applied:?}"
+                )));
+            };
+            *block = (start, end);
         }
         let id = block.0;
         assert!(id < block.1, "ids come from this node's reserved block");

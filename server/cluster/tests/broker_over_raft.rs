@@ -10,10 +10,10 @@ use weir_broker::{
 use weir_cluster::RaftMetadataLog;
 
 fn open(dir: &std::path::Path) -> Broker {
-    let broker = Broker::open_with(BrokerConfig::new(dir), |data| {
-        RaftMetadataLog::open_single(1, data)
-    })
-    .unwrap();
+    let config = BrokerConfig::new(dir);
+    let policy = config.policy();
+    let broker =
+        Broker::open_with(config, |data| RaftMetadataLog::open_single(1, data, policy)).unwrap();
     broker.bootstrap_if_fresh().unwrap();
     broker
 }

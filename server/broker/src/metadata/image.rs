@@ -130,6 +130,35 @@ impl MetadataImage {
             .sum()
     }
 
+    /// `command` with the values this image assigns (a new topic's id, the start of the next
+    /// producer-id block, keeping its size) taken from this image: a command built on another
+    /// node's older image is rebased onto the controller's before it is validated.
+    pub fn rebase(&self, command: Command) -> Command {
+        match command {
+            Command::Topic(TopicCmd::Create {
+                tenant,
+                name,
+                partitions,
+                config,
+                ..
+            }) => Command::Topic(TopicCmd::Create {
+                id: self.next_topic_id,
+                tenant,
+                name,
+                partitions,
+                config,
+            }),
+            Command::ProducerIds(ProducerIdCmd::Reserve { start, end }) => {
+                let start_now = self.producer_ids.1;
+                Command::ProducerIds(ProducerIdCmd::Reserve {
+                    start: start_now,
+                    end: start_now + (end - start),
+                })
+            }
+            other => other,
+        }
+    }
+
     /// Whether `command` may be applied to this image, under `policy`. Checks what the image
     /// can tell: existence, names, counts and quotas. What depends on the caller (rights)
     /// is checked before the command is built.

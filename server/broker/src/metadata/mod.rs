@@ -51,12 +51,22 @@ impl MetadataImage {
     }
 }
 
+/// A proposal that took effect: the command as applied (the controller may have rebased it)
+/// and an image that holds it.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    /// An image with the command applied (this node's, once it caught up).
+    pub image: Arc<MetadataImage>,
+    /// The command as it was applied.
+    pub command: Command,
+}
+
 /// Where metadata commands are made durable and in what order they apply.
 pub trait MetadataLog: Send + Sync + std::fmt::Debug {
     /// Builds a command against the current image, makes it durable, applies it and returns
     /// the image after it. Proposals are serialized: the image `build` sees is the one the
     /// command is applied to, so the checks it makes still hold.
-    fn propose(&self, build: Build<'_>) -> Result<Arc<MetadataImage>, BrokerError>;
+    fn propose(&self, build: Build<'_>) -> Result<Applied, BrokerError>;
 
     /// A receiver of the current image that sees every new one.
     fn watch(&self) -> watch::Receiver<Arc<MetadataImage>>;

@@ -22,7 +22,7 @@ use weir_log::{FlushPolicy, Log, LogConfig};
 use super::command::Command;
 use super::image::MetadataImage;
 use super::wire::StoredCommand;
-use super::{Build, MetadataLog, now_ms};
+use super::{Applied, Build, MetadataLog, now_ms};
 use crate::BrokerError;
 
 /// Bytes read from the metadata log at a time during replay.
@@ -115,7 +115,7 @@ impl LocalMetadataLog {
 }
 
 impl MetadataLog for LocalMetadataLog {
-    fn propose(&self, build: Build<'_>) -> Result<Arc<MetadataImage>, BrokerError> {
+    fn propose(&self, build: Build<'_>) -> Result<Applied, BrokerError> {
         let mut inner = self.lock();
         let command = build(&inner.image)?;
         append(&mut inner.log, &command)?;
@@ -128,7 +128,10 @@ impl MetadataLog for LocalMetadataLog {
             self.snapshot_now(&mut inner);
         }
         self.images.send_replace(next.clone());
-        Ok(next)
+        Ok(Applied {
+            image: next,
+            command,
+        })
     }
 
     fn watch(&self) -> watch::Receiver<Arc<MetadataImage>> {

@@ -498,3 +498,68 @@ fn every_command_keeps_its_stored_shape() {
     let unknown = r#"{"op":"create_tenant","tenant":"x","extra":1}"#;
     assert!(serde_json::from_str::<StoredCommand>(unknown).is_err());
 }
+
+#[test]
+fn a_command_built_on_an_older_image_is_rebased_onto_a_newer_one() {
+    let mut older = with_tenant("acme");
+    run(
+        &mut older,
+        ProducerIdCmd::Reserve {
+            start: 0,
+            end: 1000,
+        }
+        .into(),
+    );
+    let mut newer = older.clone();
+    let c = create_topic(&newer, "acme", "taken-meanwhile", 1);
+    run(&mut newer, c);
+    run(
+        &mut newer,
+        ProducerIdCmd::Reserve {
+            start: 1000,
+            end: 2000,
+        }
+        .into(),
+    );
+
+    // Built against `older`: the id and the block it names are already used in `newer`.
+    let create = create_topic(&older, "acme", "orders", 2);
+    let reserve: Command = ProducerIdCmd::Reserve {
+        start: older.producer_ids_end(),
+        end: older.producer_ids_end() + 1000,
+    }
+    .into();
+    assert!(newer.validate(&create, &policy()).is_err());
+    assert!(newer.validate(&reserve, &policy()).is_err());
+
+    let create = newer.rebase(create);
+    let reserve = newer.rebase(reserve);
+    assert_eq!(
+        create,
+        TopicCmd::Create {
+            id: 1,
+            tenant: tenant("acme"),
+            name: topic_name("orders"),
+            partitions: 2,
+            config: TopicConfig::default(),
+        }
+        .into()
+    );
+    assert_eq!(
+        reserve,
+        ProducerIdCmd::Reserve {
+            start: 2000,
+            end: 3000
+        }
+        .into()
+    );
+    run(&mut newer, create);
+    run(&mut newer, reserve);
+    // Everything else passes through unchanged.
+    let revoke: Command = TenancyCmd::RevokeKey {
+        id: "k".into(),
+        at_ms: 1,
+    }
+    .into();
+    assert_eq!(newer.rebase(revoke.clone()), revoke);
+}

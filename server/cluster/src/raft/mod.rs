@@ -17,7 +17,7 @@ use std::io::Cursor;
 use serde::{Deserialize, Serialize};
 
 pub use log_store::LogStore;
-pub use net::{RaftServer, RaftService, SECRET_HEADER};
+pub use net::{Forward, ForwardAnswer, ProposalHandler, RaftServer, RaftService, SECRET_HEADER};
 pub use quorum::{NoPeers, Quorum, QuorumError, QuorumStatus, SNAPSHOT_EVERY};
 pub use state::StateStore;
 

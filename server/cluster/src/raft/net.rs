@@ -45,6 +45,7 @@ pub const INTERNAL_MESSAGE_BYTES_MAX: usize = 64 << 20;
 pub struct RaftService {
     raft: Raft<TypeConfig>,
     secret: String,
+    handlers: Handlers,
 }
 
 impl std::fmt::Debug for RaftService {
@@ -56,10 +57,18 @@ impl std::fmt::Debug for RaftService {
 
 impl RaftService {
     /// Serves `raft` to peers presenting `secret`.
-    pub fn new(raft: Raft<TypeConfig>, secret: String) -> RaftServer<RaftService> {
-        RaftServer::new(RaftService { raft, secret })
-            .max_decoding_message_size(INTERNAL_MESSAGE_BYTES_MAX)
-            .max_encoding_message_size(INTERNAL_MESSAGE_BYTES_MAX)
+    pub fn new(
+        raft: Raft<TypeConfig>,
+        secret: String,
+        handlers: Handlers,
+    ) -> RaftServer<RaftService> {
+        RaftServer::new(RaftService {
+            raft,
+            secret,
+            handlers,
+        })
+        .max_decoding_message_size(INTERNAL_MESSAGE_BYTES_MAX)
+        .max_encoding_message_size(INTERNAL_MESSAGE_BYTES_MAX)
     }
 
     /// The request's payload, once its secret matches.
@@ -112,6 +121,19 @@ impl pb::raft_server::Raft for RaftService {
     ) -> Result<Response<pb::RaftMessage>, Status> {
         let rpc: InstallSnapshotRequest<TypeConfig> = self.admit(request)?;
         answer(&self.raft.install_snapshot(rpc).await)
+    }
+
+    async fn propose(
+        &self,
+        request: Request<pb::RaftMessage>,
+    ) -> Result<Response<pb::RaftMessage>, Status> {
+        let forward: Forward = self.admit(request)?;
+        let handler = self
+            .handlers
+            .get()
+            .cloned()
+            .ok_or_else(|| Status::unavailable("this node serves no metadata yet"))?;
+        answer(&handler.handle(forward).await)
     }
 }
 
@@ -236,4 +258,53 @@ impl RaftNetwork<TypeConfig> for Peer {
     ) -> Result<VoteResponse<u64>, RPCError<u64, BasicNode, RaftError<u64>>> {
         self.call("vote", &rpc, &option).await
     }
+}
+
+/// A metadata command forwarded to the controller.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Forward {
+    /// The command in its stored JSON form.
+    pub command: String,
+}
+
+/// The controller's answer to a forwarded command.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ForwardAnswer {
+    /// Applied at `index`, as `command` (rebased onto the controller's image).
+    Ok { index: u64, command: String },
+    /// Refused, with the controller's error code and message.
+    Err { code: String, message: String },
+}
+
+/// What serves forwarded commands on the controller (the metadata log registers it).
+pub trait ProposalHandler: Send + Sync + 'static {
+    /// Validates and proposes `forward` on this node, which must lead.
+    fn handle(
+        &self,
+        forward: Forward,
+    ) -> std::pin::Pin<Box<dyn Future<Output = ForwardAnswer> + Send + 'static>>;
+}
+
+/// Where a node's `ProposalHandler` is registered once its metadata log exists.
+pub type Handlers = std::sync::Arc<std::sync::OnceLock<std::sync::Arc<dyn ProposalHandler>>>;
+
+/// Sends `forward` to the node at `addr` (the controller), presenting `secret`.
+pub async fn forward(addr: &str, secret: &str, forward: &Forward) -> Result<ForwardAnswer, String> {
+    let endpoint = Endpoint::from_shared(format!("http://{addr}"))
+        .map_err(|e| format!("controller address {addr:?}: {e}"))?
+        .connect_timeout(CONNECT_TIMEOUT);
+    let channel = endpoint
+        .connect()
+        .await
+        .map_err(|e| format!("cannot reach the controller at {addr}: {e}"))?;
+    let json = serde_json::to_vec(forward).map_err(|e| e.to_string())?;
+    let mut request = Request::new(pb::RaftMessage { json });
+    let secret = secret.parse().map_err(|e| format!("cluster secret: {e}"))?;
+    request.metadata_mut().insert(SECRET_HEADER, secret);
+    let answer = pb::raft_client::RaftClient::new(channel)
+        .max_decoding_message_size(INTERNAL_MESSAGE_BYTES_MAX)
+        .propose(request)
+        .await
+        .map_err(|s| format!("the controller at {addr} did not take the change: {s}"))?;
+    serde_json::from_slice(&answer.into_inner().json).map_err(|e| e.to_string())
 }

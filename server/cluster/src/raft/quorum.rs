@@ -24,7 +24,9 @@ use openraft::raft::{
 use openraft::{BasicNode, Config, Raft, ServerState, SnapshotPolicy};
 use tokio::sync::watch;
 
-use super::net::{GrpcNetwork, RaftServer, RaftService};
+use super::net::{
+    self, Forward, ForwardAnswer, GrpcNetwork, Handlers, ProposalHandler, RaftServer, RaftService,
+};
 use super::{LogStore, Machine, Proposal, StateStore, TypeConfig};
 
 /// Entries between two state-machine snapshots (each lets the log be purged).
@@ -39,6 +41,8 @@ pub enum QuorumError {
     Fatal(String),
     /// Opening the stores failed.
     Storage(String),
+    /// The controller could not be reached, or did not answer in time.
+    Unreachable(String),
 }
 
 impl std::fmt::Display for QuorumError {
@@ -52,6 +56,7 @@ impl std::fmt::Display for QuorumError {
             }
             QuorumError::Fatal(e) => write!(f, "the metadata quorum stopped on this node: {e}"),
             QuorumError::Storage(e) => write!(f, "metadata quorum storage: {e}"),
+            QuorumError::Unreachable(e) => write!(f, "{e}"),
         }
     }
 }
@@ -80,6 +85,10 @@ pub struct Quorum<M: Machine> {
     id: u64,
     raft: Raft<TypeConfig>,
     state: StateStore<M>,
+    /// The cluster secret, for calls this node makes outside openraft (forwarding).
+    secret: String,
+    /// What serves commands other nodes forward here.
+    handlers: Handlers,
 }
 
 impl<M: Machine> std::fmt::Debug for Quorum<M> {
@@ -114,7 +123,13 @@ impl<M: Machine> Quorum<M> {
         let raft = Raft::new(id, config, network, log, state.clone())
             .await
             .map_err(|e| QuorumError::Fatal(e.to_string()))?;
-        Ok(Quorum { id, raft, state })
+        Ok(Quorum {
+            id,
+            raft,
+            state,
+            secret: String::new(),
+            handlers: Handlers::default(),
+        })
     }
 
     /// Starts node `id` as the single voter of its own quorum: initialized when new, and
@@ -138,12 +153,53 @@ impl<M: Machine> Quorum<M> {
     /// Starts node `id` as a member of a multi-node quorum: peers are reached over gRPC at
     /// the addresses the membership names, presenting `secret`.
     pub async fn start_member(id: u64, dir: &Path, secret: &str) -> Result<Quorum<M>, QuorumError> {
-        Quorum::start(id, dir, GrpcNetwork::new(secret.to_owned())).await
+        let mut quorum = Quorum::start(id, dir, GrpcNetwork::new(secret.to_owned())).await?;
+        quorum.secret = secret.to_owned();
+        Ok(quorum)
     }
 
     /// The internal gRPC service peers call, checking `secret`.
     pub fn service(&self, secret: &str) -> RaftServer<RaftService> {
-        RaftService::new(self.raft.clone(), secret.to_owned())
+        RaftService::new(self.raft.clone(), secret.to_owned(), self.handlers.clone())
+    }
+
+    /// Serves commands other nodes forward to this one with `handler` (set once).
+    pub fn serve_proposals(&self, handler: Arc<dyn ProposalHandler>) {
+        let _ = self.handlers.set(handler);
+    }
+
+    /// Sends `command` to the controller `leader` and returns its answer.
+    pub async fn forward(
+        &self,
+        leader: u64,
+        command: String,
+    ) -> Result<ForwardAnswer, QuorumError> {
+        let metrics = self.raft.metrics().borrow().clone();
+        let addr = metrics
+            .membership_config
+            .membership()
+            .get_node(&leader)
+            .map(|n| n.addr.clone())
+            .ok_or(QuorumError::NotLeader { leader: None })?;
+        net::forward(&addr, &self.secret, &Forward { command })
+            .await
+            .map_err(QuorumError::Unreachable)
+    }
+
+    /// Waits until this node has applied `index`, up to `within`.
+    pub async fn wait_applied(&self, index: u64, within: Duration) -> Result<(), QuorumError> {
+        let mut applied = self.state.watch();
+        let reached = tokio::time::timeout(
+            within,
+            applied.wait_for(|(a, _)| a.is_some_and(|a| a >= index)),
+        );
+        match reached.await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(_)) => Err(QuorumError::Fatal("the state machine stopped".into())),
+            Err(_) => Err(QuorumError::Unreachable(format!(
+                "index {index} was not applied here within {within:?}"
+            ))),
+        }
     }
 
     /// Founds the quorum with `voters` (node id → internal address) when this node's log is
