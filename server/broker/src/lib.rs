@@ -167,6 +167,10 @@ impl Broker {
             let meta = LocalMetadataLog::open(&data.join("meta"), &data.join("meta-snapshot"))?;
             Ok(Box::new(meta))
         })?;
+        // The local log holds every command, so a directory the image does not know belongs
+        // to a deleted topic. (A cluster node's image may still be catching up at open: it
+        // never removes directories at start.)
+        broker.remove_orphan_topic_dirs()?;
         broker.bootstrap_if_fresh()?;
         Ok(broker)
     }
@@ -202,7 +206,6 @@ impl Broker {
             storage_cache: Mutex::new(HashMap::new()),
             _lock: lock,
         };
-        broker.remove_orphan_topic_dirs()?;
         Ok(broker)
     }
 
