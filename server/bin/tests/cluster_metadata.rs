@@ -266,6 +266,28 @@ async fn three_nodes_share_metadata_and_survive_the_controller() {
     let back = start(data, config);
     lists(&back, &["orders", "payments"]).await;
 
+    // A topic deleted through any node is gone everywhere, its data too.
+    let deleted = client()
+        .delete(back.url("/v1/tenants/default/topics/payments"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    lists(&back, &["orders"]).await;
+    for node in nodes.iter().flatten() {
+        lists(node, &["orders"]).await;
+    }
+    for (data, _) in &configs {
+        let deadline = Instant::now() + WITHIN;
+        while std::fs::read_dir(data.join("topics")).unwrap().count() != 1 {
+            assert!(
+                Instant::now() < deadline,
+                "{} keeps a deleted topic",
+                data.display()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
     let (status, _) = back.stop();
     assert!(status.success());
     for node in nodes.into_iter().flatten() {

@@ -3,10 +3,10 @@
 //!
 //! Owns the map lookups read (tenant → name → `Arc<Topic>`) and the reconciler that diffs the
 //! image it last reached against a newer one: it opens new topics and partitions, applies new
-//! settings and forgets deleted topics. The opening (log recovery, disk I/O) happens with no
-//! lock that lookups take held; the map is swapped under a short write lock afterwards. Must
-//! not decide what exists (the image does) or remove data (deleting a topic's directory is
-//! the broker's, after the command is durable).
+//! settings, and forgets deleted topics and removes their directories (the image that no
+//! longer holds them is durable, on this node or through the quorum). The opening and the
+//! removal (disk I/O) happen with no lock that lookups take held; the map is swapped under a
+//! short write lock in between. Must not decide what exists (the image does).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -79,6 +79,11 @@ impl Catalog {
                 self.change(before, spec)?;
             }
         }
+        let deleted: Vec<Arc<Topic>> = old
+            .values()
+            .filter(|s| !new.contains_key(&s.id))
+            .filter_map(|s| self.topic(&s.tenant, &s.name).filter(|t| t.id() == s.id))
+            .collect();
         let mut tenants = self.tenants.write().unwrap_or_else(|p| p.into_inner());
         tenants.retain(|t, _| image.tenant(t).is_some());
         for (name, t) in image.tenants() {
@@ -91,6 +96,9 @@ impl Catalog {
         }
         drop(tenants);
         *reached = image.clone();
+        for topic in deleted {
+            remove_dir(topic.dir());
+        }
         Ok(())
     }
 
@@ -124,6 +132,16 @@ impl Catalog {
             topic.grow(after.partitions)?;
         }
         Ok(())
+    }
+}
+
+/// Removes a deleted topic's directory; a failure is logged (start-up of a single node
+/// removes what is left).
+pub(crate) fn remove_dir(dir: &std::path::Path) {
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => tracing::warn!(dir = %dir.display(), error = %e, "could not remove topic data"),
     }
 }
 
@@ -180,6 +198,10 @@ mod tests {
         let deleted = next(&grown, TopicCmd::Delete { id: 0 }.into());
         catalog.reconcile(&deleted).unwrap();
         assert!(catalog.topic(&acme, &orders).is_none());
+        assert!(
+            !dir.path().join("topics/0").exists(),
+            "a deleted topic's data is removed"
+        );
         assert_eq!(catalog.topics_of(&acme).map(|t| t.len()), Some(0));
     }
 }

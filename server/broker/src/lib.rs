@@ -306,7 +306,7 @@ impl Broker {
             let id = entry.file_name().to_string_lossy().parse::<u64>().ok();
             if id.is_none_or(|id| !image.topics().contains_key(&id)) {
                 tracing::info!(dir = %entry.path().display(), "removing data of a deleted topic");
-                remove_dir(&entry.path());
+                catalog::remove_dir(&entry.path());
             }
         }
         Ok(())
@@ -421,8 +421,8 @@ impl Broker {
             Ok(TopicCmd::Delete { id }.into())
         })?;
         self.audit.record(by, "topic.delete", tenant.as_str(), name);
+        // The reconcile after the proposal removed the topic's directory.
         self.forget_topic_offsets(tenant, name)?;
-        remove_dir(topic.dir());
         Ok(())
     }
 
@@ -504,10 +504,4 @@ fn live_spec<'a>(image: &'a MetadataImage, topic: &Topic) -> Result<&'a TopicSpe
         .topic(topic.tenant(), topic.name())
         .filter(|spec| spec.id == topic.id())
         .ok_or_else(|| BrokerError::TopicNotFound(topic.name().to_string()))
-}
-
-fn remove_dir(dir: &Path) {
-    if let Err(e) = std::fs::remove_dir_all(dir) {
-        tracing::warn!(dir = %dir.display(), error = %e, "could not remove topic data");
-    }
 }
