@@ -41,6 +41,16 @@ impl Broker {
         topic.partitions()
     }
 
+    /// One partition of a topic the caller holds already (a request naming many partitions
+    /// of one topic looks the topic up once).
+    pub fn topic_partition(
+        &self,
+        topic: &Topic,
+        index: i64,
+    ) -> Result<Arc<Partition>, BrokerError> {
+        topic.partition(index)
+    }
+
     /// Appends a producer's RecordBatch to one partition, storing it as it came (with the
     /// offsets and leader epoch the log assigns). Returns once the leader's log holds it;
     /// the returned `Produced` resolves when the batch is as replicated as `acks` asks

@@ -565,8 +565,9 @@ impl Topic {
 
     /// Number of partitions.
     pub fn partition_count(&self) -> u32 {
+        let parts = self.partitions.read().unwrap_or_else(|p| p.into_inner());
         // Partitions are opened by u32 index only (`open`, `grow`).
-        u32::try_from(self.partitions().len()).expect("partition counts fit in u32")
+        u32::try_from(parts.len()).expect("partition counts fit in u32")
     }
 
     /// All partitions, in order.

@@ -287,7 +287,7 @@ pub(crate) async fn produce(
         return Err(ApiError::invalid("records must not be empty"));
     }
     // A missing topic fails the request before its records are looked at.
-    state.broker.topic(&tenant, &path.topic)?;
+    let topic = state.broker.topic(&tenant, &path.topic)?;
     let limits = state.broker.limits_for(&tenant);
     let mut records = Vec::with_capacity(body.records.len());
     let mut bytes = 0;
@@ -300,7 +300,7 @@ pub(crate) async fn produce(
             ApiError::new(e.code, format!("records[{i}]: {}", e.message))
         })?;
         if let Some(p) = record.partition {
-            state.broker.partition(&tenant, &path.topic, p)?;
+            state.broker.topic_partition(&topic, p)?;
         }
         records.push(record);
     }

@@ -31,6 +31,13 @@ use super::{LogStore, Machine, Proposal, StateStore, TypeConfig};
 
 /// Entries between two state-machine snapshots (each lets the log be purged).
 pub const SNAPSHOT_EVERY: u64 = 1_000;
+/// Entries kept in the log behind a snapshot, so a follower slightly behind catches up from
+/// the log rather than by a whole snapshot.
+pub const LOG_KEPT_BEHIND_SNAPSHOT: u64 = 100;
+/// How often the leader heartbeats its followers, in milliseconds.
+pub const HEARTBEAT_INTERVAL_MS: u64 = 50;
+/// A follower that hears no leader for a random time in this range (ms) starts an election.
+pub const ELECTION_TIMEOUT_MS: std::ops::RangeInclusive<u64> = 150..=300;
 
 /// Why a quorum operation failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,11 +115,11 @@ impl<M: Machine> Quorum<M> {
         let state = StateStore::open(&dir.join("raft").join("state")).map_err(storage)?;
         let config = Config {
             cluster_name: "weir".into(),
-            heartbeat_interval: 50,
-            election_timeout_min: 150,
-            election_timeout_max: 300,
+            heartbeat_interval: HEARTBEAT_INTERVAL_MS,
+            election_timeout_min: *ELECTION_TIMEOUT_MS.start(),
+            election_timeout_max: *ELECTION_TIMEOUT_MS.end(),
             snapshot_policy: SnapshotPolicy::LogsSinceLast(SNAPSHOT_EVERY),
-            max_in_snapshot_log_to_keep: 100,
+            max_in_snapshot_log_to_keep: LOG_KEPT_BEHIND_SNAPSHOT,
             ..Config::default()
         };
         let config = Arc::new(
