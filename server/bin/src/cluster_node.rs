@@ -20,6 +20,8 @@ use weir_cluster::{MetadataMachine, Quorum, RaftMetadataLog};
 
 use crate::config::{ClusterConfig, ServeConfig};
 
+/// How long a node upgraded in place waits for the quorum to take its metadata.
+const UPGRADE_WAIT: Duration = Duration::from_secs(60);
 /// How often a node that may found the cluster checks whether it leads yet.
 const BOOTSTRAP_POLL: Duration = Duration::from_millis(100);
 
@@ -79,6 +81,7 @@ pub(crate) async fn open(
         .unwrap_or_else(|p| p.into_inner())
         .take()
         .expect("open_with made the quorum");
+    check_membership(&quorum, config, cluster).await?;
     let service = quorum.service(&cluster.secret);
     let served = tokio::spawn(async move {
         let served = tonic::transport::Server::builder()
@@ -98,6 +101,13 @@ pub(crate) async fn open(
     let broker = Arc::new(broker);
     let follower = broker.clone();
     tokio::spawn(async move { follower.follow_metadata().await });
+    // A data directory a single node wrote: its metadata goes into the quorum before
+    // anything else this node would write there.
+    let upgrading = broker.clone();
+    tokio::task::spawn_blocking(move || upgrading.upgrade_in_place(UPGRADE_WAIT))
+        .await
+        .map_err(|e| format!("upgrading the data directory panicked: {e}"))?
+        .map_err(|e| format!("cannot upgrade {}: {e}", config.data_dir.display()))?;
     tokio::spawn(bootstrap_when_leading(
         broker.clone(),
         quorum.clone(),
@@ -108,6 +118,53 @@ pub(crate) async fn open(
         internal: served,
     };
     Ok((broker, node))
+}
+
+/// Refuses a data directory that belongs to another node or cluster, and makes a node run
+/// alone (its one-voter quorum has no addresses) the first node of a cluster when its
+/// configuration names it the only initial voter.
+async fn check_membership(
+    quorum: &Quorum<MetadataMachine>,
+    config: &ServeConfig,
+    cluster: &ClusterConfig,
+) -> Result<(), String> {
+    let members = quorum.members();
+    let (me, own) = (cluster.node_id, cluster.internal_addr.to_string());
+    let data = config.data_dir.display();
+    let ids = || {
+        members
+            .keys()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match members.get(&me) {
+        _ if members.is_empty() => Ok(()),
+        None => Err(format!(
+            "{data} belongs to another node: its quorum has node(s) {}, not node {me}",
+            ids()
+        )),
+        Some(addr) if addr.is_empty() => {
+            let alone = members.len() == 1
+                && cluster.initial_voters.len() == 1
+                && cluster.initial_voters.contains_key(&me);
+            if !alone {
+                return Err(format!(
+                    "{data} is the data directory of a node run alone (node {}); to make it the \
+                     first node of a cluster, give it initial_voters = [\"{me}@{own}\"], then \
+                     add the other nodes to it",
+                    ids()
+                ));
+            }
+            tracing::info!(node = me, addr = %own, "a node run alone becomes the first node of a cluster");
+            quorum.set_own_address(own).await.map_err(|e| e.to_string())
+        }
+        Some(addr) if *addr != own => {
+            tracing::warn!(node = me, was = %addr, now = %own, "this node's internal address differs from the one the quorum knows; other nodes still call the old one");
+            Ok(())
+        }
+        Some(_) => Ok(()),
+    }
 }
 
 /// Creates tenant `default` and the bootstrap admin key when the metadata is empty and this

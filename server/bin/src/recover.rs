@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use weir_api::auth::bootstrap_token_path;
-use weir_broker::Broker;
+use weir_broker::metadata;
 
 use crate::config;
 
@@ -34,19 +34,36 @@ pub fn run(args: RecoverArgs) -> Result<(), String> {
     };
     let config = config::resolve(args.config.as_deref(), overrides)?;
     let data = config.data_dir.clone();
-    if !data.join("meta").is_dir() {
+    if config.cluster.is_some() {
+        return Err(
+            "a node of a cluster has no local way back: create a key with an admin key on any \
+             node, or recover on a node run alone"
+                .into(),
+        );
+    }
+    if !data.join("raft").is_dir() && !data.join(metadata::LOCAL_LOG_DIR).is_dir() {
         return Err(format!("{} holds no weir data", data.display()));
     }
-    let broker = Broker::open(crate::serve::broker_config(&config))
-        .map_err(|e| format!("cannot open data directory {}: {e}", data.display()))?;
-    let key = broker
-        .recover_admin_key()
-        .map_err(|e| format!("cannot create an admin key: {e}"))?;
-    let path = bootstrap_token_path(&data);
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let broker_config = crate::serve::broker_config(&config);
+    let key = runtime.block_on(async {
+        tokio::task::spawn_blocking(move || {
+            let broker = crate::serve::open_alone(broker_config)
+                .map_err(|e| format!("cannot open data directory {}: {e}", data.display()))?;
+            let key = broker
+                .recover_admin_key()
+                .map_err(|e| format!("cannot create an admin key: {e}"))?;
+            broker
+                .shutdown()
+                .map_err(|e| format!("cannot close the data directory cleanly: {e}"))?;
+            Ok::<_, String>(key)
+        })
+        .await
+        .map_err(|e| format!("opening the data directory panicked: {e}"))?
+    })?;
+    let path = bootstrap_token_path(&config.data_dir);
     write_private(&path, &format!("{}\n", key.secret))?;
-    broker
-        .shutdown()
-        .map_err(|e| format!("cannot close the data directory cleanly: {e}"))?;
     println!(
         "weir: new admin key {} of tenant default written to {} (mode 0600); \
          start the node and use it as the bearer credential",

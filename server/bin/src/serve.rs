@@ -137,7 +137,7 @@ pub async fn run(config: ServeConfig) -> Result<(), String> {
 /// Opens the broker of a single node (metadata on local disk).
 async fn open_single(config: &ServeConfig) -> Result<Arc<Broker>, String> {
     let broker_config = broker_config(config);
-    let broker = tokio::task::spawn_blocking(move || Broker::open(broker_config))
+    let broker = tokio::task::spawn_blocking(move || open_alone(broker_config))
         .await
         .map_err(|e| format!("opening the data directory panicked: {e}"))?
         .map_err(|e| {
@@ -147,6 +147,21 @@ async fn open_single(config: &ServeConfig) -> Result<Arc<Broker>, String> {
             )
         })?;
     Ok(Arc::new(broker))
+}
+
+/// The node id of a node run alone (no `[cluster]` table): the one voter of its quorum.
+pub(crate) const ALONE_NODE_ID: u64 = 1;
+
+/// Opens the broker of a node run alone: its metadata in a one-voter quorum under
+/// `<data-dir>/raft` (the same code as a cluster's, with one voter), a single node's command
+/// log upgraded in place. Runs on a blocking thread of a multi-threaded runtime.
+pub(crate) fn open_alone(config: BrokerConfig) -> Result<Broker, weir_broker::BrokerError> {
+    let policy = config.policy();
+    let broker = Broker::open_with(config, |data| {
+        weir_cluster::RaftMetadataLog::open_single(ALONE_NODE_ID, data, policy)
+    })?;
+    broker.settle_alone()?;
+    Ok(broker)
 }
 
 /// The broker's part of the configuration.

@@ -51,6 +51,11 @@ use metadata::{
 };
 use tenancy::Meter;
 
+/// How long opening a one-voter node waits for its quorum to take an upgrade.
+const UPGRADE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long an upgrade waits before it asks the quorum again.
+const UPGRADE_RETRY: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// The tenant every fresh data directory starts with.
 pub const DEFAULT_TENANT: &str = "default";
 
@@ -164,7 +169,10 @@ impl Broker {
     /// `default` tenant when fresh.
     pub fn open(config: BrokerConfig) -> Result<Broker, BrokerError> {
         let broker = Broker::open_with(config, |data| {
-            let meta = LocalMetadataLog::open(&data.join("meta"), &data.join("meta-snapshot"))?;
+            let meta = LocalMetadataLog::open(
+                &data.join(metadata::LOCAL_LOG_DIR),
+                &data.join(metadata::LOCAL_SNAPSHOT_FILE),
+            )?;
             Ok(Box::new(meta))
         })?;
         // The local log holds every command, so a directory the image does not know belongs
@@ -225,6 +233,70 @@ impl Broker {
             .into())
         })?;
         Ok(())
+    }
+
+    /// Finishes opening a node that holds all the metadata by itself in a one-voter quorum:
+    /// upgrades a single node's command log in place (`upgrade_in_place`), removes
+    /// directories of deleted topics and creates tenant `default` when fresh.
+    pub fn settle_alone(&self) -> Result<(), BrokerError> {
+        self.upgrade_in_place(UPGRADE_WAIT)?;
+        self.remove_orphan_topic_dirs()?;
+        self.bootstrap_if_fresh()
+    }
+
+    /// Upgrades a data directory whose metadata a single node kept in its own command log
+    /// (`meta/`) in place: its whole image (tenants, keys, quotas, topics with their ids,
+    /// producer ids) becomes one `Import` entry of the quorum, and the log is renamed aside.
+    /// Records, committed offsets and the audit log stay where they are. Only an empty
+    /// quorum takes an import: a node upgraded with other metadata already there is refused,
+    /// and nothing changes. Waits up to `within` for a controller. Returns whether there was
+    /// anything to upgrade.
+    pub fn upgrade_in_place(&self, within: std::time::Duration) -> Result<bool, BrokerError> {
+        let data = &self.config.data_dir;
+        let Some(old) = metadata::local_image(data)? else {
+            return Ok(false);
+        };
+        let deadline = Instant::now() + within;
+        let import = old.to_import();
+        loop {
+            let refused = match self.meta.propose(&mut |image| {
+                image.validate(&import, &self.policy())?;
+                Ok(import.clone())
+            }) {
+                Ok(applied) => {
+                    self.catalog.reconcile(&applied.image)?;
+                    break;
+                }
+                Err(e) => e,
+            };
+            // Committed by an earlier start that stopped before renaming the log, or this
+            // node's image is behind the controller that refused it.
+            if self.meta.watch().borrow().holds(&old) {
+                break;
+            }
+            if Instant::now() >= deadline {
+                return Err(match refused {
+                    e @ (BrokerError::InvalidRequest(_) | BrokerError::Forwarded { .. }) => {
+                        BrokerError::InvalidRequest(format!(
+                            "{} holds a single node's metadata ({}/) but the cluster already \
+                             holds other metadata ({e}); to upgrade it in place, start it as \
+                             the only initial voter and add the other nodes afterwards",
+                            data.display(),
+                            metadata::LOCAL_LOG_DIR
+                        ))
+                    }
+                    e => e,
+                });
+            }
+            std::thread::sleep(UPGRADE_RETRY);
+        }
+        metadata::retire_local_log(data)?;
+        tracing::info!(
+            topics = old.topics().len(),
+            tenants = old.tenants().count(),
+            "upgraded the data directory in place: its metadata is in the quorum now"
+        );
+        Ok(true)
     }
 
     /// Brings the open topics in step with every image the metadata log publishes, also

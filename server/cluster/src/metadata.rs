@@ -171,7 +171,7 @@ impl RaftMetadataLog {
         tokio::spawn(async move {
             while applied.changed().await.is_ok() {
                 let image = applied.borrow_and_update().1.0.clone();
-                forward.send_replace(image);
+                publish(&forward, image);
             }
         });
         let proposer = Arc::new(Proposer {
@@ -195,6 +195,9 @@ impl RaftMetadataLog {
     ) -> Result<Self, QuorumError> {
         let quorum = Quorum::start_single(node_id, data_dir).await?;
         quorum.wait_leader(PROPOSE_TIMEOUT).await?;
+        // Everything the log holds is applied before the image is first read: a one-voter
+        // node takes a topic its image lacks for a deleted one.
+        quorum.ensure_current().await?;
         Ok(RaftMetadataLog::new(Arc::new(quorum), policy))
     }
 
@@ -225,6 +228,17 @@ impl RaftMetadataLog {
     }
 }
 
+/// Publishes `image` unless a newer one already is: the images a node watches never go back.
+fn publish(images: &watch::Sender<Arc<MetadataImage>>, image: Arc<MetadataImage>) {
+    images.send_if_modified(|current| {
+        let newer = image.version() > current.version();
+        if newer {
+            *current = image;
+        }
+        newer
+    });
+}
+
 fn refused(e: QuorumError) -> BrokerError {
     match e {
         QuorumError::NotLeader { .. } | QuorumError::Unreachable(_) => {
@@ -252,6 +266,8 @@ impl MetadataLog for RaftMetadataLog {
     fn propose(&self, build: Build<'_>) -> Result<Applied, BrokerError> {
         let (_, command) = self.block_on(self.proposer.propose(build))?;
         let image = self.proposer.image();
+        // Whoever watches sees the command applied once the proposal returns.
+        publish(&self.images, image.clone());
         Ok(Applied { image, command })
     }
 

@@ -13,6 +13,19 @@ pub enum Command {
     Topic(TopicCmd),
     Tenancy(TenancyCmd),
     ProducerIds(ProducerIdCmd),
+    /// A whole image carried over from a single node's command log when its data directory is
+    /// upgraded in place: applied only to an empty image, keeping topic ids (they name the
+    /// topics' directories).
+    Import(Imported),
+}
+
+/// The image an `Import` carries, as the commands that rebuild it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Imported {
+    /// The importing image's next topic id (above every id it ever gave, deleted topics' too).
+    pub next_topic_id: u64,
+    /// Commands that rebuild the image from an empty one (`MetadataImage::to_commands`).
+    pub commands: Vec<Command>,
 }
 
 /// Topics: their existence, partition counts and settings.

@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use super::command::{Command, ProducerIdCmd, TenancyCmd, TopicCmd};
+use super::command::{Command, Imported, ProducerIdCmd, TenancyCmd, TopicCmd};
 use crate::tenancy::{ApiKey, KEYS_PER_TENANT_MAX, Quotas};
 use crate::{BrokerError, TenantId, TopicConfig, TopicName};
 
@@ -63,6 +63,40 @@ pub struct MetadataImage {
 }
 
 impl MetadataImage {
+    /// Whether the image holds nothing (no tenant, topic, key or producer id was ever made:
+    /// the state an `Import` applies to).
+    pub fn is_empty(&self) -> bool {
+        self.tenants.is_empty()
+            && self.topics.is_empty()
+            && self.keys.is_empty()
+            && self.next_topic_id == 0
+            && self.producer_ids.1 == 0
+    }
+
+    /// Whether this image holds what `imported` carries: its tenants, keys and topics (by
+    /// id, tenant and name). An upgrade that stopped after its import was committed finds it
+    /// here on the next start.
+    pub fn holds(&self, imported: &MetadataImage) -> bool {
+        imported
+            .tenants
+            .keys()
+            .all(|t| self.tenants.contains_key(t))
+            && imported.keys.keys().all(|k| self.keys.contains_key(k))
+            && imported.topics.values().all(|t| {
+                self.topics
+                    .get(&t.id)
+                    .is_some_and(|s| s.tenant == t.tenant && s.name == t.name)
+            })
+    }
+
+    /// This image as an `Import` command.
+    pub fn to_import(&self) -> Command {
+        Command::Import(Imported {
+            next_topic_id: self.next_topic_id,
+            commands: self.to_commands(),
+        })
+    }
+
     /// Commands applied to reach this image.
     pub fn version(&self) -> u64 {
         self.version
@@ -166,6 +200,25 @@ impl MetadataImage {
         match command {
             Command::Topic(c) => self.validate_topic(c, policy),
             Command::Tenancy(c) => self.validate_tenancy(c),
+            Command::Import(imported) => {
+                if !self.is_empty() {
+                    return Err(BrokerError::InvalidRequest(
+                        "metadata can be imported only into an empty cluster, and this one \
+                         already holds some"
+                            .into(),
+                    ));
+                }
+                if imported
+                    .commands
+                    .iter()
+                    .any(|c| matches!(c, Command::Import(_)))
+                {
+                    return Err(BrokerError::InvalidRequest(
+                        "an import cannot hold another import".into(),
+                    ));
+                }
+                Ok(())
+            }
             Command::ProducerIds(ProducerIdCmd::Reserve { start, end }) => {
                 if *start != self.producer_ids.1 || end <= start {
                     return Err(BrokerError::Internal(format!(
@@ -325,6 +378,19 @@ impl MetadataImage {
             Command::ProducerIds(ProducerIdCmd::Reserve { start, end }) => {
                 self.producer_ids = (*start, *end);
             }
+            // Into anything but an empty image it is a no-op (validation refuses it there).
+            Command::Import(imported) if self.is_empty() => {
+                // Counts as one command, whatever it holds.
+                let version = self.version;
+                for command in &imported.commands {
+                    if !matches!(command, Command::Import(_)) {
+                        self.apply(command);
+                    }
+                }
+                self.version = version;
+                self.next_topic_id = self.next_topic_id.max(imported.next_topic_id);
+            }
+            Command::Import(_) => {}
         }
         self.version += 1;
     }

@@ -16,9 +16,12 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
-pub use command::{Command, ProducerIdCmd, TenancyCmd, TopicCmd};
+pub use command::{Command, Imported, ProducerIdCmd, TenancyCmd, TopicCmd};
 pub use image::{MetadataImage, Policy, TenantImage, TopicSpec};
-pub use store::LocalMetadataLog;
+pub use store::{
+    IMPORTED_SUFFIX, LOCAL_LOG_DIR, LOCAL_SNAPSHOT_FILE, LocalMetadataLog, local_image,
+    retire_local_log,
+};
 
 use crate::BrokerError;
 

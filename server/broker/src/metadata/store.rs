@@ -147,6 +147,47 @@ impl MetadataLog for LocalMetadataLog {
     }
 }
 
+/// The command log of a single node, under its data directory.
+pub const LOCAL_LOG_DIR: &str = "meta";
+/// The snapshot of that log's image, beside it.
+pub const LOCAL_SNAPSHOT_FILE: &str = "meta-snapshot";
+/// What an upgrade in place renames the command log and its snapshot to, once the quorum
+/// holds their image: kept, never read again.
+pub const IMPORTED_SUFFIX: &str = ".imported";
+
+/// The image a single node's command log in `data` holds, when there is one: what an upgrade
+/// in place imports into the quorum.
+pub fn local_image(data: &Path) -> Result<Option<MetadataImage>, BrokerError> {
+    let dir = data.join(LOCAL_LOG_DIR);
+    if !dir.is_dir() {
+        return Ok(None);
+    }
+    let log = LocalMetadataLog::open(&dir, &data.join(LOCAL_SNAPSHOT_FILE))?;
+    let image = MetadataImage::clone(&log.lock().image);
+    log.shutdown()?;
+    Ok(Some(image))
+}
+
+/// Renames the command log in `data` and its snapshot aside (`IMPORTED_SUFFIX`) once their
+/// image is in the quorum, durably: the next start does not import them again.
+pub fn retire_local_log(data: &Path) -> Result<(), BrokerError> {
+    let fail = |e: std::io::Error| {
+        BrokerError::StorageUnavailable(format!(
+            "retire the metadata log in {}: {e}",
+            data.display()
+        ))
+    };
+    for name in [LOCAL_SNAPSHOT_FILE, LOCAL_LOG_DIR] {
+        let from = data.join(name);
+        if from.exists() {
+            std::fs::rename(&from, data.join(format!("{name}{IMPORTED_SUFFIX}"))).map_err(fail)?;
+        }
+    }
+    std::fs::File::open(data)
+        .and_then(|d| d.sync_all())
+        .map_err(fail)
+}
+
 /// Appends one command durably (fsynced before returning).
 fn append(log: &mut Log, command: &Command) -> Result<(), BrokerError> {
     let value = serde_json::to_vec(&StoredCommand::from(command))

@@ -563,3 +563,47 @@ fn a_command_built_on_an_older_image_is_rebased_onto_a_newer_one() {
     .into();
     assert_eq!(newer.rebase(revoke.clone()), revoke);
 }
+
+#[test]
+fn an_import_rebuilds_a_whole_image_only_into_an_empty_one() {
+    let old = busy_image();
+    let import = old.to_import();
+    let stored = serde_json::to_string(&StoredCommand::from(&import)).unwrap();
+    let back = Command::try_from(serde_json::from_str::<StoredCommand>(&stored).unwrap()).unwrap();
+    assert_eq!(back, import, "an import keeps its stored shape");
+
+    let mut fresh = MetadataImage::default();
+    assert!(fresh.is_empty());
+    fresh.validate(&import, &policy()).unwrap();
+    fresh.apply(&import);
+    assert_eq!(fresh.version(), 1, "an import counts as one command");
+    assert_eq!(fresh.tenants().count(), old.tenants().count());
+    assert_eq!(fresh.topics(), old.topics(), "topic ids are kept");
+    assert_eq!(fresh.keys().count(), old.keys().count());
+    assert_eq!(fresh.next_topic_id(), old.next_topic_id());
+    assert_eq!(fresh.producer_ids_end(), old.producer_ids_end());
+    assert!(fresh.holds(&old));
+    assert!(!with_tenant("acme").holds(&old));
+
+    // Into an image that holds anything it is refused, and a no-op if the log holds it.
+    let mut busy = with_tenant("someone-else");
+    let before = busy.clone();
+    assert!(matches!(
+        refusal(&busy, import.clone(), &policy()),
+        BrokerError::InvalidRequest(_)
+    ));
+    busy.apply(&import);
+    assert_eq!(busy.topics(), before.topics());
+    assert_eq!(busy.version(), before.version() + 1);
+
+    // An import inside an import is refused.
+    let nested = Command::Import(super::command::Imported {
+        next_topic_id: 0,
+        commands: vec![import],
+    });
+    assert!(
+        MetadataImage::default()
+            .validate(&nested, &policy())
+            .is_err()
+    );
+}

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::command::{Command, ProducerIdCmd, TenancyCmd, TopicCmd};
+use super::command::{Command, Imported, ProducerIdCmd, TenancyCmd, TopicCmd};
 use crate::tenancy::{ApiKey, Quotas, parse_scopes};
 use crate::{BrokerError, TenantId, TopicConfig, TopicName};
 
@@ -67,6 +67,12 @@ pub(crate) enum StoredCommand {
     SetQuotas {
         tenant: String,
         quotas: StoredQuotas,
+    },
+    /// A single node's whole image, upgraded in place into a quorum: applied only to an empty
+    /// image.
+    Import {
+        next_topic_id: u64,
+        commands: Vec<StoredCommand>,
     },
 }
 
@@ -172,6 +178,10 @@ impl From<&Command> for StoredCommand {
                     end: *end,
                 }
             }
+            Command::Import(imported) => StoredCommand::Import {
+                next_topic_id: imported.next_topic_id,
+                commands: imported.commands.iter().map(StoredCommand::from).collect(),
+            },
         }
     }
 }
@@ -312,6 +322,16 @@ impl TryFrom<StoredCommand> for Command {
                     quotas: quotas.into(),
                 })
             }
+            StoredCommand::Import {
+                next_topic_id,
+                commands,
+            } => Command::Import(Imported {
+                next_topic_id,
+                commands: commands
+                    .into_iter()
+                    .map(Command::try_from)
+                    .collect::<Result<_, _>>()?,
+            }),
         })
     }
 }

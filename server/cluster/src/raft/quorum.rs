@@ -21,7 +21,7 @@ use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
     VoteRequest, VoteResponse,
 };
-use openraft::{BasicNode, Config, Raft, ServerState, SnapshotPolicy};
+use openraft::{BasicNode, ChangeMembers, Config, Raft, ServerState, SnapshotPolicy};
 use tokio::sync::watch;
 
 use super::net::{
@@ -34,6 +34,8 @@ pub const SNAPSHOT_EVERY: u64 = 1_000;
 /// Entries kept in the log behind a snapshot, so a follower slightly behind catches up from
 /// the log rather than by a whole snapshot.
 pub const LOG_KEPT_BEHIND_SNAPSHOT: u64 = 100;
+/// How long a lone voter waits to win its own election.
+const ELECTION_WAIT: Duration = Duration::from_secs(10);
 /// How often the leader heartbeats its followers, in milliseconds.
 pub const HEARTBEAT_INTERVAL_MS: u64 = 50;
 /// A follower that hears no leader for a random time in this range (ms) starts an election.
@@ -302,6 +304,33 @@ impl<M: Machine> Quorum<M> {
             last_log_index: m.last_log_index,
             applied_index: m.last_applied.map(|id| id.index),
             voters: m.membership_config.membership().voter_ids().collect(),
+        }
+    }
+
+    /// Every node of the membership (voters and learners) with its internal address (empty
+    /// for a node run alone); empty before the quorum is founded.
+    pub fn members(&self) -> BTreeMap<u64, String> {
+        let metrics = self.raft.metrics().borrow().clone();
+        metrics
+            .membership_config
+            .membership()
+            .nodes()
+            .map(|(id, node)| (*id, node.addr.clone()))
+            .collect()
+    }
+
+    /// Records this node's internal address in the membership; this node must be its only
+    /// voter (a node run alone that becomes the first node of a cluster), and leads it.
+    pub async fn set_own_address(&self, addr: String) -> Result<(), QuorumError> {
+        let nodes = BTreeMap::from([(self.id, BasicNode::new(addr))]);
+        self.wait_leader(ELECTION_WAIT).await?;
+        match self
+            .raft
+            .change_membership(ChangeMembers::SetNodes(nodes), false)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) => Err(QuorumError::Fatal(e.to_string())),
         }
     }
 
