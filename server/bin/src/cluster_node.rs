@@ -14,9 +14,11 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::runtime::Handle;
 use tokio_stream::wrappers::TcpListenerStream;
-use weir_api::rest::cluster::{ClusterStatus, ClusterView};
+use weir_api::ApiError;
+use weir_api::rest::cluster::{Change, ClusterStatus, ClusterView, NodeDto};
 use weir_broker::{Broker, BrokerError};
-use weir_cluster::{MetadataMachine, Quorum, RaftMetadataLog};
+use weir_cluster::{MembershipChange, MetadataMachine, Quorum, QuorumError, RaftMetadataLog};
+use weir_proto::ErrorCode;
 
 use crate::config::{ClusterConfig, ServeConfig};
 
@@ -97,7 +99,10 @@ pub(crate) async fn open(
         .iter()
         .map(|(id, addr)| (*id, addr.to_string()))
         .collect();
-    quorum.found(voters).await.map_err(|e| e.to_string())?;
+    // A node that joins names no voters: it waits for the controller to add it.
+    if !voters.is_empty() {
+        quorum.found(voters).await.map_err(|e| e.to_string())?;
+    }
     let broker = Arc::new(broker);
     let follower = broker.clone();
     tokio::spawn(async move { follower.follow_metadata().await });
@@ -219,6 +224,44 @@ impl ClusterView for View {
             last_log_index: s.last_log_index,
             applied_index: s.applied_index,
             voters: s.voters.into_iter().map(id).collect(),
+            nodes: s
+                .nodes
+                .into_iter()
+                .map(|(n, internal_addr, voter)| NodeDto {
+                    node_id: id(n),
+                    internal_addr,
+                    role: if voter { "voter" } else { "learner" }.into(),
+                })
+                .collect(),
         }
     }
+
+    fn add_node(&self, id: u32, internal_addr: String) -> Change {
+        let change = MembershipChange::AddNode {
+            id: u64::from(id),
+            addr: internal_addr,
+        };
+        reconfigure(self.0.clone(), change)
+    }
+
+    fn remove_node(&self, id: u32) -> Change {
+        let change = MembershipChange::RemoveNode { id: u64::from(id) };
+        reconfigure(self.0.clone(), change)
+    }
+}
+
+/// Makes `change` (on the controller), its error as the API's.
+fn reconfigure(quorum: Arc<Quorum<MetadataMachine>>, change: MembershipChange) -> Change {
+    Box::pin(async move {
+        quorum.reconfigure(change).await.map_err(|e| {
+            let code = match e {
+                QuorumError::Refused(_) => ErrorCode::InvalidRequest,
+                QuorumError::Fatal(_) | QuorumError::Storage(_) => ErrorCode::StorageUnavailable,
+                QuorumError::NotLeader { .. } | QuorumError::Unreachable(_) => {
+                    ErrorCode::Unavailable
+                }
+            };
+            ApiError::new(code, e.to_string())
+        })
+    })
 }

@@ -57,7 +57,7 @@ pub struct FileConfig {
     /// How rate quotas absorb bursts and overage.
     #[serde(default)]
     pub throttling: FileThrottling,
-    /// Membership of a cluster; absent: a single node with its metadata on local disk.
+    /// Membership of a cluster; absent: a node run alone (a one-voter quorum of its own).
     pub cluster: Option<FileCluster>,
 }
 
@@ -69,7 +69,9 @@ pub struct FileCluster {
     pub node_id: u64,
     /// Where this node listens for other nodes (the metadata quorum's traffic).
     pub internal_addr: SocketAddr,
-    /// The voters that found the cluster, as `id@internal_addr` (1, 3 or 5 of them).
+    /// The voters that found the cluster, as `id@internal_addr` (1, 3 or 5 of them); none
+    /// for a node that joins a running cluster (it waits to be added).
+    #[serde(default)]
     pub initial_voters: Vec<String>,
     /// The secret every node presents to every other; at least `CLUSTER_SECRET_BYTES_MIN`.
     pub secret: Option<String>,
@@ -90,7 +92,7 @@ pub struct ClusterConfig {
     pub node_id: u64,
     /// Where this node listens for other nodes.
     pub internal_addr: SocketAddr,
-    /// The founding voters: id → internal address.
+    /// The founding voters: id → internal address; empty for a node that joins.
     pub initial_voters: std::collections::BTreeMap<u64, SocketAddr>,
     /// The cluster secret.
     pub secret: String,
@@ -127,9 +129,15 @@ fn merge_cluster(f: &FileCluster) -> Result<ClusterConfig, String> {
             ));
         }
     }
-    if ![1, 3, 5].contains(&voters.len()) {
+    if f.node_id == 0 || f.node_id > NODE_ID_MAX {
         return Err(format!(
-            "cluster.initial_voters: 1, 3 or 5 voters, not {}",
+            "cluster.node_id: node ids are 1 to {NODE_ID_MAX}, not {}",
+            f.node_id
+        ));
+    }
+    if ![0, 1, 3, 5].contains(&voters.len()) {
+        return Err(format!(
+            "cluster.initial_voters: 1, 3 or 5 voters (or none, to join a running cluster), not {}",
             voters.len()
         ));
     }
@@ -139,6 +147,7 @@ fn merge_cluster(f: &FileCluster) -> Result<ClusterConfig, String> {
         ));
     }
     match voters.get(&f.node_id) {
+        _ if voters.is_empty() => {}
         Some(addr) if *addr == f.internal_addr => {}
         Some(addr) => {
             return Err(format!(
@@ -148,7 +157,7 @@ fn merge_cluster(f: &FileCluster) -> Result<ClusterConfig, String> {
         }
         None => {
             return Err(format!(
-                "cluster.node_id {} is not among cluster.initial_voters (joining as a learner is not supported yet)",
+                "cluster.node_id {} is not among cluster.initial_voters (a node that joins a running cluster names no initial_voters, and is added with `weir cluster add-node`)",
                 f.node_id
             ));
         }

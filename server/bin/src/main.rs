@@ -44,6 +44,8 @@ enum Command {
     Produce(cli::produce::ProduceArgs),
     /// Print a topic's records as JSON lines.
     Consume(cli::consume::ConsumeArgs),
+    /// Show the cluster's nodes and controller; add and remove nodes.
+    Cluster(cli::cluster::ClusterArgs),
     /// Measure produce or consume throughput and latency (MB = 1,000,000 bytes).
     Bench(bench::BenchArgs),
     /// Local administration of a stopped node's data directory.
@@ -86,6 +88,7 @@ fn main() -> ExitCode {
         Command::Topic(args) => client(cli::topic::run(args)),
         Command::Produce(args) => client(cli::produce::run(args)),
         Command::Consume(args) => client(cli::consume::run(args)),
+        Command::Cluster(args) => client(cli::cluster::run(args)),
         Command::Bench(args) => client(bench::run(args)),
         Command::Admin(AdminCommand::Recover(args)) => recover::run(args),
     };

@@ -12,6 +12,7 @@ mod raft;
 pub use metadata::{MetadataMachine, PROPOSE_TIMEOUT, RaftMetadataLog};
 
 pub use raft::{
-    Applied, LogStore, Machine, NoPeers, Proposal, Quorum, QuorumError, QuorumStatus, RaftServer,
-    RaftService, SECRET_HEADER, SNAPSHOT_EVERY, StateStore, TypeConfig,
+    Applied, CATCH_UP_TIMEOUT, LogStore, Machine, MembershipChange, NoPeers, Proposal, Quorum,
+    QuorumError, QuorumStatus, RaftServer, RaftService, SECRET_HEADER, SNAPSHOT_EVERY, StateStore,
+    TypeConfig,
 };

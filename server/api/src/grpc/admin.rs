@@ -19,6 +19,7 @@ use weir_proto::v1::{
 use super::{authed, tenancy};
 use crate::access::authorize;
 use crate::dto::topics::{TopicConfigDto, partitions_of};
+use crate::rest::cluster;
 use crate::{ApiError, ApiState};
 use weir_broker::{Action, Principal};
 
@@ -460,5 +461,79 @@ impl Admin for AdminService {
             |caller, r| async move { tenancy::get_usage(&self.state, &caller, r) },
         )
         .await
+    }
+
+    async fn describe_cluster(
+        &self,
+        request: tonic::Request<weir_proto::v1::DescribeClusterRequest>,
+    ) -> Result<tonic::Response<weir_proto::v1::ClusterInfo>, tonic::Status> {
+        authed(
+            &self.state,
+            "/weir.v1.Admin/DescribeCluster",
+            request,
+            |_caller, _r| async move { Ok(cluster_info(cluster::describe(&self.state))) },
+        )
+        .await
+    }
+
+    async fn add_node(
+        &self,
+        request: tonic::Request<weir_proto::v1::AddNodeRequest>,
+    ) -> Result<tonic::Response<weir_proto::v1::ClusterInfo>, tonic::Status> {
+        authed(
+            &self.state,
+            "/weir.v1.Admin/AddNode",
+            request,
+            |caller, r| async move {
+                cluster::add(&self.state, &caller, r.node_id, r.internal_addr)
+                    .await
+                    .map(cluster_info)
+            },
+        )
+        .await
+    }
+
+    async fn remove_node(
+        &self,
+        request: tonic::Request<weir_proto::v1::RemoveNodeRequest>,
+    ) -> Result<tonic::Response<weir_proto::v1::ClusterInfo>, tonic::Status> {
+        authed(
+            &self.state,
+            "/weir.v1.Admin/RemoveNode",
+            request,
+            |caller, r| async move {
+                cluster::remove(&self.state, &caller, r.node_id)
+                    .await
+                    .map(cluster_info)
+            },
+        )
+        .await
+    }
+}
+
+/// `GET /v1/cluster`'s answer as gRPC's.
+fn cluster_info(dto: cluster::ClusterDto) -> weir_proto::v1::ClusterInfo {
+    weir_proto::v1::ClusterInfo {
+        mode: match dto.mode {
+            cluster::ClusterMode::Single => "single",
+            cluster::ClusterMode::Raft => "raft",
+        }
+        .into(),
+        node_id: dto.node_id,
+        role: dto.role,
+        controller: dto.controller,
+        term: dto.term,
+        last_log_index: dto.last_log_index,
+        applied_index: dto.applied_index,
+        voters: dto.voters,
+        nodes: dto
+            .nodes
+            .into_iter()
+            .map(|n| weir_proto::v1::ClusterNode {
+                node_id: n.node_id,
+                internal_addr: n.internal_addr,
+                role: n.role,
+            })
+            .collect(),
     }
 }

@@ -72,6 +72,8 @@ fn api_router() -> OpenApiRouter<Arc<ApiState>> {
         .routes(routes!(tenants::token))
         .routes(routes!(tenants::jwks))
         .routes(routes!(cluster::cluster))
+        .routes(routes!(cluster::add_node))
+        .routes(routes!(cluster::remove_node))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
 }

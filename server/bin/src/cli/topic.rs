@@ -9,7 +9,7 @@ use weir_api::rest::topics::{TopicDetailDto, TopicDto, TopicList};
 use weir_proto::v1::{CreateTopicRequest, ListTopicsRequest, TopicConfig, TopicInfo, TopicRef};
 
 use super::table::Table;
-use super::{CliError, ConnectArgs, Connection};
+use super::{CliError, ConnectArgs, Connection, print_json};
 
 /// `weir topic ...`
 #[derive(Debug, clap::Args)]
@@ -288,11 +288,4 @@ fn config(c: Option<&TopicConfig>) -> TopicConfigDto {
         flush_records: c.flush_records,
         flush_ms: c.flush_ms,
     }
-}
-
-fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
-    let text = serde_json::to_string_pretty(value)
-        .map_err(|e| CliError::Usage(format!("cannot render json: {e}")))?;
-    println!("{text}");
-    Ok(())
 }

@@ -17,8 +17,11 @@ use std::io::Cursor;
 use serde::{Deserialize, Serialize};
 
 pub use log_store::LogStore;
-pub use net::{Forward, ForwardAnswer, ProposalHandler, RaftServer, RaftService, SECRET_HEADER};
-pub use quorum::{NoPeers, Quorum, QuorumError, QuorumStatus, SNAPSHOT_EVERY};
+pub use net::{
+    Forward, ForwardAnswer, MembershipChange, ProposalHandler, RaftServer, RaftService,
+    SECRET_HEADER,
+};
+pub use quorum::{CATCH_UP_TIMEOUT, NoPeers, Quorum, QuorumError, QuorumStatus, SNAPSHOT_EVERY};
 pub use state::StateStore;
 
 /// One command to the replicated state, as its owner serialized it (JSON for the metadata).

@@ -24,6 +24,7 @@ use tonic::transport::{Channel, Endpoint};
 use tonic::{Request, Response, Status};
 
 use super::TypeConfig;
+use super::quorum::QuorumError;
 
 mod pb {
     tonic::include_proto!("weir.internal.v1");
@@ -135,6 +136,61 @@ impl pb::raft_server::Raft for RaftService {
             .ok_or_else(|| Status::unavailable("this node serves no metadata yet"))?;
         answer(&handler.handle(forward).await)
     }
+
+    async fn reconfigure(
+        &self,
+        request: Request<pb::RaftMessage>,
+    ) -> Result<Response<pb::RaftMessage>, Status> {
+        let change: MembershipChange = self.admit(request)?;
+        answer(&super::quorum::reconfigure(&self.raft, change).await)
+    }
+}
+
+/// A change to the quorum's membership.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum MembershipChange {
+    /// Adds node `id`, reached at `addr`: as a learner until it caught up, then as a voter.
+    AddNode { id: u64, addr: String },
+    /// Removes node `id` (a voter or a learner).
+    RemoveNode { id: u64 },
+}
+
+/// Sends `change` to the controller at `addr`, presenting `secret`; the outer error says it
+/// could not be asked, the inner one is the controller's answer.
+pub async fn reconfigure(
+    addr: &str,
+    secret: &str,
+    change: &MembershipChange,
+) -> Result<Result<(), QuorumError>, String> {
+    let mut client = internal_client(addr).await?;
+    let request = signed(change, secret)?;
+    let answer = client
+        .reconfigure(request)
+        .await
+        .map_err(|s| format!("the controller at {addr} did not take the change: {s}"))?;
+    serde_json::from_slice(&answer.into_inner().json).map_err(|e| e.to_string())
+}
+
+/// A client of the node at `addr`'s internal listener.
+async fn internal_client(addr: &str) -> Result<pb::raft_client::RaftClient<Channel>, String> {
+    let endpoint = Endpoint::from_shared(format!("http://{addr}"))
+        .map_err(|e| format!("controller address {addr:?}: {e}"))?
+        .connect_timeout(CONNECT_TIMEOUT);
+    let channel = endpoint
+        .connect()
+        .await
+        .map_err(|e| format!("cannot reach the controller at {addr}: {e}"))?;
+    Ok(pb::raft_client::RaftClient::new(channel)
+        .max_decoding_message_size(INTERNAL_MESSAGE_BYTES_MAX))
+}
+
+/// `payload` as a request carrying `secret`.
+fn signed<T: Serialize>(payload: &T, secret: &str) -> Result<Request<pb::RaftMessage>, String> {
+    let json = serde_json::to_vec(payload).map_err(|e| e.to_string())?;
+    let mut request = Request::new(pb::RaftMessage { json });
+    let secret = secret.parse().map_err(|e| format!("cluster secret: {e}"))?;
+    request.metadata_mut().insert(SECRET_HEADER, secret);
+    Ok(request)
 }
 
 /// The client side openraft uses to reach peers, at the address each peer registered.
@@ -290,19 +346,9 @@ pub type Handlers = std::sync::Arc<std::sync::OnceLock<std::sync::Arc<dyn Propos
 
 /// Sends `forward` to the node at `addr` (the controller), presenting `secret`.
 pub async fn forward(addr: &str, secret: &str, forward: &Forward) -> Result<ForwardAnswer, String> {
-    let endpoint = Endpoint::from_shared(format!("http://{addr}"))
-        .map_err(|e| format!("controller address {addr:?}: {e}"))?
-        .connect_timeout(CONNECT_TIMEOUT);
-    let channel = endpoint
-        .connect()
-        .await
-        .map_err(|e| format!("cannot reach the controller at {addr}: {e}"))?;
-    let json = serde_json::to_vec(forward).map_err(|e| e.to_string())?;
-    let mut request = Request::new(pb::RaftMessage { json });
-    let secret = secret.parse().map_err(|e| format!("cluster secret: {e}"))?;
-    request.metadata_mut().insert(SECRET_HEADER, secret);
-    let answer = pb::raft_client::RaftClient::new(channel)
-        .max_decoding_message_size(INTERNAL_MESSAGE_BYTES_MAX)
+    let mut client = internal_client(addr).await?;
+    let request = signed(forward, secret)?;
+    let answer = client
         .propose(request)
         .await
         .map_err(|s| format!("the controller at {addr} did not take the change: {s}"))?;

@@ -6,7 +6,7 @@
 //! not know the transport between nodes (a `RaftNetworkFactory` is handed in; `NoPeers` is
 //! the one a single node uses).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
@@ -25,7 +25,8 @@ use openraft::{BasicNode, ChangeMembers, Config, Raft, ServerState, SnapshotPoli
 use tokio::sync::watch;
 
 use super::net::{
-    self, Forward, ForwardAnswer, GrpcNetwork, Handlers, ProposalHandler, RaftServer, RaftService,
+    self, Forward, ForwardAnswer, GrpcNetwork, Handlers, MembershipChange, ProposalHandler,
+    RaftServer, RaftService,
 };
 use super::{LogStore, Machine, Proposal, StateStore, TypeConfig};
 
@@ -34,6 +35,8 @@ pub const SNAPSHOT_EVERY: u64 = 1_000;
 /// Entries kept in the log behind a snapshot, so a follower slightly behind catches up from
 /// the log rather than by a whole snapshot.
 pub const LOG_KEPT_BEHIND_SNAPSHOT: u64 = 100;
+/// How long adding a node waits for it to catch up as a learner before it gets a vote.
+pub const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a lone voter waits to win its own election.
 const ELECTION_WAIT: Duration = Duration::from_secs(10);
 /// How often the leader heartbeats its followers, in milliseconds.
@@ -42,7 +45,7 @@ pub const HEARTBEAT_INTERVAL_MS: u64 = 50;
 pub const ELECTION_TIMEOUT_MS: std::ops::RangeInclusive<u64> = 150..=300;
 
 /// Why a quorum operation failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum QuorumError {
     /// This node is not the controller; `leader` is, when known.
     NotLeader { leader: Option<u64> },
@@ -52,6 +55,9 @@ pub enum QuorumError {
     Storage(String),
     /// The controller could not be reached, or did not answer in time.
     Unreachable(String),
+    /// The change asked for is not allowed (an unknown node, the last voter, an address in
+    /// use); nothing changed.
+    Refused(String),
 }
 
 impl std::fmt::Display for QuorumError {
@@ -65,7 +71,7 @@ impl std::fmt::Display for QuorumError {
             }
             QuorumError::Fatal(e) => write!(f, "the metadata quorum stopped on this node: {e}"),
             QuorumError::Storage(e) => write!(f, "metadata quorum storage: {e}"),
-            QuorumError::Unreachable(e) => write!(f, "{e}"),
+            QuorumError::Unreachable(e) | QuorumError::Refused(e) => write!(f, "{e}"),
         }
     }
 }
@@ -87,6 +93,8 @@ pub struct QuorumStatus {
     pub applied_index: Option<u64>,
     /// Voting members.
     pub voters: Vec<u64>,
+    /// Every member with its internal address and whether it votes.
+    pub nodes: Vec<(u64, String, bool)>,
 }
 
 /// One node's member of the metadata quorum.
@@ -304,6 +312,14 @@ impl<M: Machine> Quorum<M> {
             last_log_index: m.last_log_index,
             applied_index: m.last_applied.map(|id| id.index),
             voters: m.membership_config.membership().voter_ids().collect(),
+            nodes: {
+                let membership = m.membership_config.membership();
+                let voters: BTreeSet<u64> = membership.voter_ids().collect();
+                membership
+                    .nodes()
+                    .map(|(id, n)| (*id, n.addr.clone(), voters.contains(id)))
+                    .collect()
+            },
         }
     }
 
@@ -334,12 +350,125 @@ impl<M: Machine> Quorum<M> {
         }
     }
 
+    /// Changes the membership: here when this node leads, else on the controller (one hop
+    /// over the internal listener). Answers once the change is committed.
+    pub async fn reconfigure(&self, change: MembershipChange) -> Result<(), QuorumError> {
+        match reconfigure(&self.raft, change.clone()).await {
+            Err(QuorumError::NotLeader {
+                leader: Some(leader),
+            }) if leader != self.id => {
+                let addr = self
+                    .members()
+                    .remove(&leader)
+                    .ok_or(QuorumError::NotLeader { leader: None })?;
+                net::reconfigure(&addr, &self.secret, &change)
+                    .await
+                    .map_err(QuorumError::Unreachable)?
+            }
+            other => other,
+        }
+    }
+
     /// Stops the Raft task; the stores are durable already.
     pub async fn shutdown(&self) -> Result<(), QuorumError> {
         self.raft
             .shutdown()
             .await
             .map_err(|e| QuorumError::Fatal(e.to_string()))
+    }
+}
+
+/// Makes `change` on `raft`, which must lead. Adding a node makes it a learner first and gives
+/// it a vote once it caught up (within `CATCH_UP_TIMEOUT`); adding a voter again at the same
+/// address is a no-op. Refuses an unknown node, removing the last voter, an address another
+/// node has, and a member's id at another address.
+pub(super) async fn reconfigure(
+    raft: &Raft<TypeConfig>,
+    change: MembershipChange,
+) -> Result<(), QuorumError> {
+    let metrics = raft.metrics().borrow().clone();
+    if metrics.state != ServerState::Leader {
+        return Err(QuorumError::NotLeader {
+            leader: metrics.current_leader,
+        });
+    }
+    let membership = metrics.membership_config.membership().clone();
+    let voters: BTreeSet<u64> = membership.voter_ids().collect();
+    let ids = || {
+        let ids: Vec<String> = membership.nodes().map(|(id, _)| id.to_string()).collect();
+        ids.join(", ")
+    };
+    let written = |r: Result<_, RaftError<u64, ClientWriteError<u64, BasicNode>>>| match r {
+        Ok(_) => Ok(()),
+        Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f))) => {
+            Err(QuorumError::NotLeader {
+                leader: f.leader_id,
+            })
+        }
+        Err(RaftError::APIError(ClientWriteError::ChangeMembershipError(e))) => {
+            Err(QuorumError::Refused(e.to_string()))
+        }
+        Err(RaftError::Fatal(e)) => Err(QuorumError::Fatal(e.to_string())),
+    };
+    match change {
+        MembershipChange::AddNode { id, addr } => {
+            if addr.parse::<std::net::SocketAddr>().is_err() {
+                return Err(QuorumError::Refused(format!(
+                    "{addr:?} is not an internal address (host:port)"
+                )));
+            }
+            if let Some(node) = membership.get_node(&id) {
+                if node.addr != addr {
+                    return Err(QuorumError::Refused(format!(
+                        "node {id} is already a member, at {}",
+                        node.addr
+                    )));
+                }
+                if voters.contains(&id) {
+                    return Ok(());
+                }
+            }
+            if let Some((other, _)) = membership
+                .nodes()
+                .find(|(other, node)| node.addr == addr && **other != id)
+            {
+                return Err(QuorumError::Refused(format!(
+                    "{addr} is the internal address of node {other}"
+                )));
+            }
+            let learner = raft.add_learner(id, BasicNode::new(&addr), true);
+            match tokio::time::timeout(CATCH_UP_TIMEOUT, learner).await {
+                Ok(r) => written(r)?,
+                Err(_) => {
+                    return Err(QuorumError::Unreachable(format!(
+                        "node {id} at {addr} did not catch up within {CATCH_UP_TIMEOUT:?}: is it \
+                         running, with this cluster's secret? It stays a learner, with no vote, \
+                         until it catches up or is removed"
+                    )));
+                }
+            }
+            let promote = ChangeMembers::AddVoterIds(BTreeSet::from([id]));
+            written(raft.change_membership(promote, false).await)
+        }
+        MembershipChange::RemoveNode { id } => {
+            if membership.get_node(&id).is_none() {
+                return Err(QuorumError::Refused(format!(
+                    "no node {id} in the cluster (its nodes are {})",
+                    ids()
+                )));
+            }
+            let change = if voters.contains(&id) {
+                if voters.len() == 1 {
+                    return Err(QuorumError::Refused(format!(
+                        "node {id} is the cluster's last voter: it cannot be removed"
+                    )));
+                }
+                ChangeMembers::RemoveVoters(BTreeSet::from([id]))
+            } else {
+                ChangeMembers::RemoveNodes(BTreeSet::from([id]))
+            };
+            written(raft.change_membership(change, false).await)
+        }
     }
 }
 

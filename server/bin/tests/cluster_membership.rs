@@ -1,0 +1,304 @@
+//! Growing and shrinking a cluster: a node run alone becomes the first node of a cluster, two
+//! started nodes join it (`weir cluster add-node` over gRPC, `POST /v1/cluster/nodes` sent to
+//! a follower, which hands it to the controller), catch up with the metadata and vote; bad
+//! changes are refused with a clear error and change nothing; nodes are removed down to the
+//! last voter, which cannot be.
+
+mod cli_support;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use cli_support::Cli;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use weir_testkit::Server;
+
+const SECRET: &str = "a-cluster-secret-for-tests";
+const WITHIN: Duration = Duration::from_secs(60);
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// A `[cluster]` file for node `id` at `port`; `founder`: the only initial voter (else it
+/// joins, naming none).
+fn config(dir: &Path, id: u64, port: u16, founder: bool) -> PathBuf {
+    let voters = if founder {
+        format!("initial_voters = [\"{id}@127.0.0.1:{port}\"]\n")
+    } else {
+        String::new()
+    };
+    let path = dir.join(format!("node{id}.toml"));
+    let toml = format!(
+        "[cluster]\nnode_id = {id}\ninternal_addr = \"127.0.0.1:{port}\"\n{voters}secret = \"{SECRET}\"\n"
+    );
+    std::fs::write(&path, toml).unwrap();
+    path
+}
+
+fn start(dir: &Path, id: u64, config: &Path) -> Server {
+    let data = dir.join(format!("data{id}"));
+    Server::start_in(&data, &["--config", config.to_str().unwrap()])
+}
+
+/// `GET /v1/cluster` of `node`.
+async fn view(c: &reqwest::Client, node: &Server) -> Value {
+    c.get(node.url("/v1/cluster"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Waits until `node` sees exactly `voters` and no learner.
+async fn sees_voters(c: &reqwest::Client, node: &Server, voters: &[u64]) -> Value {
+    let deadline = Instant::now() + WITHIN;
+    loop {
+        let v = view(c, node).await;
+        let learners = v["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["role"] == "learner")
+            .count();
+        if v["voters"] == json!(voters) && learners == 0 && !v["controller"].is_null() {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never saw voters {voters:?}: {v}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until `node` lists topic `name` in tenant `default`.
+async fn has_topic(c: &reqwest::Client, node: &Server, name: &str) {
+    let deadline = Instant::now() + WITHIN;
+    let url = node.url(&format!("/v1/tenants/default/topics/{name}"));
+    while c.get(&url).send().await.unwrap().status() != StatusCode::OK {
+        assert!(Instant::now() < deadline, "{} never had {name}", node.http);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The bootstrap admin key in `data`, once the node wrote it.
+async fn bootstrap_token(data: &Path) -> String {
+    let deadline = Instant::now() + WITHIN;
+    loop {
+        if let Ok(t) = std::fs::read_to_string(data.join("bootstrap-admin.token")) {
+            return t.trim().to_owned();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no bootstrap token in {}",
+            data.display()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// POSTs `body` to `/v1/cluster/nodes` on `node`: the status and the answer.
+async fn add(c: &reqwest::Client, node: &Server, body: Value) -> (StatusCode, Value) {
+    let r = c
+        .post(node.url("/v1/cluster/nodes"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.json().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_join_a_running_cluster_and_leave_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let first = start(dir.path(), 1, &config(dir.path(), 1, ports[0], true));
+    // The founder writes the bootstrap admin key once it leads.
+    let token = bootstrap_token(&first.data_dir).await;
+    let c = reqwest::Client::builder()
+        .default_headers(
+            [(
+                reqwest::header::AUTHORIZATION,
+                format!("Bearer {token}").parse().unwrap(),
+            )]
+            .into_iter()
+            .collect(),
+        )
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let admin = Cli::with_token(&token);
+    sees_voters(&c, &first, &[1]).await;
+    let r = c
+        .post(first.url("/v1/tenants/default/topics"))
+        .json(&json!({"name": "before", "partitions": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+
+    // Started with no initial_voters, a node waits to be added; it serves no metadata yet.
+    let second = start(dir.path(), 2, &config(dir.path(), 2, ports[1], false));
+    let third = start(dir.path(), 3, &config(dir.path(), 3, ports[2], false));
+
+    // The CLI adds node 2 over gRPC; it caught up (it has the topic) and votes.
+    let addr2 = format!("127.0.0.1:{}", ports[1]);
+    let out = admin.ok(
+        &[
+            "cluster",
+            "add-node",
+            "2",
+            &addr2,
+            "--url",
+            &first.grpc,
+            "--json",
+        ],
+        "",
+    );
+    let added = out.json();
+    assert_eq!(added["voters"], json!([1, 2]), "{added}");
+    let c2 = c.clone();
+    // The admin key is in the replicated metadata: it works on every node.
+    has_topic(&c2, &second, "before").await;
+    sees_voters(&c2, &second, &[1, 2]).await;
+
+    // Asked of a follower, the change goes to the controller.
+    let addr3 = format!("127.0.0.1:{}", ports[2]);
+    let follower = if view(&c2, &second).await["controller"] == 2 {
+        &first
+    } else {
+        &second
+    };
+    let (status, body) = add(&c2, follower, json!({"node_id": 3, "internal_addr": addr3})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for node in [&first, &second, &third] {
+        sees_voters(&c2, node, &[1, 2, 3]).await;
+        has_topic(&c2, node, "before").await;
+    }
+    // A topic created on the newest node is on every node.
+    let r = c2
+        .post(third.url("/v1/tenants/default/topics"))
+        .json(&json!({"name": "after", "partitions": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    for node in [&first, &second, &third] {
+        has_topic(&c2, node, "after").await;
+    }
+
+    // Bad changes: each refused with a clear message, nothing changed.
+    let bad = [
+        (
+            json!({"node_id": 2, "internal_addr": "127.0.0.1:1"}),
+            "already a member",
+        ),
+        (
+            json!({"node_id": 9, "internal_addr": addr2.clone()}),
+            "internal address of node 2",
+        ),
+        (
+            json!({"node_id": 0, "internal_addr": "127.0.0.1:1"}),
+            "node ids are 1 to",
+        ),
+        (
+            json!({"node_id": 9, "internal_addr": "not an address"}),
+            "not an internal address",
+        ),
+    ];
+    for (body, expected) in bad {
+        let (status, problem) = add(&c2, &second, body.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {problem}");
+        assert!(
+            problem["detail"].as_str().unwrap().contains(expected),
+            "{body}: {problem}"
+        );
+    }
+    let r = c2
+        .delete(second.url("/v1/cluster/nodes/7"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let problem: Value = r.json().await.unwrap();
+    assert!(
+        problem["detail"].as_str().unwrap().contains("no node 7"),
+        "{problem}"
+    );
+    // A caller without the admin scope may look, not change.
+    let anonymous = reqwest::Client::new();
+    let r = anonymous
+        .post(first.url("/v1/cluster/nodes"))
+        .json(&json!({"node_id": 4, "internal_addr": "127.0.0.1:4"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    sees_voters(&c2, &first, &[1, 2, 3]).await;
+
+    // Removing nodes (the CLI, then REST) down to one voter; the last cannot go.
+    let out = admin.ok(&["cluster", "remove-node", "3", "--url", &second.grpc], "");
+    assert!(out.stdout.contains("controller: node"), "{}", out.stdout);
+    sees_voters(&c2, &first, &[1, 2]).await;
+    let r = c2
+        .delete(first.url("/v1/cluster/nodes/2"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    sees_voters(&c2, &first, &[1]).await;
+    let r = c2
+        .delete(first.url("/v1/cluster/nodes/1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let problem: Value = r.json().await.unwrap();
+    assert!(
+        problem["detail"].as_str().unwrap().contains("last voter"),
+        "{problem}"
+    );
+    let status = admin.ok(&["cluster", "status", "--url", &first.grpc, "--json"], "");
+    assert_eq!(status.json()["voters"], json!([1]));
+
+    // The remaining node still takes changes on its own.
+    let r = c2
+        .post(first.url("/v1/tenants/default/topics"))
+        .json(&json!({"name": "alone-again", "partitions": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    for node in [third, second, first] {
+        let (status, _) = tokio::task::spawn_blocking(move || node.stop())
+            .await
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_run_alone_adds_no_nodes() {
+    let node = Server::start();
+    let c = node.client(Duration::from_secs(10));
+    let (status, problem) = add(
+        &c,
+        &node,
+        json!({"node_id": 2, "internal_addr": "127.0.0.1:1"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("runs alone"),
+        "{problem}"
+    );
+    let (status, _) = tokio::task::spawn_blocking(move || node.stop())
+        .await
+        .unwrap();
+    assert!(status.success());
+}
