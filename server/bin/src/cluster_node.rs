@@ -8,14 +8,16 @@
 //! on the internal listener and must not let anything but the cluster secret in there.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
 use tokio::runtime::Handle;
 use tokio_stream::wrappers::TcpListenerStream;
 use weir_api::ApiError;
 use weir_api::rest::cluster::{Change, ClusterStatus, ClusterView, NodeDto};
+use weir_broker::metadata::NodeSpec;
 use weir_broker::{Broker, BrokerError};
 use weir_cluster::{MembershipChange, MetadataMachine, Quorum, QuorumError, RaftMetadataLog};
 use weir_proto::ErrorCode;
@@ -30,18 +32,122 @@ const BOOTSTRAP_POLL: Duration = Duration::from_millis(100);
 /// The cluster side of a running node.
 pub(crate) struct ClusterNode {
     quorum: Arc<Quorum<MetadataMachine>>,
-    internal: tokio::task::JoinHandle<()>,
+    broker: Arc<Broker>,
+    config: ClusterConfig,
+    /// The internal listener, then the tasks `serve_clients` starts.
+    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 impl ClusterNode {
     /// What `GET /v1/cluster` shows of this node.
     pub(crate) fn view(&self) -> Arc<dyn ClusterView> {
-        Arc::new(View(self.quorum.clone()))
+        Arc::new(View {
+            quorum: self.quorum.clone(),
+            broker: self.broker.clone(),
+        })
     }
 
-    /// Stops serving other nodes (the quorum itself stops with the broker's shutdown).
+    /// Once clients can reach this node at `http` and `grpc` (its bound addresses, unless
+    /// others are advertised): registers it, heartbeats the controller, and while this node
+    /// is the controller, fences nodes that fell silent and unfences those heard again.
+    pub(crate) fn serve_clients(&self, http: SocketAddr, grpc: SocketAddr) {
+        let c = &self.config;
+        let spec = NodeSpec {
+            id: u32::try_from(c.node_id).expect("node ids fit in int32"),
+            http_addr: c.advertised_http_addr.clone().unwrap_or(http.to_string()),
+            grpc_addr: c.advertised_grpc_addr.clone().unwrap_or(grpc.to_string()),
+            rack: c.rack.clone(),
+            fenced: false,
+        };
+        let every = c.node_heartbeat_interval;
+        let tasks = [
+            tokio::spawn(register(self.broker.clone(), spec, every)),
+            tokio::spawn(heartbeat(self.quorum.clone(), every)),
+            tokio::spawn(watch_liveness(
+                self.quorum.clone(),
+                self.broker.clone(),
+                every,
+                c.node_session_timeout,
+            )),
+        ];
+        lock(&self.tasks).extend(tasks);
+    }
+
+    /// Stops serving other nodes and heartbeating (the quorum itself stops with the
+    /// broker's shutdown).
     pub(crate) fn stop(&self) {
-        self.internal.abort();
+        for task in lock(&self.tasks).drain(..) {
+            task.abort();
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Registers this node (retrying while the quorum has no controller).
+async fn register(broker: Arc<Broker>, spec: NodeSpec, every: Duration) {
+    loop {
+        let (b, s) = (broker.clone(), spec.clone());
+        match tokio::task::spawn_blocking(move || b.register_node(s)).await {
+            Ok(Ok(())) => return,
+            Ok(Err(e)) => tracing::debug!(error = %e, "could not register this node yet"),
+            Err(e) => tracing::error!(error = %e, "registering this node panicked"),
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// Heartbeats the controller every `every`.
+async fn heartbeat(quorum: Arc<Quorum<MetadataMachine>>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = quorum.heartbeat().await {
+            tracing::debug!(error = %e, "heartbeat not delivered");
+        }
+    }
+}
+
+/// While this node is the controller: fences registered nodes silent past `timeout` and
+/// unfences fenced ones heard again, checking every `every`.
+async fn watch_liveness(
+    quorum: Arc<Quorum<MetadataMachine>>,
+    broker: Arc<Broker>,
+    every: Duration,
+    timeout: Duration,
+) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut leading_since: Option<Instant> = None;
+    loop {
+        tick.tick().await;
+        if quorum.status().role != "leader" {
+            leading_since = None;
+            continue;
+        }
+        let now = Instant::now();
+        let since = *leading_since.get_or_insert(now);
+        let nodes = broker
+            .nodes()
+            .into_iter()
+            .map(|n| (u64::from(n.id), n.fenced));
+        for (id, fence) in quorum.liveness().verdicts(nodes, since, timeout, now) {
+            let id = u32::try_from(id).expect("node ids fit in int32");
+            let b = broker.clone();
+            match tokio::task::spawn_blocking(move || b.set_node_fenced(id, fence)).await {
+                Ok(Ok(())) if fence => tracing::warn!(
+                    node = id,
+                    ?timeout,
+                    "fenced a node silent past its session timeout"
+                ),
+                Ok(Ok(())) => tracing::info!(node = id, "a fenced node is heard again"),
+                Ok(Err(e)) => tracing::debug!(node = id, error = %e, "liveness change not made"),
+                Err(e) => tracing::error!(error = %e, "a liveness change panicked"),
+            }
+        }
     }
 }
 
@@ -120,7 +226,9 @@ pub(crate) async fn open(
     ));
     let node = ClusterNode {
         quorum,
-        internal: served,
+        broker: broker.clone(),
+        config: cluster.clone(),
+        tasks: Mutex::new(vec![served]),
     };
     Ok((broker, node))
 }
@@ -202,18 +310,23 @@ async fn bootstrap_when_leading(
     }
 }
 
-/// A node's quorum as `GET /v1/cluster` reads it.
-struct View(Arc<Quorum<MetadataMachine>>);
+/// A node's quorum and registered nodes as `GET /v1/cluster` reads them.
+struct View {
+    quorum: Arc<Quorum<MetadataMachine>>,
+    broker: Arc<Broker>,
+}
 
 impl std::fmt::Debug for View {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("View").field(&self.0.status()).finish()
+        f.debug_tuple("View").field(&self.quorum.status()).finish()
     }
 }
 
 impl ClusterView for View {
     fn status(&self) -> ClusterStatus {
-        let s = self.0.status();
+        let s = self.quorum.status();
+        let registered: BTreeMap<u32, NodeSpec> =
+            self.broker.nodes().into_iter().map(|n| (n.id, n)).collect();
         // Node ids are checked to fit Kafka's int32 when the configuration is read.
         let id = |n: u64| u32::try_from(n).expect("node ids fit in int32");
         ClusterStatus {
@@ -227,10 +340,22 @@ impl ClusterView for View {
             nodes: s
                 .nodes
                 .into_iter()
-                .map(|(n, internal_addr, voter)| NodeDto {
-                    node_id: id(n),
-                    internal_addr,
-                    role: if voter { "voter" } else { "learner" }.into(),
+                .map(|(n, internal_addr, voter)| {
+                    let spec = registered.get(&id(n));
+                    NodeDto {
+                        node_id: id(n),
+                        internal_addr,
+                        role: if voter { "voter" } else { "learner" }.into(),
+                        http_addr: spec.map(|s| s.http_addr.clone()),
+                        grpc_addr: spec.map(|s| s.grpc_addr.clone()),
+                        rack: spec.and_then(|s| s.rack.clone()),
+                        liveness: match spec {
+                            None => "unregistered",
+                            Some(s) if s.fenced => "fenced",
+                            Some(_) => "live",
+                        }
+                        .into(),
+                    }
                 })
                 .collect(),
         }
@@ -241,12 +366,23 @@ impl ClusterView for View {
             id: u64::from(id),
             addr: internal_addr,
         };
-        reconfigure(self.0.clone(), change)
+        reconfigure(self.quorum.clone(), change)
     }
 
     fn remove_node(&self, id: u32) -> Change {
         let change = MembershipChange::RemoveNode { id: u64::from(id) };
-        reconfigure(self.0.clone(), change)
+        let (removed, broker) = (
+            reconfigure(self.quorum.clone(), change),
+            self.broker.clone(),
+        );
+        Box::pin(async move {
+            removed.await?;
+            // Out of the quorum: its registration goes too.
+            tokio::task::spawn_blocking(move || broker.unregister_node(id))
+                .await
+                .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))??;
+            Ok(())
+        })
     }
 }
 

@@ -77,7 +77,25 @@ pub struct FileCluster {
     pub secret: Option<String>,
     /// A file holding the secret (instead of `secret`), trailing whitespace ignored.
     pub secret_file: Option<PathBuf>,
+    /// This node's rack (or zone).
+    pub rack: Option<String>,
+    /// Where clients reach this node's REST API, when not at its bound address (behind NAT,
+    /// bound to 0.0.0.0).
+    pub advertised_http_addr: Option<String>,
+    /// Where clients reach this node's gRPC API, likewise.
+    pub advertised_grpc_addr: Option<String>,
+    /// How often this node heartbeats the controller (default 1000 ms).
+    pub node_heartbeat_interval_ms: Option<u64>,
+    /// A node silent this long is fenced (default 9000 ms; at least 3 heartbeat intervals).
+    pub node_session_timeout_ms: Option<u64>,
 }
+
+/// Default `node_heartbeat_interval_ms`.
+pub const NODE_HEARTBEAT_INTERVAL_MS_DEFAULT: u64 = 1_000;
+/// Default `node_session_timeout_ms`.
+pub const NODE_SESSION_TIMEOUT_MS_DEFAULT: u64 = 9_000;
+/// Shortest `node_heartbeat_interval_ms` accepted.
+pub const NODE_HEARTBEAT_INTERVAL_MS_MIN: u64 = 50;
 
 /// Largest node id: Kafka's broker ids are int32.
 pub const NODE_ID_MAX: u64 = i32::MAX as u64;
@@ -96,6 +114,14 @@ pub struct ClusterConfig {
     pub initial_voters: std::collections::BTreeMap<u64, SocketAddr>,
     /// The cluster secret.
     pub secret: String,
+    /// This node's rack.
+    pub rack: Option<String>,
+    /// Advertised REST and gRPC addresses (`None`: the bound ones).
+    pub advertised_http_addr: Option<String>,
+    pub advertised_grpc_addr: Option<String>,
+    /// Heartbeat interval and session timeout.
+    pub node_heartbeat_interval: std::time::Duration,
+    pub node_session_timeout: std::time::Duration,
 }
 
 impl std::fmt::Debug for ClusterConfig {
@@ -176,11 +202,39 @@ fn merge_cluster(f: &FileCluster) -> Result<ClusterConfig, String> {
             secret.len()
         ));
     }
+    let heartbeat = f
+        .node_heartbeat_interval_ms
+        .unwrap_or(NODE_HEARTBEAT_INTERVAL_MS_DEFAULT);
+    let session = f
+        .node_session_timeout_ms
+        .unwrap_or(NODE_SESSION_TIMEOUT_MS_DEFAULT);
+    if heartbeat < NODE_HEARTBEAT_INTERVAL_MS_MIN || session < heartbeat.saturating_mul(3) {
+        return Err(format!(
+            "cluster.node_heartbeat_interval_ms ({heartbeat}) must be at least \
+             {NODE_HEARTBEAT_INTERVAL_MS_MIN}, and cluster.node_session_timeout_ms ({session}) \
+             at least three of them"
+        ));
+    }
+    if f.rack.as_ref().is_some_and(|r| {
+        r.is_empty()
+            || r.len() > weir_broker::metadata::RACK_BYTES_MAX
+            || r.chars().any(char::is_control)
+    }) {
+        return Err(format!(
+            "cluster.rack: 1 to {} bytes of printable text",
+            weir_broker::metadata::RACK_BYTES_MAX
+        ));
+    }
     Ok(ClusterConfig {
         node_id: f.node_id,
         internal_addr: f.internal_addr,
         initial_voters: voters,
         secret,
+        rack: f.rack.clone(),
+        advertised_http_addr: f.advertised_http_addr.clone(),
+        advertised_grpc_addr: f.advertised_grpc_addr.clone(),
+        node_heartbeat_interval: std::time::Duration::from_millis(heartbeat),
+        node_session_timeout: std::time::Duration::from_millis(session),
     })
 }
 

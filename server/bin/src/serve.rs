@@ -78,6 +78,7 @@ pub async fn run(config: ServeConfig) -> Result<(), String> {
     );
     if let Some(c) = &cluster {
         state.set_cluster(c.view());
+        c.serve_clients(http_addr, grpc_addr);
     }
     let sign_in = bootstrap
         .as_deref()

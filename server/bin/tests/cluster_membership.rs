@@ -25,6 +25,11 @@ fn free_port() -> u16 {
 /// A `[cluster]` file for node `id` at `port`; `founder`: the only initial voter (else it
 /// joins, naming none).
 fn config(dir: &Path, id: u64, port: u16, founder: bool) -> PathBuf {
+    config_with(dir, id, port, founder, "")
+}
+
+/// `config`, with `extra` lines in `[cluster]`.
+fn config_with(dir: &Path, id: u64, port: u16, founder: bool, extra: &str) -> PathBuf {
     let voters = if founder {
         format!("initial_voters = [\"{id}@127.0.0.1:{port}\"]\n")
     } else {
@@ -32,7 +37,7 @@ fn config(dir: &Path, id: u64, port: u16, founder: bool) -> PathBuf {
     };
     let path = dir.join(format!("node{id}.toml"));
     let toml = format!(
-        "[cluster]\nnode_id = {id}\ninternal_addr = \"127.0.0.1:{port}\"\n{voters}secret = \"{SECRET}\"\n"
+        "[cluster]\nnode_id = {id}\ninternal_addr = \"127.0.0.1:{port}\"\n{voters}secret = \"{SECRET}\"\n{extra}"
     );
     std::fs::write(&path, toml).unwrap();
     path
@@ -301,4 +306,108 @@ async fn a_node_run_alone_adds_no_nodes() {
         .await
         .unwrap();
     assert!(status.success());
+}
+
+/// Waits until `node` reports node `id`'s liveness as `want`; the node as reported.
+async fn liveness_is(c: &reqwest::Client, node: &Server, id: u64, want: &str) -> Value {
+    let deadline = Instant::now() + WITHIN;
+    loop {
+        let v = view(c, node).await;
+        let found = v["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["node_id"] == id)
+            .cloned();
+        if let Some(n) = found
+            && n["liveness"] == want
+        {
+            return n;
+        }
+        assert!(Instant::now() < deadline, "node {id} never {want}: {v}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn signal(node: &Server, sig: &str) {
+    let status = std::process::Command::new("kill")
+        .args([sig, &node.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_node_is_fenced_and_unfenced_when_heard_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let quick = "node_heartbeat_interval_ms = 100\nnode_session_timeout_ms = 1000\n";
+    let racks = ["rack = \"a\"\n", "rack = \"b\"\n", ""];
+    let mut nodes = Vec::new();
+    for id in 1..=3u64 {
+        let i = usize::try_from(id - 1).unwrap();
+        let extra = format!("{quick}{}", racks[i]);
+        let path = config_with(dir.path(), id, ports[i], id == 1, &extra);
+        nodes.push(start(dir.path(), id, &path));
+    }
+    let token = bootstrap_token(&nodes[0].data_dir).await;
+    let c = reqwest::Client::builder()
+        .default_headers(
+            [(
+                reqwest::header::AUTHORIZATION,
+                format!("Bearer {token}").parse().unwrap(),
+            )]
+            .into_iter()
+            .collect(),
+        )
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    for id in [2u64, 3] {
+        let i = usize::try_from(id - 1).unwrap();
+        let body = json!({"node_id": id, "internal_addr": format!("127.0.0.1:{}", ports[i])});
+        let (status, answer) = add(&c, &nodes[0], body).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+    }
+    // Every node registered where clients reach it, with its rack.
+    for (i, node) in nodes.iter().enumerate() {
+        let id = u64::try_from(i + 1).unwrap();
+        let seen = liveness_is(&c, &nodes[0], id, "live").await;
+        assert_eq!(
+            seen["http_addr"],
+            node.http.trim_start_matches("http://"),
+            "{seen}"
+        );
+        assert_eq!(
+            seen["grpc_addr"],
+            node.grpc.trim_start_matches("http://"),
+            "{seen}"
+        );
+        let rack = ["a", "b"].get(i).map_or(Value::Null, |r| json!(r));
+        assert_eq!(seen["rack"], rack, "{seen}");
+    }
+    // gRPC Metadata lists every live node.
+    let metadata = Cli::with_token(&token).ok(
+        &["cluster", "status", "--url", &nodes[1].grpc, "--json"],
+        "",
+    );
+    assert_eq!(metadata.json()["nodes"].as_array().unwrap().len(), 3);
+
+    // A paused node (not the controller) is fenced after its session timeout, and live
+    // again once it is heard from.
+    let controller = view(&c, &nodes[0]).await["controller"].as_u64().unwrap();
+    let paused = (1..=3u64).find(|&id| id != controller).unwrap();
+    let watcher = (1..=3u64).find(|&id| id != paused).unwrap();
+    let at = |id: u64| &nodes[usize::try_from(id - 1).unwrap()];
+    signal(at(paused), "-STOP");
+    liveness_is(&c, at(watcher), paused, "fenced").await;
+    signal(at(paused), "-CONT");
+    liveness_is(&c, at(watcher), paused, "live").await;
+
+    for node in nodes.into_iter().rev() {
+        let (status, _) = tokio::task::spawn_blocking(move || node.stop())
+            .await
+            .unwrap();
+        assert!(status.success());
+    }
 }

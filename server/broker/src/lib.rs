@@ -13,6 +13,7 @@ mod error;
 pub mod groups;
 pub mod metadata;
 mod names;
+mod nodes;
 mod parallel;
 mod produce;
 mod producers;

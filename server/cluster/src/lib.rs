@@ -6,9 +6,11 @@
 //! machine it replicates is any `Machine` (the broker's metadata image), and commands are
 //! opaque to it.
 
+mod liveness;
 mod metadata;
 mod raft;
 
+pub use liveness::Liveness;
 pub use metadata::{MetadataMachine, PROPOSE_TIMEOUT, RaftMetadataLog};
 
 pub use raft::{

@@ -226,13 +226,29 @@ fn metadata(
         }
         topics
     };
+    // The live nodes of a cluster as they registered, and always this one.
     let node = &state.node;
-    Ok(MetadataResponse {
-        brokers: vec![BrokerInfo {
+    let mut brokers: Vec<BrokerInfo> = state
+        .broker
+        .nodes()
+        .into_iter()
+        .filter(|n| !n.fenced && n.id != node.id)
+        .map(|n| BrokerInfo {
+            id: n.id,
+            grpc_addr: n.grpc_addr,
+            http_addr: n.http_addr,
+        })
+        .collect();
+    brokers.insert(
+        0,
+        BrokerInfo {
             id: node.id,
             grpc_addr: node.grpc_addr.clone(),
             http_addr: node.http_addr.clone(),
-        }],
+        },
+    );
+    Ok(MetadataResponse {
+        brokers,
         topics: topics
             .iter()
             .map(|t| topic_info(&state.broker, t))
@@ -533,6 +549,10 @@ fn cluster_info(dto: cluster::ClusterDto) -> weir_proto::v1::ClusterInfo {
                 node_id: n.node_id,
                 internal_addr: n.internal_addr,
                 role: n.role,
+                http_addr: n.http_addr,
+                grpc_addr: n.grpc_addr,
+                rack: n.rack,
+                liveness: n.liveness,
             })
             .collect(),
     }

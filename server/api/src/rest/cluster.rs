@@ -63,6 +63,15 @@ pub struct NodeDto {
     pub internal_addr: String,
     /// `voter` or `learner` (catching up, no vote yet).
     pub role: String,
+    /// Where clients reach its REST API, once it registered.
+    pub http_addr: Option<String>,
+    /// Where clients reach its gRPC API, once it registered.
+    pub grpc_addr: Option<String>,
+    /// Its rack, if it has one.
+    pub rack: Option<String>,
+    /// `live` (registered, heartbeating), `fenced` (silent past its session timeout) or
+    /// `unregistered` (started, not registered yet).
+    pub liveness: String,
 }
 
 /// How the node keeps its metadata.
@@ -144,6 +153,10 @@ pub(crate) fn describe(state: &ApiState) -> ClusterDto {
                 node_id: state.node.id,
                 internal_addr: String::new(),
                 role: "voter".into(),
+                http_addr: Some(state.node.http_addr.clone()),
+                grpc_addr: Some(state.node.grpc_addr.clone()),
+                rack: None,
+                liveness: "live".into(),
             }],
         },
         Some(view) => {

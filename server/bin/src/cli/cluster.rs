@@ -120,6 +120,10 @@ fn dto(info: ClusterInfo) -> ClusterDto {
                 node_id: n.node_id,
                 internal_addr: n.internal_addr,
                 role: n.role,
+                http_addr: n.http_addr,
+                grpc_addr: n.grpc_addr,
+                rack: n.rack,
+                liveness: n.liveness,
             })
             .collect(),
     }
@@ -139,7 +143,17 @@ fn text(c: &ClusterDto) -> String {
         shown(c.last_log_index),
         shown(c.applied_index),
     );
-    let mut table = Table::new(&["NODE", "ROLE", "INTERNAL_ADDR", "CONTROLLER"]);
+    let mut table = Table::new(&[
+        "NODE",
+        "ROLE",
+        "LIVENESS",
+        "CONTROLLER",
+        "INTERNAL_ADDR",
+        "GRPC_ADDR",
+        "HTTP_ADDR",
+        "RACK",
+    ]);
+    let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
     for n in &c.nodes {
         let is_controller = if c.controller == Some(n.node_id) {
             "yes"
@@ -149,8 +163,12 @@ fn text(c: &ClusterDto) -> String {
         table.row(vec![
             n.node_id.to_string(),
             n.role.clone(),
-            n.internal_addr.clone(),
+            n.liveness.clone(),
             is_controller.to_owned(),
+            n.internal_addr.clone(),
+            or_dash(&n.grpc_addr),
+            or_dash(&n.http_addr),
+            or_dash(&n.rack),
         ]);
     }
     out.push_str(&table.render());

@@ -13,6 +13,7 @@ pub enum Command {
     Topic(TopicCmd),
     Tenancy(TenancyCmd),
     ProducerIds(ProducerIdCmd),
+    Node(NodeCmd),
     /// A whole image carried over from a single node's command log when its data directory is
     /// upgraded in place: applied only to an empty image, keeping topic ids (they name the
     /// topics' directories).
@@ -78,6 +79,36 @@ pub enum TenancyCmd {
     },
 }
 
+/// The nodes of a cluster: where clients reach them, their rack, whether they are fenced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum NodeCmd {
+    /// A node says where it serves clients (a node proposes it at every start where it
+    /// changed); a registered node is live until the controller fences it.
+    Register(NodeSpec),
+    /// The controller heard nothing from the node for `node_session_timeout_ms`.
+    Fence { id: u32 },
+    /// A fenced node is heard from again.
+    Unfence { id: u32 },
+    /// The node left the cluster.
+    Unregister { id: u32 },
+}
+
+/// A registered node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeSpec {
+    /// Its `cluster.node_id`.
+    pub id: u32,
+    /// Where clients reach its REST API (host:port).
+    pub http_addr: String,
+    /// Where clients reach its gRPC API (host:port).
+    pub grpc_addr: String,
+    /// Its rack (or zone): replicas of a partition are spread over racks.
+    pub rack: Option<String>,
+    /// Silent past its session timeout: its partitions are led elsewhere (or offline).
+    pub fenced: bool,
+}
+
 /// Idempotent producer ids.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[allow(missing_docs)]
@@ -95,6 +126,12 @@ impl From<TopicCmd> for Command {
 impl From<TenancyCmd> for Command {
     fn from(c: TenancyCmd) -> Self {
         Command::Tenancy(c)
+    }
+}
+
+impl From<NodeCmd> for Command {
+    fn from(c: NodeCmd) -> Self {
+        Command::Node(c)
     }
 }
 

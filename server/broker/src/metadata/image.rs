@@ -13,9 +13,14 @@
 
 use std::collections::BTreeMap;
 
-use super::command::{Command, Imported, ProducerIdCmd, TenancyCmd, TopicCmd};
+use super::command::{Command, Imported, NodeCmd, NodeSpec, ProducerIdCmd, TenancyCmd, TopicCmd};
 use crate::tenancy::{ApiKey, KEYS_PER_TENANT_MAX, Quotas};
 use crate::{BrokerError, TenantId, TopicConfig, TopicName};
+
+/// Longest address a node registers, in bytes.
+pub const NODE_ADDR_BYTES_MAX: usize = 255;
+/// Longest rack name, in bytes.
+pub const RACK_BYTES_MAX: usize = 64;
 
 /// The node settings validation reads besides the image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +65,8 @@ pub struct MetadataImage {
     keys: BTreeMap<String, ApiKey>,
     /// The reserved block of idempotent producer ids (`start..end`).
     producer_ids: (i64, i64),
+    /// The registered nodes of a cluster, by id.
+    nodes: BTreeMap<u32, NodeSpec>,
 }
 
 impl MetadataImage {
@@ -71,6 +78,11 @@ impl MetadataImage {
             && self.keys.is_empty()
             && self.next_topic_id == 0
             && self.producer_ids.1 == 0
+    }
+
+    /// The registered nodes, by id.
+    pub fn nodes(&self) -> &BTreeMap<u32, NodeSpec> {
+        &self.nodes
     }
 
     /// Whether this image holds what `imported` carries: its tenants, keys and topics (by
@@ -219,6 +231,7 @@ impl MetadataImage {
                 }
                 Ok(())
             }
+            Command::Node(c) => self.validate_node(c),
             Command::ProducerIds(ProducerIdCmd::Reserve { start, end }) => {
                 if *start != self.producer_ids.1 || end <= start {
                     return Err(BrokerError::Internal(format!(
@@ -227,6 +240,43 @@ impl MetadataImage {
                     )));
                 }
                 Ok(())
+            }
+        }
+    }
+
+    fn validate_node(&self, command: &NodeCmd) -> Result<(), BrokerError> {
+        match command {
+            NodeCmd::Register(n) => {
+                if n.id == 0 || i32::try_from(n.id).is_err() {
+                    return Err(BrokerError::InvalidRequest(format!(
+                        "node ids are 1 to {}, not {}",
+                        i32::MAX,
+                        n.id
+                    )));
+                }
+                let addr_ok = |a: &str| !a.is_empty() && a.len() <= NODE_ADDR_BYTES_MAX;
+                if !addr_ok(&n.http_addr) || !addr_ok(&n.grpc_addr) {
+                    return Err(BrokerError::InvalidRequest(format!(
+                        "a node's addresses are 1 to {NODE_ADDR_BYTES_MAX} bytes"
+                    )));
+                }
+                if n.rack.as_ref().is_some_and(|r| {
+                    r.is_empty() || r.len() > RACK_BYTES_MAX || r.chars().any(|c| c.is_control())
+                }) {
+                    return Err(BrokerError::InvalidRequest(format!(
+                        "a rack is 1 to {RACK_BYTES_MAX} bytes of printable text"
+                    )));
+                }
+                Ok(())
+            }
+            NodeCmd::Fence { id } | NodeCmd::Unfence { id } | NodeCmd::Unregister { id } => {
+                if self.nodes.contains_key(id) {
+                    Ok(())
+                } else {
+                    Err(BrokerError::InvalidRequest(format!(
+                        "node {id} is not registered"
+                    )))
+                }
             }
         }
     }
@@ -378,6 +428,7 @@ impl MetadataImage {
             Command::ProducerIds(ProducerIdCmd::Reserve { start, end }) => {
                 self.producer_ids = (*start, *end);
             }
+            Command::Node(c) => self.apply_node(c),
             // Into anything but an empty image it is a no-op (validation refuses it there).
             Command::Import(imported) if self.is_empty() => {
                 // Counts as one command, whatever it holds.
@@ -393,6 +444,28 @@ impl MetadataImage {
             Command::Import(_) => {}
         }
         self.version += 1;
+    }
+
+    fn apply_node(&mut self, command: &NodeCmd) {
+        match command {
+            NodeCmd::Register(n) => {
+                self.nodes.insert(
+                    n.id,
+                    NodeSpec {
+                        fenced: false,
+                        ..n.clone()
+                    },
+                );
+            }
+            NodeCmd::Fence { id } | NodeCmd::Unfence { id } => {
+                if let Some(n) = self.nodes.get_mut(id) {
+                    n.fenced = matches!(command, NodeCmd::Fence { .. });
+                }
+            }
+            NodeCmd::Unregister { id } => {
+                self.nodes.remove(id);
+            }
+        }
     }
 
     fn apply_topic(&mut self, command: &TopicCmd) {
@@ -520,6 +593,16 @@ impl MetadataImage {
         let (start, end) = self.producer_ids;
         if end > 0 {
             out.push(ProducerIdCmd::Reserve { start, end }.into());
+        }
+        for node in self.nodes.values() {
+            let registered = NodeSpec {
+                fenced: false,
+                ..node.clone()
+            };
+            out.push(NodeCmd::Register(registered).into());
+            if node.fenced {
+                out.push(NodeCmd::Fence { id: node.id }.into());
+            }
         }
         out
     }

@@ -16,8 +16,10 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
-pub use command::{Command, Imported, ProducerIdCmd, TenancyCmd, TopicCmd};
-pub use image::{MetadataImage, Policy, TenantImage, TopicSpec};
+pub use command::{Command, Imported, NodeCmd, NodeSpec, ProducerIdCmd, TenancyCmd, TopicCmd};
+pub use image::{
+    MetadataImage, NODE_ADDR_BYTES_MAX, Policy, RACK_BYTES_MAX, TenantImage, TopicSpec,
+};
 pub use store::{
     IMPORTED_SUFFIX, LOCAL_LOG_DIR, LOCAL_SNAPSHOT_FILE, LocalMetadataLog, local_image,
     retire_local_log,

@@ -1,7 +1,7 @@
 //! Command in, image out: every metadata command and every refusal, with no server, no disk
 //! (except the store's own tests) and no clock.
 
-use super::command::{Command, ProducerIdCmd, TenancyCmd, TopicCmd};
+use super::command::{Command, NodeCmd, NodeSpec, ProducerIdCmd, TenancyCmd, TopicCmd};
 use super::image::{MetadataImage, Policy};
 use super::wire::StoredCommand;
 use crate::tenancy::{ApiKey, KEYS_PER_TENANT_MAX, Quotas, parse_scopes};
@@ -461,7 +461,23 @@ fn busy_image() -> MetadataImage {
         }
         .into(),
     );
+    run(
+        &mut image,
+        NodeCmd::Register(node(1, Some("rack-a"))).into(),
+    );
+    run(&mut image, NodeCmd::Register(node(2, None)).into());
+    run(&mut image, NodeCmd::Fence { id: 2 }.into());
     image
+}
+
+fn node(id: u32, rack: Option<&str>) -> NodeSpec {
+    NodeSpec {
+        id,
+        http_addr: format!("127.0.0.{id}:8780"),
+        grpc_addr: format!("127.0.0.{id}:8781"),
+        rack: rack.map(str::to_owned),
+        fenced: false,
+    }
 }
 
 #[test]
@@ -606,4 +622,45 @@ fn an_import_rebuilds_a_whole_image_only_into_an_empty_one() {
             .validate(&nested, &policy())
             .is_err()
     );
+}
+
+#[test]
+fn nodes_register_are_fenced_unfenced_and_leave() {
+    let mut image = MetadataImage::default();
+    run(&mut image, NodeCmd::Register(node(3, Some("a"))).into());
+    assert_eq!(image.nodes()[&3], node(3, Some("a")));
+    assert!(image.is_empty(), "registrations do not stop an import");
+    run(&mut image, NodeCmd::Fence { id: 3 }.into());
+    assert!(image.nodes()[&3].fenced);
+    run(&mut image, NodeCmd::Unfence { id: 3 }.into());
+    assert!(!image.nodes()[&3].fenced);
+    // A node that registers again (new addresses) is live.
+    run(&mut image, NodeCmd::Fence { id: 3 }.into());
+    let mut moved = node(3, None);
+    moved.http_addr = "10.0.0.3:80".into();
+    run(&mut image, NodeCmd::Register(moved.clone()).into());
+    assert_eq!(image.nodes()[&3], moved);
+    run(&mut image, NodeCmd::Unregister { id: 3 }.into());
+    assert!(image.nodes().is_empty());
+
+    let refused = [
+        NodeCmd::Fence { id: 9 },
+        NodeCmd::Unfence { id: 9 },
+        NodeCmd::Unregister { id: 9 },
+        NodeCmd::Register(node(0, None)),
+        NodeCmd::Register(NodeSpec {
+            http_addr: String::new(),
+            ..node(4, None)
+        }),
+        NodeCmd::Register(node(4, Some(""))),
+        NodeCmd::Register(node(4, Some(&"r".repeat(65)))),
+        NodeCmd::Register(node(4, Some("a\nb"))),
+    ];
+    for command in refused {
+        let e = refusal(&image, command.clone().into(), &policy());
+        assert!(
+            matches!(e, BrokerError::InvalidRequest(_)),
+            "{command:?}: {e:?}"
+        );
+    }
 }

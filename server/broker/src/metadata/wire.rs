@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::command::{Command, Imported, ProducerIdCmd, TenancyCmd, TopicCmd};
+use super::command::{Command, Imported, NodeCmd, NodeSpec, ProducerIdCmd, TenancyCmd, TopicCmd};
 use crate::tenancy::{ApiKey, Quotas, parse_scopes};
 use crate::{BrokerError, TenantId, TopicConfig, TopicName};
 
@@ -67,6 +67,26 @@ pub(crate) enum StoredCommand {
     SetQuotas {
         tenant: String,
         quotas: StoredQuotas,
+    },
+    /// A node of a cluster says where clients reach it.
+    RegisterNode {
+        id: u32,
+        http_addr: String,
+        grpc_addr: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rack: Option<String>,
+    },
+    /// The controller fenced a silent node.
+    FenceNode {
+        id: u32,
+    },
+    /// A fenced node is heard from again.
+    UnfenceNode {
+        id: u32,
+    },
+    /// A node left the cluster.
+    UnregisterNode {
+        id: u32,
     },
     /// A single node's whole image, upgraded in place into a quorum: applied only to an empty
     /// image.
@@ -178,6 +198,15 @@ impl From<&Command> for StoredCommand {
                     end: *end,
                 }
             }
+            Command::Node(NodeCmd::Register(n)) => StoredCommand::RegisterNode {
+                id: n.id,
+                http_addr: n.http_addr.clone(),
+                grpc_addr: n.grpc_addr.clone(),
+                rack: n.rack.clone(),
+            },
+            Command::Node(NodeCmd::Fence { id }) => StoredCommand::FenceNode { id: *id },
+            Command::Node(NodeCmd::Unfence { id }) => StoredCommand::UnfenceNode { id: *id },
+            Command::Node(NodeCmd::Unregister { id }) => StoredCommand::UnregisterNode { id: *id },
             Command::Import(imported) => StoredCommand::Import {
                 next_topic_id: imported.next_topic_id,
                 commands: imported.commands.iter().map(StoredCommand::from).collect(),
@@ -322,6 +351,21 @@ impl TryFrom<StoredCommand> for Command {
                     quotas: quotas.into(),
                 })
             }
+            StoredCommand::RegisterNode {
+                id,
+                http_addr,
+                grpc_addr,
+                rack,
+            } => Command::Node(NodeCmd::Register(NodeSpec {
+                id,
+                http_addr,
+                grpc_addr,
+                rack,
+                fenced: false,
+            })),
+            StoredCommand::FenceNode { id } => Command::Node(NodeCmd::Fence { id }),
+            StoredCommand::UnfenceNode { id } => Command::Node(NodeCmd::Unfence { id }),
+            StoredCommand::UnregisterNode { id } => Command::Node(NodeCmd::Unregister { id }),
             StoredCommand::Import {
                 next_topic_id,
                 commands,

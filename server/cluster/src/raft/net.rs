@@ -23,8 +23,11 @@ use serde::de::DeserializeOwned;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Request, Response, Status};
 
+use std::sync::Arc;
+
 use super::TypeConfig;
 use super::quorum::QuorumError;
+use crate::liveness::Liveness;
 
 mod pb {
     tonic::include_proto!("weir.internal.v1");
@@ -47,6 +50,7 @@ pub struct RaftService {
     raft: Raft<TypeConfig>,
     secret: String,
     handlers: Handlers,
+    liveness: Arc<Liveness>,
 }
 
 impl std::fmt::Debug for RaftService {
@@ -62,11 +66,13 @@ impl RaftService {
         raft: Raft<TypeConfig>,
         secret: String,
         handlers: Handlers,
+        liveness: Arc<Liveness>,
     ) -> RaftServer<RaftService> {
         RaftServer::new(RaftService {
             raft,
             secret,
             handlers,
+            liveness,
         })
         .max_decoding_message_size(INTERNAL_MESSAGE_BYTES_MAX)
         .max_encoding_message_size(INTERNAL_MESSAGE_BYTES_MAX)
@@ -144,6 +150,15 @@ impl pb::raft_server::Raft for RaftService {
         let change: MembershipChange = self.admit(request)?;
         answer(&super::quorum::reconfigure(&self.raft, change).await)
     }
+
+    async fn heartbeat(
+        &self,
+        request: Request<pb::RaftMessage>,
+    ) -> Result<Response<pb::RaftMessage>, Status> {
+        let node: u64 = self.admit(request)?;
+        self.liveness.heard(node, std::time::Instant::now());
+        answer(&())
+    }
 }
 
 /// A change to the quorum's membership.
@@ -153,6 +168,16 @@ pub enum MembershipChange {
     AddNode { id: u64, addr: String },
     /// Removes node `id` (a voter or a learner).
     RemoveNode { id: u64 },
+}
+
+/// Sends node `id`'s heartbeat to the controller at `addr`, presenting `secret`.
+pub async fn heartbeat(addr: &str, secret: &str, id: u64) -> Result<(), String> {
+    let mut client = internal_client(addr).await?;
+    client
+        .heartbeat(signed(&id, secret)?)
+        .await
+        .map_err(|s| format!("the controller at {addr} did not take the heartbeat: {s}"))?;
+    Ok(())
 }
 
 /// Sends `change` to the controller at `addr`, presenting `secret`; the outer error says it

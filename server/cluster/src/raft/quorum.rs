@@ -29,6 +29,7 @@ use super::net::{
     RaftServer, RaftService,
 };
 use super::{LogStore, Machine, Proposal, StateStore, TypeConfig};
+use crate::liveness::Liveness;
 
 /// Entries between two state-machine snapshots (each lets the log be purged).
 pub const SNAPSHOT_EVERY: u64 = 1_000;
@@ -106,6 +107,8 @@ pub struct Quorum<M: Machine> {
     secret: String,
     /// What serves commands other nodes forward here.
     handlers: Handlers,
+    /// Heartbeats heard here (they count while this node leads).
+    liveness: Arc<Liveness>,
 }
 
 impl<M: Machine> std::fmt::Debug for Quorum<M> {
@@ -146,6 +149,7 @@ impl<M: Machine> Quorum<M> {
             state,
             secret: String::new(),
             handlers: Handlers::default(),
+            liveness: Arc::default(),
         })
     }
 
@@ -177,7 +181,12 @@ impl<M: Machine> Quorum<M> {
 
     /// The internal gRPC service peers call, checking `secret`.
     pub fn service(&self, secret: &str) -> RaftServer<RaftService> {
-        RaftService::new(self.raft.clone(), secret.to_owned(), self.handlers.clone())
+        RaftService::new(
+            self.raft.clone(),
+            secret.to_owned(),
+            self.handlers.clone(),
+            self.liveness.clone(),
+        )
     }
 
     /// Serves commands other nodes forward to this one with `handler` (set once).
@@ -348,6 +357,30 @@ impl<M: Machine> Quorum<M> {
             Ok(_) => Ok(()),
             Err(e) => Err(QuorumError::Fatal(e.to_string())),
         }
+    }
+
+    /// The heartbeats this node heard.
+    pub fn liveness(&self) -> &Liveness {
+        &self.liveness
+    }
+
+    /// Sends this node's heartbeat to the controller (or records it, when this node leads).
+    pub async fn heartbeat(&self) -> Result<(), QuorumError> {
+        let controller = self
+            .status()
+            .controller
+            .ok_or(QuorumError::NotLeader { leader: None })?;
+        if controller == self.id {
+            self.liveness.heard(self.id, std::time::Instant::now());
+            return Ok(());
+        }
+        let addr = self
+            .members()
+            .remove(&controller)
+            .ok_or(QuorumError::NotLeader { leader: None })?;
+        net::heartbeat(&addr, &self.secret, self.id)
+            .await
+            .map_err(QuorumError::Unreachable)
     }
 
     /// Changes the membership: here when this node leads, else on the controller (one hop
