@@ -93,11 +93,16 @@ pub enum ErrorCode {
     /// A produce request's acks value is not one the server knows. Kafka's
     /// `INVALID_REQUIRED_ACKS` (21).
     InvalidRequiredAcks,
+    /// No node of that id is a member of the cluster.
+    NodeNotFound,
+    /// A change to the cluster's members that its state does not allow: an id or address
+    /// another member has, removing the last voter, or changing a node run alone.
+    MembershipConflict,
 }
 
 impl ErrorCode {
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 37] = [
+    pub const ALL: [ErrorCode; 39] = [
         ErrorCode::InvalidRequest,
         ErrorCode::InvalidConfig,
         ErrorCode::InvalidBatch,
@@ -135,6 +140,8 @@ impl ErrorCode {
         ErrorCode::OffsetMetadataTooLarge,
         ErrorCode::InvalidRecord,
         ErrorCode::InvalidRequiredAcks,
+        ErrorCode::NodeNotFound,
+        ErrorCode::MembershipConflict,
     ];
 
     /// The stable wire name, e.g. `TOPIC_NOT_FOUND`.
@@ -177,6 +184,8 @@ impl ErrorCode {
             ErrorCode::OffsetMetadataTooLarge => "OFFSET_METADATA_TOO_LARGE",
             ErrorCode::InvalidRecord => "INVALID_RECORD",
             ErrorCode::InvalidRequiredAcks => "INVALID_REQUIRED_ACKS",
+            ErrorCode::NodeNotFound => "NODE_NOT_FOUND",
+            ErrorCode::MembershipConflict => "MEMBERSHIP_CONFLICT",
         }
     }
 

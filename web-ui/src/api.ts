@@ -32,6 +32,8 @@ const PLAIN: Record<string, string> = {
   TENANT_NOT_EMPTY: "The tenant still has topics or keys.",
   GROUP_NOT_EMPTY: "The group still has live members; stop its consumers first.",
   KEY_NOT_FOUND: "There is no such API key.",
+  NODE_NOT_FOUND: "There is no node with that id in the cluster.",
+  MEMBERSHIP_CONFLICT: "The cluster's members do not allow that change.",
   REQUEST_TOO_LARGE: "The request is larger than allowed.",
   ROUTE_NOT_FOUND: "The server has no such endpoint.",
   METHOD_NOT_ALLOWED: "The server does not allow that method here.",

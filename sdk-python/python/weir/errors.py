@@ -68,6 +68,8 @@ __all__ = [
     "OffsetMetadataTooLarge",
     "InvalidRecord",
     "InvalidRequiredAcks",
+    "NodeNotFound",
+    "MembershipConflict",
     "TransportError",
     "Closed",
     "InvalidArgument",
@@ -391,6 +393,19 @@ class InvalidRequiredAcks(InvalidRequest):
     """INVALID_REQUIRED_ACKS: the produce request's acks value is not one the server knows."""
 
     error_code = "INVALID_REQUIRED_ACKS"
+
+
+class NodeNotFound(NotFound):
+    """NODE_NOT_FOUND: no node of that id is a member of the cluster."""
+
+    error_code = "NODE_NOT_FOUND"
+
+
+class MembershipConflict(WeirError):
+    """MEMBERSHIP_CONFLICT: a change to the cluster's members its state does not allow (an id
+    or address another member has, the last voter, a node run alone)."""
+
+    error_code = "MEMBERSHIP_CONFLICT"
 
 
 # Client-side failures (``code`` is ``None``).

@@ -118,6 +118,7 @@ pub fn http_status(code: ErrorCode) -> StatusCode {
         | ErrorCode::PartitionNotFound
         | ErrorCode::GroupNotFound
         | ErrorCode::KeyNotFound
+        | ErrorCode::NodeNotFound
         | ErrorCode::RouteNotFound => StatusCode::NOT_FOUND,
         ErrorCode::GroupNotEmpty
         | ErrorCode::UnknownMember
@@ -126,7 +127,8 @@ pub fn http_status(code: ErrorCode) -> StatusCode {
         | ErrorCode::GroupMaxSizeReached
         | ErrorCode::TenantNotEmpty
         | ErrorCode::CountQuotaExceeded
-        | ErrorCode::OutOfOrderSequence => StatusCode::CONFLICT,
+        | ErrorCode::OutOfOrderSequence
+        | ErrorCode::MembershipConflict => StatusCode::CONFLICT,
         ErrorCode::TopicAlreadyExists | ErrorCode::TenantAlreadyExists => StatusCode::CONFLICT,
         ErrorCode::OffsetOutOfRange => StatusCode::RANGE_NOT_SATISFIABLE,
         ErrorCode::RecordTooLarge
@@ -163,13 +165,15 @@ pub fn grpc_code(code: ErrorCode) -> tonic::Code {
         | ErrorCode::PartitionNotFound
         | ErrorCode::GroupNotFound
         | ErrorCode::KeyNotFound
+        | ErrorCode::NodeNotFound
         | ErrorCode::RouteNotFound => tonic::Code::NotFound,
         ErrorCode::GroupNotEmpty
         | ErrorCode::UnknownMember
         | ErrorCode::StaleMemberEpoch
         | ErrorCode::PartitionNotAssigned
         | ErrorCode::TenantNotEmpty
-        | ErrorCode::OutOfOrderSequence => tonic::Code::FailedPrecondition,
+        | ErrorCode::OutOfOrderSequence
+        | ErrorCode::MembershipConflict => tonic::Code::FailedPrecondition,
         ErrorCode::GroupMaxSizeReached
         | ErrorCode::StorageQuotaExceeded
         | ErrorCode::CountQuotaExceeded => tonic::Code::ResourceExhausted,

@@ -19,7 +19,10 @@ use weir_api::ApiError;
 use weir_api::rest::cluster::{Change, ClusterStatus, ClusterView, NodeDto};
 use weir_broker::metadata::NodeSpec;
 use weir_broker::{Broker, BrokerError};
-use weir_cluster::{MembershipChange, MetadataMachine, Quorum, QuorumError, RaftMetadataLog};
+use weir_cluster::{
+    Forwarder, MembershipChange, MetadataMachine, PartitionService, Quorum, QuorumError,
+    RaftMetadataLog,
+};
 use weir_proto::ErrorCode;
 
 use crate::config::{ClusterConfig, ServeConfig};
@@ -190,10 +193,18 @@ pub(crate) async fn open(
         .take()
         .expect("open_with made the quorum");
     check_membership(&quorum, config, cluster).await?;
+    let broker = Arc::new(broker);
+    // Produce and fetch for partitions other nodes lead go to them over this listener.
+    broker.set_remote(Arc::new(Forwarder::new(
+        quorum.clone(),
+        cluster.secret.clone(),
+    )));
     let service = quorum.service(&cluster.secret);
+    let partitions = PartitionService::new(broker.clone(), cluster.secret.clone());
     let served = tokio::spawn(async move {
         let served = tonic::transport::Server::builder()
             .add_service(service)
+            .add_service(partitions)
             .serve_with_incoming(TcpListenerStream::new(internal))
             .await;
         if let Err(e) = served {
@@ -209,7 +220,6 @@ pub(crate) async fn open(
     if !voters.is_empty() {
         quorum.found(voters).await.map_err(|e| e.to_string())?;
     }
-    let broker = Arc::new(broker);
     let follower = broker.clone();
     tokio::spawn(async move { follower.follow_metadata().await });
     // A data directory a single node wrote: its metadata goes into the quorum before
@@ -391,7 +401,8 @@ fn reconfigure(quorum: Arc<Quorum<MetadataMachine>>, change: MembershipChange) -
     Box::pin(async move {
         quorum.reconfigure(change).await.map_err(|e| {
             let code = match e {
-                QuorumError::Refused(_) => ErrorCode::InvalidRequest,
+                QuorumError::Refused(_) => ErrorCode::MembershipConflict,
+                QuorumError::UnknownNode(_) => ErrorCode::NodeNotFound,
                 QuorumError::Fatal(_) | QuorumError::Storage(_) => ErrorCode::StorageUnavailable,
                 QuorumError::NotLeader { .. } | QuorumError::Unreachable(_) => {
                     ErrorCode::Unavailable

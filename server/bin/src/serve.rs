@@ -174,6 +174,10 @@ pub(crate) fn broker_config(config: &ServeConfig) -> BrokerConfig {
         group_limits: config.groups.clone(),
         quota_defaults: config.quota_defaults,
         throttling: config.throttling,
+        node_id: config
+            .cluster
+            .as_ref()
+            .map(|c| u32::try_from(c.node_id).expect("node ids fit in int32")),
     }
 }
 

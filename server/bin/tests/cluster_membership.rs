@@ -201,24 +201,28 @@ async fn nodes_join_a_running_cluster_and_leave_it() {
     let bad = [
         (
             json!({"node_id": 2, "internal_addr": "127.0.0.1:1"}),
+            StatusCode::CONFLICT,
             "already a member",
         ),
         (
             json!({"node_id": 9, "internal_addr": addr2.clone()}),
+            StatusCode::CONFLICT,
             "internal address of node 2",
         ),
         (
             json!({"node_id": 0, "internal_addr": "127.0.0.1:1"}),
+            StatusCode::BAD_REQUEST,
             "node ids are 1 to",
         ),
         (
             json!({"node_id": 9, "internal_addr": "not an address"}),
+            StatusCode::BAD_REQUEST,
             "not an internal address",
         ),
     ];
-    for (body, expected) in bad {
-        let (status, problem) = add(&c2, &second, body.clone()).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {problem}");
+    for (body, status, expected) in bad {
+        let (got, problem) = add(&c2, &second, body.clone()).await;
+        assert_eq!(got, status, "{body}: {problem}");
         assert!(
             problem["detail"].as_str().unwrap().contains(expected),
             "{body}: {problem}"
@@ -229,8 +233,9 @@ async fn nodes_join_a_running_cluster_and_leave_it() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let problem: Value = r.json().await.unwrap();
+    assert_eq!(problem["code"], "NODE_NOT_FOUND", "{problem}");
     assert!(
         problem["detail"].as_str().unwrap().contains("no node 7"),
         "{problem}"
@@ -262,7 +267,7 @@ async fn nodes_join_a_running_cluster_and_leave_it() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.status(), StatusCode::CONFLICT);
     let problem: Value = r.json().await.unwrap();
     assert!(
         problem["detail"].as_str().unwrap().contains("last voter"),
@@ -297,7 +302,7 @@ async fn a_node_run_alone_adds_no_nodes() {
         json!({"node_id": 2, "internal_addr": "127.0.0.1:1"}),
     )
     .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
     assert!(
         problem["detail"].as_str().unwrap().contains("runs alone"),
         "{problem}"

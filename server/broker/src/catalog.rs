@@ -4,7 +4,8 @@
 //! Owns the map lookups read (tenant → name → `Arc<Topic>`) and the reconciler that diffs the
 //! image it last reached against a newer one: it opens new topics and partitions, applies new
 //! settings, and forgets deleted topics and removes their directories (the image that no
-//! longer holds them is durable, on this node or through the quorum). The opening and the
+//! longer holds them is durable, on this node or through the quorum). In a cluster it opens
+//! only the partitions placed on this node, and notes where the others are led. The opening and the
 //! removal (disk I/O) happen with no lock that lookups take held; the map is swapped under a
 //! short write lock in between. Must not decide what exists (the image does).
 
@@ -13,6 +14,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::metadata::{MetadataImage, TopicSpec};
+use crate::topic::Placement;
 use crate::{BrokerError, TenantId, Topic, TopicName};
 
 type Tenants = BTreeMap<TenantId, BTreeMap<TopicName, Arc<Topic>>>;
@@ -22,6 +24,9 @@ type Tenants = BTreeMap<TenantId, BTreeMap<TopicName, Arc<Topic>>>;
 pub(crate) struct Catalog {
     /// Where topic directories live: `<topics_dir>/<id>/<partition>`.
     topics_dir: PathBuf,
+    /// This node's id in a cluster (it hosts the partitions placed on it); `None`: it hosts
+    /// every partition (a node run alone, or embedded).
+    node: Option<u32>,
     /// Lookups read this; the reconciler swaps entries under a short write lock.
     tenants: RwLock<Tenants>,
     /// The image the catalog matches; held while reconciling, so reconciles run one at a time.
@@ -29,10 +34,11 @@ pub(crate) struct Catalog {
 }
 
 impl Catalog {
-    /// An empty catalog (the empty image).
-    pub(crate) fn new(topics_dir: PathBuf) -> Catalog {
+    /// An empty catalog (the empty image) of node `node` (see `Catalog::node`).
+    pub(crate) fn new(topics_dir: PathBuf, node: Option<u32>) -> Catalog {
         Catalog {
             topics_dir,
+            node,
             tenants: RwLock::new(Tenants::new()),
             reached: Mutex::new(Arc::new(MetadataImage::default())),
         }
@@ -109,10 +115,23 @@ impl Catalog {
             spec.tenant.clone(),
             spec.name.clone(),
             dir,
-            spec.partitions,
+            &self.placements(spec),
             spec.config.clone(),
         )?;
         Ok(Arc::new(topic))
+    }
+
+    /// Where `spec`'s partitions are, for this node.
+    fn placements(&self, spec: &TopicSpec) -> Vec<Placement> {
+        (0..spec.partitions)
+            .map(|p| {
+                if spec.hosted_on(p, self.node) {
+                    Placement::Here
+                } else {
+                    Placement::Elsewhere(spec.leader(p))
+                }
+            })
+            .collect()
     }
 
     /// Applies a changed spec to the open topic.
@@ -124,12 +143,12 @@ impl Catalog {
         if before.config != after.config {
             topic.set_config(after.config.clone())?;
         }
-        if before.partitions != after.partitions {
+        if before.partitions != after.partitions || before.replicas != after.replicas {
             assert!(
-                after.partitions > before.partitions,
+                after.partitions >= before.partitions,
                 "partitions are only added"
             );
-            topic.grow(after.partitions)?;
+            topic.place(&self.placements(after))?;
         }
         Ok(())
     }
@@ -160,7 +179,7 @@ mod tests {
     #[test]
     fn reconcile_opens_grows_and_forgets_topics() {
         let dir = tempfile::tempdir().unwrap();
-        let catalog = Catalog::new(dir.path().join("topics"));
+        let catalog = Catalog::new(dir.path().join("topics"), None);
         let acme = TenantId::parse("acme").unwrap();
         let orders = TopicName::parse("orders").unwrap();
         let empty = Arc::new(MetadataImage::default());
@@ -175,6 +194,7 @@ mod tests {
             name: orders.clone(),
             partitions: 2,
             config: TopicConfig::default(),
+            replicas: None,
         };
         let created = next(&with_tenant, create.into());
         catalog.reconcile(&created).unwrap();

@@ -2,20 +2,111 @@
 //! lookups the API makes.
 //!
 //! Every request that reaches a partition goes through here, and the API reaches no
-//! `Partition` any other way, so this is the single place that will answer NOT_LEADER once
-//! partitions have leaders and followers (today every partition is led here). Must not know
-//! HTTP, gRPC or JSON shapes.
+//! `Partition` any other way. Produce and fetch for a partition another node leads are
+//! forwarded to it (`Remote`, one hop); the lookups answer NOT_LEADER for one. A partition
+//! whose leader is fenced or gone is offline. Must not know HTTP, gRPC or JSON shapes.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
+
 use crate::metadata::now_ms;
 use crate::produce::{self, Acks, Produced, ProducedRecords};
 use crate::{
-    Broker, BrokerError, FetchedSlices, NewRecord, Partition, RecordPosition, TenantId, Topic,
+    AppendInfo, Broker, BrokerError, FetchedSlices, NewRecord, Partition, RecordPosition, Remote,
+    Slot, TenantId, Topic,
 };
 
+/// Where a request for one partition is served.
+enum Route {
+    /// Here.
+    Here(Arc<Partition>),
+    /// On the live node that leads it.
+    There(u32, Arc<dyn Remote>),
+}
+
+/// One partition as a description shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionState {
+    /// Its index.
+    pub partition: u32,
+    /// The node that leads it (this node's id, 0 for a node run alone); `None`: no node
+    /// leads it now (offline).
+    pub leader: Option<u32>,
+    /// Its offsets and size; `None` when its leader could not be asked.
+    pub offsets: Option<crate::PartitionOffsets>,
+}
+
 impl Broker {
+    /// Every partition of `topic` with its leader and offsets; those of a partition another
+    /// node leads are asked of that node (one call each).
+    pub fn partition_states(&self, topic: &Topic) -> Vec<PartitionState> {
+        let here = self.config.node_id.unwrap_or(0);
+        (0..topic.partition_count())
+            .map(|p| {
+                let index = i64::from(p);
+                let (leader, offsets) = match self.route(topic, index) {
+                    Ok(Route::Here(part)) => (Some(here), Some(part.offsets())),
+                    Ok(Route::There(leader, remote)) => {
+                        let name = topic.name().as_str();
+                        let asked = remote.offsets(leader, topic.tenant(), name, index, None);
+                        (Some(leader), asked.ok().map(|(o, _)| o))
+                    }
+                    Err(BrokerError::NotLeader { leader, .. }) => (leader, None),
+                    Err(_) => (None, None),
+                };
+                PartitionState {
+                    partition: p,
+                    leader,
+                    offsets,
+                }
+            })
+            .collect()
+    }
+
+    /// Partition `index`'s offsets, and with `timestamp` its first offset at or after that
+    /// time (`None`: none): here, or asked of the node that leads it.
+    pub fn partition_offsets(
+        &self,
+        topic: &Topic,
+        index: i64,
+        timestamp: Option<i64>,
+    ) -> Result<(crate::PartitionOffsets, Option<i64>), BrokerError> {
+        match self.route(topic, index)? {
+            Route::Here(part) => {
+                let at = match timestamp {
+                    Some(t) => part.offset_for_timestamp(t)?,
+                    None => None,
+                };
+                Ok((part.offsets(), at))
+            }
+            Route::There(leader, remote) => {
+                let name = topic.name().as_str();
+                remote.offsets(leader, topic.tenant(), name, index, timestamp)
+            }
+        }
+    }
+
+    /// Where partition `index` of `topic` is served: here, or at its leader when that node
+    /// is live and this node reaches other nodes; else NOT_LEADER (offline: no leader).
+    fn route(&self, topic: &Topic, index: i64) -> Result<Route, BrokerError> {
+        let leader = match topic.slot(index)? {
+            Slot::Local(p) => return Ok(Route::Here(p)),
+            Slot::Remote { leader } => leader,
+        };
+        let image = self.image();
+        let live = leader.filter(|l| image.nodes().get(l).is_some_and(|n| !n.fenced));
+        let not_leader = |leader| BrokerError::NotLeader {
+            topic: topic.name().to_string(),
+            partition: index,
+            leader,
+        };
+        let leader = live.ok_or_else(|| not_leader(None))?;
+        let remote = self.remote.get().ok_or_else(|| not_leader(Some(leader)))?;
+        Ok(Route::There(leader, remote.clone()))
+    }
+
     /// One partition of `tenant`'s topic. The door the API reads and writes a partition
     /// through: replication will answer NOT_LEADER here for a partition led elsewhere.
     pub fn partition(
@@ -65,6 +156,30 @@ impl Broker {
         acks: Acks,
     ) -> Result<Produced, BrokerError> {
         self.check_running()?;
+        match self.route(&*self.topic(tenant, topic)?, partition)? {
+            Route::Here(part) => {
+                let info = part.append(batch)?;
+                Ok(Produced::new(info, acks, part))
+            }
+            Route::There(leader, remote) => {
+                let batch = Bytes::copy_from_slice(batch);
+                let info = remote.produce(leader, tenant, topic, partition, batch, acks)?;
+                Ok(Produced::resolved(info))
+            }
+        }
+    }
+
+    /// `produce_batch` for a partition hosted here only (what another node forwards: it is
+    /// never forwarded again).
+    pub fn produce_batch_here(
+        &self,
+        tenant: &TenantId,
+        topic: &str,
+        partition: i64,
+        batch: &[u8],
+        acks: Acks,
+    ) -> Result<Produced, BrokerError> {
+        self.check_running()?;
         let partition = self.partition(tenant, topic, partition)?;
         let info = partition.append(batch)?;
         Ok(Produced::new(info, acks, partition))
@@ -100,8 +215,19 @@ impl Broker {
                 records.len()
             )));
         }
-        let topic = self.topic(tenant, topic)?;
-        let results = produce::produce_records(&topic, records, &self.limits_for(tenant), now_ms());
+        let name = topic;
+        let topic = self.topic(tenant, name)?;
+        let append = |p: u32, batch: &[u8]| -> Result<AppendInfo, BrokerError> {
+            match self.route(&topic, i64::from(p))? {
+                Route::Here(part) => part.append(batch),
+                Route::There(leader, remote) => {
+                    let batch = Bytes::copy_from_slice(batch);
+                    remote.produce(leader, tenant, name, i64::from(p), batch, acks)
+                }
+            }
+        };
+        let limits = self.limits_for(tenant);
+        let results = produce::produce_records(&topic, records, &limits, now_ms(), &append);
         Ok(ProducedRecords::new(&topic, results, acks))
     }
 
@@ -119,10 +245,43 @@ impl Broker {
         max_bytes: usize,
         wait: Duration,
     ) -> Result<FetchedSlices, BrokerError> {
+        let limits = &self.config.limits;
+        let wait = wait.min(Duration::from_millis(limits.fetch_wait_ms_max));
+        let max_bytes = max_bytes.clamp(1, limits.fetch_bytes_max);
+        match self.route(&*self.topic(tenant, topic)?, partition)? {
+            Route::Here(part) => part.fetch(offset, max_bytes, wait).await,
+            Route::There(leader, remote) => {
+                let (tenant, topic) = (tenant.clone(), topic.to_owned());
+                let fetched = remote
+                    .fetch(leader, tenant, topic, partition, offset, max_bytes, wait)
+                    .await?;
+                Ok(FetchedSlices {
+                    slices: Vec::new(),
+                    len: fetched.batches.len(),
+                    remote: Bytes::from(fetched.batches),
+                    next_offset: fetched.next_offset,
+                    offsets: fetched.offsets,
+                })
+            }
+        }
+    }
+
+    /// `fetch` from a partition hosted here only (what another node forwards), read whole.
+    pub async fn fetch_here(
+        &self,
+        tenant: &TenantId,
+        topic: &str,
+        partition: i64,
+        offset: i64,
+        max_bytes: usize,
+        wait: Duration,
+    ) -> Result<crate::Fetched, BrokerError> {
         let part = self.partition(tenant, topic, partition)?;
         let limits = &self.config.limits;
         let wait = wait.min(Duration::from_millis(limits.fetch_wait_ms_max));
-        part.fetch(offset, max_bytes.clamp(1, limits.fetch_bytes_max), wait)
-            .await
+        let slices = part
+            .fetch(offset, max_bytes.clamp(1, limits.fetch_bytes_max), wait)
+            .await?;
+        slices.read()
     }
 }

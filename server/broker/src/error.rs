@@ -195,6 +195,17 @@ pub enum BrokerError {
     /// leader), or the quorum has none right now; retry, at the controller when it is named.
     #[error("{0}")]
     NotController(String),
+    /// The partition is led by another node (`leader`), or by none right now (offline: its
+    /// only replica is fenced or gone); retry, at the leader when it is named.
+    #[error("partition {partition} of topic {topic} is {}", match leader {
+        Some(node) => format!("led by node {node}, not this one"),
+        None => "offline: no node leads it now".to_owned(),
+    })]
+    NotLeader {
+        topic: String,
+        partition: i64,
+        leader: Option<u32>,
+    },
     /// Something that should not happen; details are in the server log.
     #[error("internal error: {0}")]
     Internal(String),
@@ -254,7 +265,9 @@ impl BrokerError {
             BrokerError::InvalidSessionTimeout { .. } => ErrorCode::InvalidSessionTimeout,
             BrokerError::OffsetMetadataTooLarge { .. } => ErrorCode::OffsetMetadataTooLarge,
             BrokerError::InvalidRecord(_) => ErrorCode::InvalidRecord,
-            BrokerError::ShuttingDown | BrokerError::NotController(_) => ErrorCode::Unavailable,
+            BrokerError::ShuttingDown
+            | BrokerError::NotController(_)
+            | BrokerError::NotLeader { .. } => ErrorCode::Unavailable,
             BrokerError::Forwarded { code, .. } => *code,
             BrokerError::Internal(_) => ErrorCode::Internal,
         }

@@ -9,6 +9,7 @@ mod audit;
 mod catalog;
 mod datadir;
 mod door;
+pub use door::PartitionState;
 mod error;
 pub mod groups;
 pub mod metadata;
@@ -17,6 +18,7 @@ mod nodes;
 mod parallel;
 mod produce;
 mod producers;
+mod remote;
 pub mod tenancy;
 mod tenants;
 mod topic;
@@ -38,9 +40,11 @@ pub use groups::{
 pub use names::{TENANT_NAME_BYTES_MAX, TOPIC_NAME_BYTES_MAX, TenantId, TopicName};
 pub use produce::{Acks, NewRecord, Produced, ProducedRecords, RecordPosition, check_record};
 pub use producers::{NO_PRODUCER_ID, PRODUCER_BATCHES_RETAINED, PRODUCERS_PER_PARTITION_MAX};
+pub use remote::{Remote, RemoteFetch};
 pub use tenancy::{Action, Principal, Quotas, Rate, Throttling};
 pub use topic::{
-    Fetched, FetchedSlices, Partition, PartitionOffsets, RETENTION_MS_DEFAULT, Topic, TopicConfig,
+    Fetched, FetchedSlices, Partition, PartitionOffsets, RETENTION_MS_DEFAULT, Slot, Topic,
+    TopicConfig,
 };
 pub use weir_log::AppendInfo;
 
@@ -105,6 +109,9 @@ pub struct BrokerConfig {
     pub quota_defaults: Quotas,
     /// How rate quotas absorb bursts and overage.
     pub throttling: Throttling,
+    /// This node's id in a cluster: it hosts the partitions placed on it. `None` (a node run
+    /// alone, or embedded): it hosts every partition.
+    pub node_id: Option<u32>,
 }
 
 impl BrokerConfig {
@@ -125,6 +132,7 @@ impl BrokerConfig {
             group_limits: GroupLimits::default(),
             quota_defaults: Quotas::default(),
             throttling: Throttling::default(),
+            node_id: None,
         }
     }
 }
@@ -160,6 +168,8 @@ pub struct Broker {
     audit: Audit,
     meters: Mutex<HashMap<TenantId, Meter>>,
     storage_cache: Mutex<HashMap<TenantId, (Instant, u64)>>,
+    /// How partitions other nodes lead are reached (a cluster node's, set once at start).
+    remote: std::sync::OnceLock<Arc<dyn Remote>>,
     /// The data directory's lock, held while the broker lives.
     _lock: std::fs::File,
 }
@@ -196,7 +206,7 @@ impl Broker {
         let meta = meta(data)?;
         let images = meta.watch();
         let image = images.borrow().clone();
-        let catalog = Catalog::new(data.join("topics"));
+        let catalog = Catalog::new(data.join("topics"), config.node_id);
         catalog.reconcile(&image)?;
         let groups = groups::Coordinator::open(&data.join("groups"), config.group_limits.clone())?;
         let audit = Audit::open(&data.join("audit.log"))?;
@@ -213,6 +223,7 @@ impl Broker {
             audit,
             meters: Mutex::new(HashMap::new()),
             storage_cache: Mutex::new(HashMap::new()),
+            remote: std::sync::OnceLock::new(),
             _lock: lock,
         };
         Ok(broker)
@@ -234,6 +245,11 @@ impl Broker {
             .into())
         })?;
         Ok(())
+    }
+
+    /// Reaches partitions other nodes lead through `remote` (set once, at start).
+    pub fn set_remote(&self, remote: Arc<dyn Remote>) {
+        let _ = self.remote.set(remote);
     }
 
     /// Finishes opening a node that holds all the metadata by itself in a one-voter quorum:
@@ -429,6 +445,7 @@ impl Broker {
                 name: name.clone(),
                 partitions,
                 config: config.clone(),
+                replicas: None,
             }
             .into())
         })?;

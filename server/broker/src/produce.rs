@@ -47,6 +47,14 @@ impl Produced {
         }
     }
 
+    /// A batch already as replicated as its acks asked (another node's leader answered).
+    pub(crate) fn resolved(info: AppendInfo) -> Produced {
+        Produced {
+            info,
+            replicated_in: None,
+        }
+    }
+
     /// Where the batch landed (its original offsets when it was a duplicate).
     pub fn info(&self) -> AppendInfo {
         self.info
@@ -204,12 +212,16 @@ pub(crate) fn choose_partition(
     }
 }
 
-/// Produces `records` to `topic`; one result per record, in request order.
+/// Appends one encoded batch to partition `p` (here, or on the node that leads it).
+pub(crate) type Append<'a> = &'a dyn Fn(u32, &[u8]) -> Result<AppendInfo, BrokerError>;
+
+/// Produces `records` to `topic` through `append`; one result per record, in request order.
 pub(crate) fn produce_records(
     topic: &Topic,
     records: Vec<NewRecord>,
     limits: &Limits,
     now_ms: i64,
+    append: Append<'_>,
 ) -> Vec<Result<RecordPosition, BrokerError>> {
     let count = topic.partition_count();
     let mut results: Vec<Option<Result<RecordPosition, BrokerError>>> =
@@ -238,7 +250,7 @@ pub(crate) fn produce_records(
     let batch_max = usize::try_from(topic.config().batch_bytes_max).unwrap_or(usize::MAX);
     for (p, entries) in (0..count).zip(by_partition) {
         for chunk in split_by_size(entries, batch_max) {
-            append_chunk(topic, p, chunk, &mut results);
+            append_chunk(append, p, chunk, &mut results);
         }
     }
     results
@@ -278,7 +290,7 @@ fn split_by_size(entries: Vec<(usize, Record)>, batch_max: usize) -> Vec<Vec<(us
 }
 
 fn append_chunk(
-    topic: &Topic,
+    append: Append<'_>,
     partition: u32,
     chunk: Vec<(usize, Record)>,
     results: &mut [Option<Result<RecordPosition, BrokerError>>],
@@ -286,7 +298,7 @@ fn append_chunk(
     let (indexes, records): (Vec<usize>, Vec<Record>) = chunk.into_iter().unzip();
     let outcome = encode(&records, &BatchOptions::default())
         .map_err(BrokerError::from)
-        .and_then(|batch| topic.partition(i64::from(partition))?.append(&batch));
+        .and_then(|batch| append(partition, &batch));
     // One offset per record, gapless: record `n` of the chunk is at `base_offset + n`.
     if let Ok(info) = &outcome {
         assert!(
@@ -318,6 +330,19 @@ fn clone_error(e: &BrokerError) -> BrokerError {
         },
         BrokerError::StorageUnavailable(m) => BrokerError::StorageUnavailable(m.clone()),
         BrokerError::ShuttingDown => BrokerError::ShuttingDown,
+        BrokerError::NotLeader {
+            topic,
+            partition,
+            leader,
+        } => BrokerError::NotLeader {
+            topic: topic.clone(),
+            partition: *partition,
+            leader: *leader,
+        },
+        BrokerError::Forwarded { code, message } => BrokerError::Forwarded {
+            code: *code,
+            message: message.clone(),
+        },
         other => BrokerError::Internal(other.to_string()),
     }
 }

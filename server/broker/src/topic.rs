@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
+use bytes::Bytes;
 use tokio::sync::watch;
 use weir_codec::batch::BatchHeader;
 use weir_log::{AppendInfo, FlushPolicy, INITIAL_LEADER_EPOCH, Log, LogConfig, ReadSlice};
@@ -150,7 +151,10 @@ pub struct PartitionOffsets {
 pub struct FetchedSlices {
     /// Byte ranges of segment files, in offset order; possibly none.
     pub slices: Vec<ReadSlice>,
-    /// Their total length in bytes.
+    /// Batches the partition's leader on another node sent, read whole (after `slices`;
+    /// empty for a partition hosted here).
+    pub remote: Bytes,
+    /// The total length in bytes of `slices` and `remote`.
     pub len: usize,
     /// Where the next fetch continues.
     pub next_offset: i64,
@@ -167,6 +171,7 @@ impl FetchedSlices {
                 .read_into(&mut batches)
                 .map_err(|e| BrokerError::StorageUnavailable(e.to_string()))?;
         }
+        batches.extend_from_slice(&self.remote);
         Ok(Fetched {
             batches,
             next_offset: self.next_offset,
@@ -471,6 +476,7 @@ impl Partition {
             .increment(u64::try_from(records).unwrap_or(0));
         Ok(FetchedSlices {
             slices,
+            remote: Bytes::new(),
             len,
             next_offset: next,
             offsets,
@@ -500,6 +506,27 @@ impl Partition {
     }
 }
 
+/// Where one partition of a topic is, as this node sees it.
+#[derive(Debug, Clone)]
+pub enum Slot {
+    /// Hosted on this node.
+    Local(Arc<Partition>),
+    /// On another node: its leader, or `None` when no node leads it now (offline).
+    Remote {
+        /// The node that leads it.
+        leader: Option<u32>,
+    },
+}
+
+/// Where the metadata puts one partition, for this node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Placement {
+    /// This node hosts it.
+    Here,
+    /// Another node leads it (`None`: none now).
+    Elsewhere(Option<u32>),
+}
+
 /// A topic: a tenant-scoped name, settings and partitions.
 #[derive(Debug)]
 pub struct Topic {
@@ -508,32 +535,32 @@ pub struct Topic {
     name: TopicName,
     dir: PathBuf,
     config: RwLock<TopicConfig>,
-    partitions: RwLock<Vec<Arc<Partition>>>,
+    partitions: RwLock<Vec<Slot>>,
     /// Round-robin position for records without a key or partition.
     next_unkeyed: AtomicU32,
 }
 
 impl Topic {
-    /// Opens (creating when new) the partition directories `dir/0`, `dir/1`, ...
+    /// Opens (creating when new) the directories `dir/<p>` of the partitions placed here.
     pub(crate) fn open(
         id: u64,
         tenant: TenantId,
         name: TopicName,
         dir: PathBuf,
-        partitions: u32,
+        placements: &[Placement],
         config: TopicConfig,
     ) -> Result<Self, BrokerError> {
-        let log_config = config.log_config();
-        let parts = open_partitions(&dir, 0..partitions, &log_config, (&tenant, &name))?;
-        Ok(Topic {
+        let topic = Topic {
             id,
             tenant,
             name,
             dir,
             config: RwLock::new(config),
-            partitions: RwLock::new(parts),
+            partitions: RwLock::new(Vec::new()),
             next_unkeyed: AtomicU32::new(0),
-        })
+        };
+        topic.place(placements)?;
+        Ok(topic)
     }
 
     /// Internal id; names the topic's directory.
@@ -563,23 +590,28 @@ impl Topic {
             .clone()
     }
 
-    /// Number of partitions.
+    /// Number of partitions (hosted here or not).
     pub fn partition_count(&self) -> u32 {
         let parts = self.partitions.read().unwrap_or_else(|p| p.into_inner());
-        // Partitions are opened by u32 index only (`open`, `grow`).
+        // Partitions are placed by u32 index only (`place`).
         u32::try_from(parts.len()).expect("partition counts fit in u32")
     }
 
-    /// All partitions, in order.
+    /// The partitions hosted on this node, in order (all of them on a node that hosts
+    /// everything).
     pub fn partitions(&self) -> Vec<Arc<Partition>> {
-        self.partitions
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        let parts = self.partitions.read().unwrap_or_else(|p| p.into_inner());
+        parts
+            .iter()
+            .filter_map(|s| match s {
+                Slot::Local(p) => Some(p.clone()),
+                Slot::Remote { .. } => None,
+            })
+            .collect()
     }
 
-    /// One partition.
-    pub fn partition(&self, index: i64) -> Result<Arc<Partition>, BrokerError> {
+    /// Where partition `index` is.
+    pub fn slot(&self, index: i64) -> Result<Slot, BrokerError> {
         let parts = self.partitions.read().unwrap_or_else(|p| p.into_inner());
         usize::try_from(index)
             .ok()
@@ -588,6 +620,18 @@ impl Topic {
                 topic: self.name.to_string(),
                 partition: index,
             })
+    }
+
+    /// One partition hosted here; `NotLeader` for one led elsewhere.
+    pub fn partition(&self, index: i64) -> Result<Arc<Partition>, BrokerError> {
+        match self.slot(index)? {
+            Slot::Local(p) => Ok(p),
+            Slot::Remote { leader } => Err(BrokerError::NotLeader {
+                topic: self.name.to_string(),
+                partition: index,
+                leader,
+            }),
+        }
     }
 
     /// The next partition for a record with neither key nor partition.
@@ -605,26 +649,52 @@ impl Topic {
         Ok(())
     }
 
-    /// Opens partitions up to `count` (never fewer: partitions are only ever added).
-    pub(crate) fn grow(&self, count: u32) -> Result<(), BrokerError> {
+    /// Brings the partitions in step with `placements` (one per partition; partitions are
+    /// only ever added): opens those newly placed here (before taking the lock lookups
+    /// take), and records where the others are. A partition that moved away is closed here
+    /// (its directory stays).
+    pub(crate) fn place(&self, placements: &[Placement]) -> Result<(), BrokerError> {
+        let current = self
+            .partitions
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let to_open: Vec<u32> = (0u32..)
+            .zip(placements)
+            .filter(|&(i, p)| {
+                let now = usize::try_from(i).ok().and_then(|i| current.get(i));
+                *p == Placement::Here && !matches!(now, Some(Slot::Local(_)))
+            })
+            .map(|(i, _)| i)
+            .collect();
         let log_config = self.config().log_config();
-        let mut parts = self.partitions.write().unwrap_or_else(|p| p.into_inner());
-        let have = u32::try_from(parts.len()).expect("partition counts fit in u32");
         let owner = (&self.tenant, &self.name);
-        parts.extend(open_partitions(&self.dir, have..count, &log_config, owner)?);
+        let mut opened = open_partitions(&self.dir, to_open, &log_config, owner)?.into_iter();
+        let mut parts = self.partitions.write().unwrap_or_else(|p| p.into_inner());
+        assert!(placements.len() >= parts.len(), "partitions are only added");
+        parts.resize(placements.len(), Slot::Remote { leader: None });
+        for (slot, placement) in parts.iter_mut().zip(placements) {
+            match (placement, &*slot) {
+                (Placement::Here, Slot::Local(_)) => {}
+                (Placement::Here, Slot::Remote { .. }) => {
+                    *slot = Slot::Local(opened.next().expect("opened every partition placed here"));
+                }
+                (Placement::Elsewhere(leader), _) => *slot = Slot::Remote { leader: *leader },
+            }
+        }
         Ok(())
     }
 }
 
-/// Opens partitions `range` of the topic in `dir`, several at a time (each open waits on the
-/// disk far more than it computes).
+/// Opens partitions `indexes` of the topic in `dir`, several at a time (each open waits on
+/// the disk far more than it computes).
 fn open_partitions(
     dir: &Path,
-    range: std::ops::Range<u32>,
+    indexes: Vec<u32>,
     config: &LogConfig,
     owner: (&TenantId, &TopicName),
 ) -> Result<Vec<Arc<Partition>>, BrokerError> {
-    let opened = crate::parallel::map(range.collect(), |p| {
+    let opened = crate::parallel::map(indexes, |p| {
         Partition::open(dir.join(p.to_string()), p, config.clone(), owner).map(Arc::new)
     });
     opened.into_iter().collect()

@@ -8,10 +8,16 @@
 
 mod liveness;
 mod metadata;
+mod partitions;
+mod proto;
 mod raft;
 
 pub use liveness::Liveness;
 pub use metadata::{MetadataMachine, PROPOSE_TIMEOUT, RaftMetadataLog};
+pub use partitions::{
+    FORWARD_FETCH_SLACK, FORWARD_PRODUCE_TIMEOUT, Forwarder, PARTITION_MESSAGE_BYTES_MAX,
+    PartitionService, PartitionsServer,
+};
 
 pub use raft::{
     Applied, CATCH_UP_TIMEOUT, LogStore, Machine, MembershipChange, NoPeers, Proposal, Quorum,

@@ -247,7 +247,7 @@ fn refused(e: QuorumError) -> BrokerError {
         QuorumError::Fatal(_) | QuorumError::Storage(_) => {
             BrokerError::StorageUnavailable(e.to_string())
         }
-        QuorumError::Refused(m) => BrokerError::InvalidRequest(m),
+        QuorumError::Refused(m) | QuorumError::UnknownNode(m) => BrokerError::InvalidRequest(m),
     }
 }
 

@@ -133,19 +133,24 @@ pub struct PartitionDto {
     pub leader: u32,
 }
 
-/// Each partition of `topic` with its offsets and size, through the broker's door.
+/// Each partition of `topic` with its leader, offsets and size, through the broker's door
+/// (zeros for one whose leader cannot be asked, or that no node leads now).
 pub(crate) fn partitions_of(broker: &Broker, topic: &Topic) -> Vec<PartitionDto> {
     broker
-        .topic_partitions(topic)
-        .iter()
+        .partition_states(topic)
+        .into_iter()
         .map(|p| {
-            let o = p.offsets();
+            let o = p.offsets.unwrap_or(weir_broker::PartitionOffsets {
+                log_start_offset: 0,
+                high_watermark: 0,
+                size_bytes: 0,
+            });
             PartitionDto {
-                partition: p.index(),
+                partition: p.partition,
                 log_start_offset: o.log_start_offset,
                 high_watermark: o.high_watermark,
                 size_bytes: o.size_bytes,
-                leader: 0,
+                leader: p.leader.unwrap_or(0),
             }
         })
         .collect()

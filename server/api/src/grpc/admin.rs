@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use weir_broker::{Broker, Partition, Topic, TopicChange, TopicName};
+use weir_broker::{Broker, Topic, TopicChange, TopicName};
 use weir_proto::v1::admin_server::Admin;
 use weir_proto::v1::{
     AlterTopicRequest, BrokerInfo, CreateTopicRequest, DeleteTopicResponse, ListOffsetsRequest,
@@ -172,31 +172,30 @@ fn list_offsets(
         }
         Ok(spec) => spec,
     };
-    let partitions = if r.partitions.is_empty() {
-        state.broker.partitions(&tenant, &r.topic)?
+    let topic = state.broker.topic(&tenant, &r.topic)?;
+    let indexes: Vec<i64> = if r.partitions.is_empty() {
+        (0..topic.partition_count()).map(i64::from).collect()
     } else {
-        r.partitions
-            .iter()
-            .map(|&p| state.broker.partition(&tenant, &r.topic, p.into()))
-            .collect::<Result<_, _>>()?
+        r.partitions.iter().map(|&p| i64::from(p)).collect()
     };
-    let offsets = partitions
-        .iter()
-        .map(|p| offset_of(p, spec, r.timestamp))
-        .collect::<Result<_, _>>()?;
+    let timestamp = (spec == OffsetSpec::Timestamp).then_some(r.timestamp);
+    let offsets = indexes
+        .into_iter()
+        .map(|p| {
+            // Here, or asked of the node that leads it.
+            let (o, at) = state.broker.partition_offsets(&topic, p, timestamp)?;
+            let offset = match spec {
+                OffsetSpec::Earliest => o.log_start_offset,
+                OffsetSpec::Timestamp => at.unwrap_or(OFFSET_NONE),
+                OffsetSpec::Latest | OffsetSpec::Unspecified => o.high_watermark,
+            };
+            Ok(PartitionOffset {
+                partition: i32::try_from(p).unwrap_or(i32::MAX),
+                offset,
+            })
+        })
+        .collect::<Result<_, ApiError>>()?;
     Ok(ListOffsetsResponse { offsets })
-}
-
-fn offset_of(p: &Partition, spec: OffsetSpec, timestamp: i64) -> Result<PartitionOffset, ApiError> {
-    let offset = match spec {
-        OffsetSpec::Earliest => p.offsets().log_start_offset,
-        OffsetSpec::Timestamp => p.offset_for_timestamp(timestamp)?.unwrap_or(OFFSET_NONE),
-        OffsetSpec::Latest | OffsetSpec::Unspecified => p.offsets().high_watermark,
-    };
-    Ok(PartitionOffset {
-        partition: i32::try_from(p.index()).unwrap_or(i32::MAX),
-        offset,
-    })
 }
 
 fn metadata(

@@ -64,6 +64,7 @@ impl FetchReply {
             for slice in &self.slices.slices {
                 slice.read_to(buf)?;
             }
+            buf.put_slice(&self.slices.remote);
         }
         rest.encode(buf).map_err(std::io::Error::other)
     }
@@ -135,6 +136,7 @@ mod tests {
         };
         FetchReply {
             slices: FetchedSlices {
+                remote: Bytes::new(),
                 slices,
                 len,
                 next_offset,

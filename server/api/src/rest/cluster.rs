@@ -112,8 +112,10 @@ pub struct ClusterDto {
 #[serde(deny_unknown_fields)]
 pub struct AddNode {
     /// Its `cluster.node_id` (1 to 2147483647).
+    #[schema(minimum = 1, maximum = 2147483647)]
     pub node_id: u32,
     /// Its `cluster.internal_addr`, host:port.
+    #[schema(min_length = 3)]
     pub internal_addr: String,
 }
 
@@ -191,6 +193,12 @@ pub(crate) async fn add(
             format!("node ids are 1 to {}, not {id}", i32::MAX),
         ));
     }
+    if internal_addr.parse::<std::net::SocketAddr>().is_err() {
+        return Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            format!("{internal_addr:?} is not an internal address (host:port)"),
+        ));
+    }
     view.add_node(id, internal_addr).await?;
     Ok(describe(state))
 }
@@ -218,7 +226,7 @@ fn changeable<'a>(
     }
     state.cluster.get().map(|v| v.as_ref()).ok_or_else(|| {
         ApiError::new(
-            ErrorCode::InvalidRequest,
+            ErrorCode::MembershipConflict,
             "this node runs alone: restart it as the first node of a cluster (a [cluster] table \
              naming only itself in initial_voters) to add nodes",
         )
@@ -231,8 +239,9 @@ fn changeable<'a>(
 #[utoipa::path(post, path = "/v1/cluster/nodes", tag = "operations", request_body = AddNode,
     responses(
         (status = 200, description = "The cluster with the node added", body = ClusterDto),
-        (status = 400, description = "`INVALID_REQUEST`: a node id another node has at another address, an address another node has, a node run alone, or a malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`INVALID_REQUEST`: a node id out of range, an address that is not host:port, or a malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`FORBIDDEN`: not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`MEMBERSHIP_CONFLICT`: a node id another member has at another address, an address another member has, or a node run alone", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "`UNAVAILABLE`: no controller, or the node did not catch up in time (it stays a learner)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn add_node(
@@ -251,8 +260,9 @@ pub(crate) async fn add_node(
 #[utoipa::path(delete, path = "/v1/cluster/nodes/{node_id}", tag = "operations", params(NodePath),
     responses(
         (status = 200, description = "The cluster without the node", body = ClusterDto),
-        (status = 400, description = "`INVALID_REQUEST`: no such node, the last voter, or a node run alone", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`FORBIDDEN`: not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`NODE_NOT_FOUND`: no such member", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`MEMBERSHIP_CONFLICT`: the last voter, or a node run alone", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "`UNAVAILABLE`: no controller", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn remove_node(

@@ -300,7 +300,8 @@ pub(crate) async fn produce(
             ApiError::new(e.code, format!("records[{i}]: {}", e.message))
         })?;
         if let Some(p) = record.partition {
-            state.broker.topic_partition(&topic, p)?;
+            // It exists (here, or on the node that leads it).
+            topic.slot(p)?;
         }
         records.push(record);
     }
@@ -362,17 +363,21 @@ pub(crate) async fn fetch(
             "max_records must be between 1 and fetch_records_max {records_max}"
         )));
     }
-    let partition = state
-        .broker
-        .partition(&tenant, &path.topic, path.partition)?;
     let start = match (q.offset, q.timestamp) {
         (Some(_), Some(_)) => return Err(ApiError::invalid("give offset or timestamp, not both")),
         (Some(offset), None) => offset,
-        (None, Some(ts)) => match partition.offset_for_timestamp(ts)? {
-            Some(offset) => offset,
-            None => partition.offsets().high_watermark,
-        },
-        (None, None) => partition.offsets().log_start_offset,
+        (None, timestamp) => {
+            // Here, or asked of the node that leads the partition.
+            let topic = state.broker.topic(&tenant, &path.topic)?;
+            let (offsets, at) =
+                state
+                    .broker
+                    .partition_offsets(&topic, path.partition, timestamp)?;
+            match timestamp {
+                Some(_) => at.unwrap_or(offsets.high_watermark),
+                None => offsets.log_start_offset,
+            }
+        }
     };
     let wait = Duration::from_millis(q.wait_ms.unwrap_or(0));
     let max_bytes = q.max_bytes.unwrap_or(FETCH_BYTES_DEFAULT);

@@ -33,13 +33,16 @@ pub struct Imported {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[allow(missing_docs)]
 pub enum TopicCmd {
-    /// A new topic; `id` is the image's next topic id and names its directory.
+    /// A new topic; `id` is the image's next topic id and names its directory. `replicas`:
+    /// each partition's nodes, leader first, as a snapshot or an import keeps them; `None`
+    /// (a proposal) places the partitions when the command applies.
     Create {
         id: u64,
         tenant: TenantId,
         name: TopicName,
         partitions: u32,
         config: TopicConfig,
+        replicas: Option<Vec<Vec<u32>>>,
     },
     /// New settings (whole) and a partition count never below the current one.
     Alter {

@@ -39,6 +39,28 @@ pub struct TopicSpec {
     pub name: TopicName,
     pub partitions: u32,
     pub config: TopicConfig,
+    /// Each partition's nodes, leader first (one node each until replication). Empty for a
+    /// partition placed while no node was registered (a node run alone): every node that
+    /// has the topic hosts it, until the first node registers and adopts it.
+    pub replicas: Vec<Vec<u32>>,
+}
+
+impl TopicSpec {
+    /// Partition `p`'s leader, when it is placed.
+    pub fn leader(&self, p: u32) -> Option<u32> {
+        self.replicas
+            .get(usize::try_from(p).ok()?)
+            .and_then(|r| r.first().copied())
+    }
+
+    /// Whether node `node` (`None`: a node that hosts everything) hosts partition `p`.
+    pub fn hosted_on(&self, p: u32, node: Option<u32>) -> bool {
+        let replicas = usize::try_from(p).ok().and_then(|p| self.replicas.get(p));
+        match (node, replicas) {
+            (None, _) | (_, None) => true,
+            (Some(n), Some(r)) => r.is_empty() || r.contains(&n),
+        }
+    }
 }
 
 /// A tenant as the metadata knows it.
@@ -186,6 +208,7 @@ impl MetadataImage {
                 name,
                 partitions,
                 config,
+                replicas,
                 ..
             }) => Command::Topic(TopicCmd::Create {
                 id: self.next_topic_id,
@@ -193,6 +216,7 @@ impl MetadataImage {
                 name,
                 partitions,
                 config,
+                replicas,
             }),
             Command::ProducerIds(ProducerIdCmd::Reserve { start, end }) => {
                 let start_now = self.producer_ids.1;
@@ -289,8 +313,18 @@ impl MetadataImage {
                 name,
                 partitions,
                 config,
+                replicas,
             } => {
                 check_partition_count(*partitions, policy)?;
+                if let Some(r) = replicas
+                    && (u32::try_from(r.len()) != Ok(*partitions)
+                        || r.iter().flatten().any(|n| !self.nodes.contains_key(n)))
+                {
+                    return Err(BrokerError::InvalidRequest(format!(
+                        "a placement of {partitions} partitions names {} and only registered nodes",
+                        r.len()
+                    )));
+                }
                 config.validate()?;
                 let t = self.known(tenant)?;
                 if t.topics.contains_key(name) {
@@ -449,6 +483,15 @@ impl MetadataImage {
     fn apply_node(&mut self, command: &NodeCmd) {
         match command {
             NodeCmd::Register(n) => {
+                // The first node to register adopts what was placed while none was (a node
+                // run alone that became the first node of a cluster).
+                if self.nodes.is_empty() {
+                    for spec in self.topics.values_mut() {
+                        for replicas in spec.replicas.iter_mut().filter(|r| r.is_empty()) {
+                            replicas.push(n.id);
+                        }
+                    }
+                }
                 self.nodes.insert(
                     n.id,
                     NodeSpec {
@@ -468,6 +511,43 @@ impl MetadataImage {
         }
     }
 
+    /// Places partitions `range` of topic `id` on the registered nodes, live ones first:
+    /// racks interleaved, each topic starting at another node (by its id), one node per
+    /// partition (replication adds followers). With no node registered (a node run alone)
+    /// they stay unplaced.
+    fn place(&self, id: u64, range: std::ops::Range<u32>) -> Vec<Vec<u32>> {
+        let order = self.placement_order();
+        if order.is_empty() {
+            return range.map(|_| Vec::new()).collect();
+        }
+        let n = u64::try_from(order.len()).expect("a node count fits in u64");
+        range
+            .map(|p| {
+                let at = usize::try_from((id + u64::from(p)) % n).expect("below the node count");
+                vec![order[at]]
+            })
+            .collect()
+    }
+
+    /// The nodes partitions are placed on, in turn: the live ones (all, when every node is
+    /// fenced), one from each rack at a time, by id within a rack.
+    fn placement_order(&self) -> Vec<u32> {
+        let live: Vec<&NodeSpec> = self.nodes.values().filter(|n| !n.fenced).collect();
+        let pool = if live.is_empty() {
+            self.nodes.values().collect()
+        } else {
+            live
+        };
+        let mut racks: BTreeMap<Option<&str>, Vec<u32>> = BTreeMap::new();
+        for node in pool {
+            racks.entry(node.rack.as_deref()).or_default().push(node.id);
+        }
+        let deepest = racks.values().map(Vec::len).max().unwrap_or(0);
+        (0..deepest)
+            .flat_map(|i| racks.values().filter_map(move |ids| ids.get(i).copied()))
+            .collect()
+    }
+
     fn apply_topic(&mut self, command: &TopicCmd) {
         match command {
             TopicCmd::Create {
@@ -476,8 +556,12 @@ impl MetadataImage {
                 name,
                 partitions,
                 config,
+                replicas,
             } => {
                 self.next_topic_id = self.next_topic_id.max(id + 1);
+                let replicas = replicas
+                    .clone()
+                    .unwrap_or_else(|| self.place(*id, 0..*partitions));
                 let topics = &mut self.tenants.entry(tenant.clone()).or_default().topics;
                 if let Some(old) = topics.insert(name.clone(), *id) {
                     self.topics.remove(&old);
@@ -488,6 +572,7 @@ impl MetadataImage {
                     name: name.clone(),
                     partitions: *partitions,
                     config: config.clone(),
+                    replicas,
                 };
                 self.topics.insert(*id, spec);
             }
@@ -496,9 +581,16 @@ impl MetadataImage {
                 partitions,
                 config,
             } => {
+                let Some(before) = self.topics.get(id).map(|s| s.partitions) else {
+                    return;
+                };
+                // Partitions are only ever added; the new ones are placed now.
+                let added = self.place(*id, before..(*partitions).max(before));
                 if let Some(spec) = self.topics.get_mut(id) {
-                    // Partitions are only ever added.
                     spec.partitions = spec.partitions.max(*partitions);
+                    spec.replicas
+                        .resize(usize::try_from(before).unwrap_or(0), Vec::new());
+                    spec.replicas.extend(added);
                     spec.config = config.clone();
                 }
             }
@@ -567,6 +659,18 @@ impl MetadataImage {
                 );
             }
         }
+        // Nodes before topics: a first registration adopts unplaced partitions, and these
+        // carry their placement.
+        for node in self.nodes.values() {
+            let registered = NodeSpec {
+                fenced: false,
+                ..node.clone()
+            };
+            out.push(NodeCmd::Register(registered).into());
+            if node.fenced {
+                out.push(NodeCmd::Fence { id: node.id }.into());
+            }
+        }
         for spec in self.topics.values() {
             out.push(
                 TopicCmd::Create {
@@ -575,6 +679,7 @@ impl MetadataImage {
                     name: spec.name.clone(),
                     partitions: spec.partitions,
                     config: spec.config.clone(),
+                    replicas: Some(spec.replicas.clone()),
                 }
                 .into(),
             );
@@ -593,16 +698,6 @@ impl MetadataImage {
         let (start, end) = self.producer_ids;
         if end > 0 {
             out.push(ProducerIdCmd::Reserve { start, end }.into());
-        }
-        for node in self.nodes.values() {
-            let registered = NodeSpec {
-                fenced: false,
-                ..node.clone()
-            };
-            out.push(NodeCmd::Register(registered).into());
-            if node.fenced {
-                out.push(NodeCmd::Fence { id: node.id }.into());
-            }
         }
         out
     }

@@ -372,6 +372,7 @@ mod tests {
                         name: TopicName::parse(&format!("t{i}")).unwrap(),
                         partitions: 1,
                         config: TopicConfig::default(),
+                        replicas: None,
                     }
                     .into())
                 })

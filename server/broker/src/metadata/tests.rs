@@ -37,6 +37,7 @@ fn create_topic(image: &MetadataImage, t: &str, name: &str, partitions: u32) -> 
         name: topic_name(name),
         partitions,
         config: TopicConfig::default(),
+        replicas: None,
     }
     .into()
 }
@@ -159,6 +160,7 @@ fn topic_refusals() {
         name: topic_name("x"),
         partitions: 1,
         config: TopicConfig::default(),
+        replicas: None,
     };
     assert!(matches!(
         refusal(&image, stale_id.into(), &p),
@@ -174,6 +176,7 @@ fn topic_refusals() {
             flush_ms: Some(1),
             ..TopicConfig::default()
         },
+        replicas: None,
     };
     let bad = refusal(&image, bad_config.into(), &p);
     assert!(matches!(bad, BrokerError::InvalidConfig { .. }), "{bad:?}");
@@ -558,6 +561,7 @@ fn a_command_built_on_an_older_image_is_rebased_onto_a_newer_one() {
             name: topic_name("orders"),
             partitions: 2,
             config: TopicConfig::default(),
+            replicas: None,
         }
         .into()
     );
@@ -663,4 +667,77 @@ fn nodes_register_are_fenced_unfenced_and_leave() {
             "{command:?}: {e:?}"
         );
     }
+}
+
+#[test]
+fn partitions_are_placed_over_live_nodes_and_racks() {
+    let mut image = with_tenant("acme");
+    // Placed while no node is registered (a node run alone): on whichever node has it.
+    let c = create_topic(&image, "acme", "early", 2);
+    run(&mut image, c);
+    let early = image
+        .topic(&tenant("acme"), &topic_name("early"))
+        .unwrap()
+        .clone();
+    assert_eq!(early.replicas, vec![Vec::<u32>::new(); 2]);
+    assert!(early.hosted_on(1, Some(7)) && early.hosted_on(1, None));
+    assert_eq!(early.leader(0), None);
+
+    // The first node to register adopts them.
+    run(&mut image, NodeCmd::Register(node(1, Some("a"))).into());
+    let early = image
+        .topic(&tenant("acme"), &topic_name("early"))
+        .unwrap()
+        .clone();
+    assert_eq!(early.replicas, vec![vec![1], vec![1]]);
+    assert!(!early.hosted_on(0, Some(2)));
+    run(&mut image, NodeCmd::Register(node(2, Some("a"))).into());
+    run(&mut image, NodeCmd::Register(node(3, Some("b"))).into());
+    run(&mut image, NodeCmd::Register(node(4, None)).into());
+    run(&mut image, NodeCmd::Fence { id: 4 }.into());
+
+    // Racks interleaved (none, a, b: 1 then 3, then 2), fenced nodes left out, each topic
+    // starting one node further (by id); every live node leads as many partitions.
+    let c = create_topic(&image, "acme", "spread", 6);
+    run(&mut image, c);
+    let spread = image
+        .topic(&tenant("acme"), &topic_name("spread"))
+        .unwrap()
+        .clone();
+    assert_eq!(spread.id, 1);
+    let leaders: Vec<u32> = (0..6).map(|p| spread.leader(p).unwrap()).collect();
+    assert_eq!(leaders, [3, 2, 1, 3, 2, 1]);
+    assert!(spread.hosted_on(0, Some(3)) && !spread.hosted_on(0, Some(1)));
+
+    // Added partitions are placed too; existing ones stay where they are.
+    run(
+        &mut image,
+        TopicCmd::Alter {
+            id: 1,
+            partitions: 8,
+            config: TopicConfig::default(),
+        }
+        .into(),
+    );
+    let grown = image
+        .topic(&tenant("acme"), &topic_name("spread"))
+        .unwrap()
+        .clone();
+    assert_eq!(grown.replicas[..6], spread.replicas[..]);
+    assert_eq!(grown.replicas[6..], [vec![3], vec![2]]);
+
+    // A snapshot keeps placements, also of partitions placed before the nodes registered.
+    let rebuilt =
+        MetadataImage::from_snapshot(image.version(), image.next_topic_id(), &image.to_commands());
+    assert_eq!(rebuilt, image);
+
+    // A proposal naming a placement must cover every partition with registered nodes.
+    let mut bad = create_topic(&image, "acme", "bad", 2);
+    if let Command::Topic(TopicCmd::Create { replicas, .. }) = &mut bad {
+        *replicas = Some(vec![vec![1], vec![9]]);
+    }
+    assert!(matches!(
+        refusal(&image, bad, &policy()),
+        BrokerError::InvalidRequest(_)
+    ));
 }

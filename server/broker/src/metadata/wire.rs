@@ -29,6 +29,10 @@ pub(crate) enum StoredCommand {
         name: String,
         partitions: u32,
         config: StoredConfig,
+        /// Each partition's nodes, leader first, when the command carries them (snapshots,
+        /// imports); absent: placed when applied (and in logs written before placement).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        replicas: Option<Vec<Vec<u32>>>,
     },
     AlterTopic {
         id: u64,
@@ -223,12 +227,14 @@ fn topic_to_wire(command: &TopicCmd) -> StoredCommand {
             name,
             partitions,
             config,
+            replicas,
         } => StoredCommand::CreateTopic {
             id: *id,
             tenant: tenant.to_string(),
             name: name.to_string(),
             partitions: *partitions,
             config: config.into(),
+            replicas: replicas.clone(),
         },
         TopicCmd::Alter {
             id,
@@ -297,12 +303,14 @@ impl TryFrom<StoredCommand> for Command {
                 name,
                 partitions,
                 config,
+                replicas,
             } => Command::Topic(TopicCmd::Create {
                 id,
                 tenant: TenantId::parse(&tenant)?,
                 name: TopicName::parse(&name)?,
                 partitions,
                 config: config.into(),
+                replicas,
             }),
             StoredCommand::AlterTopic {
                 id,

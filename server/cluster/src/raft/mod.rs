@@ -17,6 +17,7 @@ use std::io::Cursor;
 use serde::{Deserialize, Serialize};
 
 pub use log_store::LogStore;
+pub(crate) use net::{CONNECT_TIMEOUT, same_secret};
 pub use net::{
     Forward, ForwardAnswer, MembershipChange, ProposalHandler, RaftServer, RaftService,
     SECRET_HEADER,

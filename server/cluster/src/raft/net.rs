@@ -29,9 +29,7 @@ use super::TypeConfig;
 use super::quorum::QuorumError;
 use crate::liveness::Liveness;
 
-mod pb {
-    tonic::include_proto!("weir.internal.v1");
-}
+use crate::proto::pb;
 
 pub use pb::raft_server::RaftServer;
 #[cfg(test)]
@@ -40,7 +38,7 @@ pub(super) use pb::{RaftMessage, raft_client::RaftClient};
 /// Metadata key carrying the cluster secret on every internal call.
 pub const SECRET_HEADER: &str = "x-weir-cluster-secret";
 /// Longest a connection attempt to a peer may take.
-const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 /// Largest internal message (a snapshot is sent whole).
 pub const INTERNAL_MESSAGE_BYTES_MAX: usize = 64 << 20;
 
@@ -95,7 +93,7 @@ impl RaftService {
 
 /// Compares secrets in time independent of where they differ (lengths may leak; secrets are
 /// long random strings).
-fn same_secret(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn same_secret(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

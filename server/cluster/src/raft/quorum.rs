@@ -56,9 +56,11 @@ pub enum QuorumError {
     Storage(String),
     /// The controller could not be reached, or did not answer in time.
     Unreachable(String),
-    /// The change asked for is not allowed (an unknown node, the last voter, an address in
-    /// use); nothing changed.
+    /// The change asked for is not allowed (the last voter, an id or address in use);
+    /// nothing changed.
     Refused(String),
+    /// No node of that id is a member; nothing changed.
+    UnknownNode(String),
 }
 
 impl std::fmt::Display for QuorumError {
@@ -72,7 +74,9 @@ impl std::fmt::Display for QuorumError {
             }
             QuorumError::Fatal(e) => write!(f, "the metadata quorum stopped on this node: {e}"),
             QuorumError::Storage(e) => write!(f, "metadata quorum storage: {e}"),
-            QuorumError::Unreachable(e) | QuorumError::Refused(e) => write!(f, "{e}"),
+            QuorumError::Unreachable(e) | QuorumError::Refused(e) | QuorumError::UnknownNode(e) => {
+                write!(f, "{e}")
+            }
         }
     }
 }
@@ -485,7 +489,7 @@ pub(super) async fn reconfigure(
         }
         MembershipChange::RemoveNode { id } => {
             if membership.get_node(&id).is_none() {
-                return Err(QuorumError::Refused(format!(
+                return Err(QuorumError::UnknownNode(format!(
                     "no node {id} in the cluster (its nodes are {})",
                     ids()
                 )));

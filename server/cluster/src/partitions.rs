@@ -1,0 +1,384 @@
+//! The data path between nodes: a produce or fetch for a partition another node leads is
+//! forwarded to that node over the internal listener (`weir.internal.v1.Partitions`).
+//!
+//! Owns both ends: `PartitionService` (the callee: checks the cluster secret, serves the
+//! partition from its own log with `produce_batch_here` / `fetch_here`, never forwards again)
+//! and `Forwarder` (the broker's `Remote`: one lazily connected channel per node, at the
+//! internal address the quorum's membership names). Must not authenticate tenants: the
+//! forwarding node did, and the secret proves the caller is a node.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::runtime::Handle;
+use tonic::transport::{Channel, Endpoint};
+use tonic::{Request, Response, Status};
+use weir_broker::{
+    Acks, AppendInfo, Broker, BrokerError, Fetched, PartitionOffsets, Remote, RemoteFetch, TenantId,
+};
+use weir_codec::ErrorCode;
+
+use crate::proto::pb;
+use crate::raft::{Quorum, SECRET_HEADER};
+use crate::{MetadataMachine, raft};
+
+pub use pb::partitions_server::PartitionsServer;
+
+/// Largest forwarded message: a fetch answer of `fetch_bytes_max` (64 MiB by default) and
+/// its fields.
+pub const PARTITION_MESSAGE_BYTES_MAX: usize = 80 << 20;
+/// Longest a forwarded produce may take (the leader's append and its acks).
+pub const FORWARD_PRODUCE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest a forwarded fetch may take beyond the wait it asked for.
+pub const FORWARD_FETCH_SLACK: Duration = Duration::from_secs(30);
+
+fn acks_wire(acks: Acks) -> i32 {
+    match acks {
+        Acks::None => 0,
+        Acks::Leader => 1,
+        Acks::All => -1,
+    }
+}
+
+fn acks_of(wire: i32) -> Result<Acks, Status> {
+    match wire {
+        0 => Ok(Acks::None),
+        1 => Ok(Acks::Leader),
+        -1 => Ok(Acks::All),
+        other => Err(Status::invalid_argument(format!("acks {other}"))),
+    }
+}
+
+fn refusal(e: &BrokerError) -> pb::Refusal {
+    pb::Refusal {
+        code: e.code().as_str().to_owned(),
+        message: e.to_string(),
+    }
+}
+
+fn refused(r: pb::Refusal) -> BrokerError {
+    BrokerError::Forwarded {
+        code: ErrorCode::parse(&r.code).unwrap_or(ErrorCode::Internal),
+        message: r.message,
+    }
+}
+
+/// The callee: serves forwarded requests from this node's own partitions.
+#[derive(Debug)]
+pub struct PartitionService {
+    broker: Arc<Broker>,
+    secret: String,
+}
+
+impl PartitionService {
+    /// Serves `broker`'s partitions to nodes presenting `secret`.
+    pub fn new(broker: Arc<Broker>, secret: String) -> PartitionsServer<PartitionService> {
+        PartitionsServer::new(PartitionService { broker, secret })
+            .max_decoding_message_size(PARTITION_MESSAGE_BYTES_MAX)
+            .max_encoding_message_size(PARTITION_MESSAGE_BYTES_MAX)
+    }
+
+    fn admit<T>(&self, request: Request<T>) -> Result<T, Status> {
+        let given = request
+            .metadata()
+            .get(SECRET_HEADER)
+            .map(|v| v.as_bytes())
+            .unwrap_or_default();
+        if !raft::same_secret(given, self.secret.as_bytes()) {
+            return Err(Status::unauthenticated("wrong or missing cluster secret"));
+        }
+        Ok(request.into_inner())
+    }
+}
+
+#[tonic::async_trait]
+impl pb::partitions_server::Partitions for PartitionService {
+    async fn produce(
+        &self,
+        request: Request<pb::ForwardedProduce>,
+    ) -> Result<Response<pb::ForwardedProduced>, Status> {
+        let r = self.admit(request)?;
+        let acks = acks_of(r.acks)?;
+        let tenant =
+            TenantId::parse(&r.tenant).map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let broker = self.broker.clone();
+        let (topic, partition, batch) = (r.topic, r.partition, r.batch);
+        let appended = tokio::task::spawn_blocking(move || {
+            broker.produce_batch_here(&tenant, &topic, partition, &batch, acks)
+        })
+        .await
+        .map_err(|e| Status::internal(e.to_string()))?;
+        let answer = match appended {
+            Ok(produced) => produced.acknowledged().await,
+            Err(e) => Err(e),
+        };
+        Ok(Response::new(match answer {
+            Ok(info) => pb::ForwardedProduced {
+                base_offset: info.base_offset,
+                last_offset: info.last_offset,
+                max_timestamp: info.max_timestamp,
+                refused: None,
+            },
+            Err(e) => pb::ForwardedProduced {
+                refused: Some(refusal(&e)),
+                ..pb::ForwardedProduced::default()
+            },
+        }))
+    }
+
+    async fn offsets(
+        &self,
+        request: Request<pb::ForwardedFetch>,
+    ) -> Result<Response<pb::ForwardedFetched>, Status> {
+        let r = self.admit(request)?;
+        let tenant =
+            TenantId::parse(&r.tenant).map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let offsets = self
+            .broker
+            .partition(&tenant, &r.topic, r.partition)
+            .and_then(|p| {
+                let at = match r.timestamp {
+                    Some(t) => p.offset_for_timestamp(t)?,
+                    None => None,
+                };
+                Ok((p.offsets(), at))
+            });
+        Ok(Response::new(match offsets {
+            Ok((o, at)) => pb::ForwardedFetched {
+                next_offset: at.unwrap_or(-1),
+                log_start_offset: o.log_start_offset,
+                high_watermark: o.high_watermark,
+                size_bytes: o.size_bytes,
+                ..pb::ForwardedFetched::default()
+            },
+            Err(e) => pb::ForwardedFetched {
+                refused: Some(refusal(&e)),
+                ..pb::ForwardedFetched::default()
+            },
+        }))
+    }
+
+    async fn fetch(
+        &self,
+        request: Request<pb::ForwardedFetch>,
+    ) -> Result<Response<pb::ForwardedFetched>, Status> {
+        let r = self.admit(request)?;
+        let tenant =
+            TenantId::parse(&r.tenant).map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let max_bytes = usize::try_from(r.max_bytes).unwrap_or(usize::MAX);
+        let wait = Duration::from_millis(r.wait_ms);
+        let fetched = self
+            .broker
+            .fetch_here(&tenant, &r.topic, r.partition, r.offset, max_bytes, wait)
+            .await;
+        Ok(Response::new(match fetched {
+            Ok(f) => pb::ForwardedFetched {
+                batches: f.batches.into(),
+                next_offset: f.next_offset,
+                log_start_offset: f.offsets.log_start_offset,
+                high_watermark: f.offsets.high_watermark,
+                size_bytes: f.offsets.size_bytes,
+                refused: None,
+            },
+            Err(e) => pb::ForwardedFetched {
+                refused: Some(refusal(&e)),
+                ..pb::ForwardedFetched::default()
+            },
+        }))
+    }
+}
+
+/// The caller: the broker's `Remote`, reaching each node at the internal address the
+/// quorum's membership names.
+#[derive(Debug)]
+pub struct Forwarder {
+    quorum: Arc<Quorum<MetadataMachine>>,
+    secret: String,
+    /// One channel per node and address (lazily connected, reconnecting by itself).
+    channels: Mutex<HashMap<(u32, String), Channel>>,
+    runtime: Handle,
+}
+
+impl Forwarder {
+    /// Forwards over `quorum`'s membership, presenting `secret`. Must be made inside the
+    /// runtime the calls run on.
+    pub fn new(quorum: Arc<Quorum<MetadataMachine>>, secret: String) -> Forwarder {
+        Forwarder {
+            quorum,
+            secret,
+            channels: Mutex::default(),
+            runtime: Handle::current(),
+        }
+    }
+
+    fn client(
+        &self,
+        node: u32,
+    ) -> Result<pb::partitions_client::PartitionsClient<Channel>, BrokerError> {
+        let unreachable = |message: String| BrokerError::Forwarded {
+            code: ErrorCode::Unavailable,
+            message,
+        };
+        let addr = self
+            .quorum
+            .members()
+            .remove(&u64::from(node))
+            .filter(|a| !a.is_empty())
+            .ok_or_else(|| unreachable(format!("node {node} has no internal address")))?;
+        let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
+        let channel = match channels.get(&(node, addr.clone())) {
+            Some(c) => c.clone(),
+            None => {
+                let c = Endpoint::from_shared(format!("http://{addr}"))
+                    .map_err(|e| unreachable(format!("node {node} address {addr:?}: {e}")))?
+                    .connect_timeout(raft::CONNECT_TIMEOUT)
+                    .connect_lazy();
+                channels.insert((node, addr), c.clone());
+                c
+            }
+        };
+        Ok(pb::partitions_client::PartitionsClient::new(channel)
+            .max_decoding_message_size(PARTITION_MESSAGE_BYTES_MAX)
+            .max_encoding_message_size(PARTITION_MESSAGE_BYTES_MAX))
+    }
+
+    fn signed<T>(&self, message: T, within: Duration) -> Result<Request<T>, BrokerError> {
+        let mut request = Request::new(message);
+        let secret = self
+            .secret
+            .parse()
+            .map_err(|e| BrokerError::Internal(format!("cluster secret: {e}")))?;
+        request.metadata_mut().insert(SECRET_HEADER, secret);
+        request.set_timeout(within);
+        Ok(request)
+    }
+}
+
+/// A failed call to another node: the partition is as good as offline from here.
+fn call_failed(node: u32, s: &Status) -> BrokerError {
+    BrokerError::Forwarded {
+        code: ErrorCode::Unavailable,
+        message: format!(
+            "node {node}, which leads the partition, did not answer: {}",
+            s.message()
+        ),
+    }
+}
+
+impl Remote for Forwarder {
+    fn produce(
+        &self,
+        leader: u32,
+        tenant: &TenantId,
+        topic: &str,
+        partition: i64,
+        batch: Bytes,
+        acks: Acks,
+    ) -> Result<AppendInfo, BrokerError> {
+        let message = pb::ForwardedProduce {
+            tenant: tenant.to_string(),
+            topic: topic.to_owned(),
+            partition,
+            batch,
+            acks: acks_wire(acks),
+        };
+        let request = self.signed(message, FORWARD_PRODUCE_TIMEOUT)?;
+        let mut client = self.client(leader)?;
+        let answer = tokio::task::block_in_place(|| {
+            self.runtime
+                .block_on(async move { client.produce(request).await })
+        })
+        .map_err(|s| call_failed(leader, &s))?
+        .into_inner();
+        match answer.refused {
+            Some(r) => Err(refused(r)),
+            None => Ok(AppendInfo {
+                base_offset: answer.base_offset,
+                last_offset: answer.last_offset,
+                max_timestamp: answer.max_timestamp,
+            }),
+        }
+    }
+
+    fn offsets(
+        &self,
+        leader: u32,
+        tenant: &TenantId,
+        topic: &str,
+        partition: i64,
+        timestamp: Option<i64>,
+    ) -> Result<(PartitionOffsets, Option<i64>), BrokerError> {
+        let message = pb::ForwardedFetch {
+            tenant: tenant.to_string(),
+            topic: topic.to_owned(),
+            partition,
+            timestamp,
+            ..pb::ForwardedFetch::default()
+        };
+        let request = self.signed(message, FORWARD_PRODUCE_TIMEOUT)?;
+        let mut client = self.client(leader)?;
+        let answer = tokio::task::block_in_place(|| {
+            self.runtime
+                .block_on(async move { client.offsets(request).await })
+        })
+        .map_err(|s| call_failed(leader, &s))?
+        .into_inner();
+        match answer.refused {
+            Some(r) => Err(refused(r)),
+            None => Ok((
+                PartitionOffsets {
+                    log_start_offset: answer.log_start_offset,
+                    high_watermark: answer.high_watermark,
+                    size_bytes: answer.size_bytes,
+                },
+                (answer.next_offset >= 0).then_some(answer.next_offset),
+            )),
+        }
+    }
+
+    fn fetch(
+        &self,
+        leader: u32,
+        tenant: TenantId,
+        topic: String,
+        partition: i64,
+        offset: i64,
+        max_bytes: usize,
+        wait: Duration,
+    ) -> RemoteFetch {
+        let message = pb::ForwardedFetch {
+            tenant: tenant.to_string(),
+            topic,
+            partition,
+            offset,
+            max_bytes: u64::try_from(max_bytes).unwrap_or(u64::MAX),
+            wait_ms: u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+            timestamp: None,
+        };
+        let ready = self
+            .signed(message, wait + FORWARD_FETCH_SLACK)
+            .and_then(|request| Ok((request, self.client(leader)?)));
+        Box::pin(async move {
+            let (request, mut client) = ready?;
+            let answer = client
+                .fetch(request)
+                .await
+                .map_err(|s| call_failed(leader, &s))?
+                .into_inner();
+            if let Some(r) = answer.refused {
+                return Err(refused(r));
+            }
+            Ok(Fetched {
+                batches: answer.batches.into(),
+                next_offset: answer.next_offset,
+                offsets: PartitionOffsets {
+                    log_start_offset: answer.log_start_offset,
+                    high_watermark: answer.high_watermark,
+                    size_bytes: answer.size_bytes,
+                },
+            })
+        })
+    }
+}
