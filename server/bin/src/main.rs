@@ -8,6 +8,7 @@ mod body_deadline;
 mod cli;
 mod cluster_node;
 mod config;
+mod dev;
 mod listen;
 mod recover;
 mod serve;
@@ -48,6 +49,9 @@ enum Command {
     Cluster(cli::cluster::ClusterArgs),
     /// Measure produce or consume throughput and latency (MB = 1,000,000 bytes).
     Bench(bench::BenchArgs),
+    /// Development helpers: `weir dev cluster` runs a cluster on this machine.
+    #[command(subcommand)]
+    Dev(dev::DevCommand),
     /// Local administration of a stopped node's data directory.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -91,6 +95,7 @@ fn main() -> ExitCode {
         Command::Cluster(args) => client(cli::cluster::run(args)),
         Command::Bench(args) => client(bench::run(args)),
         Command::Admin(AdminCommand::Recover(args)) => recover::run(args),
+        Command::Dev(command) => dev::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
