@@ -4,7 +4,11 @@
 //! `weir_http_request_duration_seconds`, `weir_grpc_requests_total`,
 //! `weir_grpc_request_duration_seconds`, `weir_errors_total`, `weir_log_start_offset`,
 //! `weir_log_end_offset`, `weir_log_size_bytes`; the broker adds `weir_records_in_total`,
-//! `weir_bytes_in_total`, `weir_records_out_total`, `weir_bytes_out_total`.
+//! `weir_bytes_in_total`, `weir_records_out_total`, `weir_bytes_out_total` and
+//! `weir_forwarded_requests_total`. A cluster node also has `weir_cluster_is_controller`,
+//! `weir_cluster_term`, `weir_cluster_last_log_index`, `weir_cluster_applied_index`,
+//! `weir_cluster_nodes{liveness}`, `weir_cluster_partitions_hosted` and
+//! `weir_cluster_offline_partitions`.
 
 use std::time::Instant;
 
@@ -54,6 +58,32 @@ pub(crate) fn track_grpc(method: &'static str, started: Instant, code: tonic::Co
     metrics::counter!("weir_grpc_requests_total", &labels).increment(1);
     metrics::histogram!("weir_grpc_request_duration_seconds", &labels)
         .record(started.elapsed().as_secs_f64());
+}
+
+/// Samples this node's view of its cluster into gauges, just before a scrape (nothing for a
+/// node run alone).
+pub(crate) fn record_cluster(state: &crate::ApiState) {
+    let Some(view) = state.cluster.get() else {
+        return;
+    };
+    let s = view.status();
+    let controller = f64::from(u8::from(s.controller == Some(s.node_id)));
+    metrics::gauge!("weir_cluster_is_controller").set(controller);
+    metrics::gauge!("weir_cluster_term").set(s.term as f64);
+    metrics::gauge!("weir_cluster_last_log_index").set(s.last_log_index.unwrap_or(0) as f64);
+    metrics::gauge!("weir_cluster_applied_index").set(s.applied_index.unwrap_or(0) as f64);
+    for liveness in ["live", "fenced", "unregistered"] {
+        let count = s.nodes.iter().filter(|n| n.liveness == liveness).count();
+        metrics::gauge!("weir_cluster_nodes", "liveness" => liveness).set(count as f64);
+    }
+    let broker = &state.broker;
+    let hosted: usize = broker
+        .all_topics()
+        .iter()
+        .map(|t| broker.topic_partitions(t).len())
+        .sum();
+    metrics::gauge!("weir_cluster_partitions_hosted").set(hosted as f64);
+    metrics::gauge!("weir_cluster_offline_partitions").set(broker.offline_partitions() as f64);
 }
 
 /// Samples every partition's offsets and size into gauges, just before a scrape.

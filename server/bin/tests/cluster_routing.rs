@@ -107,6 +107,23 @@ async fn records(node: &Server, p: u64) -> Vec<(i64, String, String)> {
         .collect()
 }
 
+/// `node`'s Prometheus metrics.
+async fn scrape(node: &Server) -> String {
+    let r = client().get(node.url("/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    r.text().await.unwrap()
+}
+
+/// The value of the sample named `name` (with its labels, as printed).
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("no {name} in\n{text}"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
 /// Node `id` of `nodes` (still running).
 fn node(nodes: &[Option<Server>], id: u64) -> &Server {
     nodes[usize::try_from(id - 1).unwrap()].as_ref().unwrap()
@@ -194,6 +211,19 @@ async fn any_node_serves_any_partition() {
         .sum();
     assert_eq!(stored, 60, "{described}");
 
+    // Metrics show the forwarding, the partitions hosted and the nodes' liveness.
+    let metrics = scrape(node(&nodes, 1)).await;
+    assert!(
+        metric(&metrics, "weir_forwarded_requests_total") > 0.0,
+        "{metrics}"
+    );
+    assert_eq!(metric(&metrics, "weir_cluster_partitions_hosted"), 2.0);
+    assert_eq!(
+        metric(&metrics, "weir_cluster_nodes{liveness=\"live\"}"),
+        3.0
+    );
+    assert_eq!(metric(&metrics, "weir_cluster_offline_partitions"), 0.0);
+
     // gRPC: the CLI produces through node 2 and consumes through node 3.
     let lines = "x1:a\nx2:b\nx3:c\nx4:d\nx5:e\nx6:f\n";
     let grpc2 = node(&nodes, 2).grpc.clone();
@@ -251,6 +281,12 @@ async fn any_node_serves_any_partition() {
     .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert!(answer["results"][0]["offset"].is_i64(), "{answer}");
+    let metrics = scrape(node(&nodes, asked)).await;
+    assert_eq!(metric(&metrics, "weir_cluster_offline_partitions"), 2.0);
+    assert_eq!(
+        metric(&metrics, "weir_cluster_nodes{liveness=\"fenced\"}"),
+        1.0
+    );
 
     for server in nodes.into_iter().flatten() {
         let (status, _) = tokio::task::spawn_blocking(move || server.stop())

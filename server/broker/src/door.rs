@@ -104,6 +104,7 @@ impl Broker {
         };
         let leader = live.ok_or_else(|| not_leader(None))?;
         let remote = self.remote.get().ok_or_else(|| not_leader(Some(leader)))?;
+        metrics::counter!("weir_forwarded_requests_total").increment(1);
         Ok(Route::There(leader, remote.clone()))
     }
 

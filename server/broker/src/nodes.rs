@@ -49,6 +49,19 @@ impl Broker {
         Ok(())
     }
 
+    /// Partitions no live node leads now: placed on a node that is fenced or gone.
+    pub fn offline_partitions(&self) -> u64 {
+        let image = self.image();
+        let live = |id: &u32| image.nodes().get(id).is_some_and(|n| !n.fenced);
+        let offline = image
+            .topics()
+            .values()
+            .flat_map(|t| (0..t.partitions).map(move |p| t.leader(p)))
+            .filter(|leader| leader.is_some_and(|l| !live(&l)))
+            .count();
+        u64::try_from(offline).unwrap_or(u64::MAX)
+    }
+
     /// Forgets node `id` (it left the cluster); a node never registered is no error.
     pub fn unregister_node(&self, id: u32) -> Result<(), BrokerError> {
         if !self.image().nodes().contains_key(&id) {

@@ -78,6 +78,7 @@ pub(crate) async fn metrics(
         }
     }
     crate::metrics::record_log_offsets(&state.broker);
+    crate::metrics::record_cluster(&state);
     let body = state
         .metrics
         .as_ref()
