@@ -51,9 +51,9 @@ impl ClusterNode {
     }
 
     /// Once clients can reach this node at `http` and `grpc` (its bound addresses, unless
-    /// others are advertised): registers it, heartbeats the controller, and while this node
+    /// others are advertised): registers it (with the keys that verify the tokens it issues), heartbeats the controller, and while this node
     /// is the controller, fences nodes that fell silent and unfences those heard again.
-    pub(crate) fn serve_clients(&self, http: SocketAddr, grpc: SocketAddr) {
+    pub(crate) fn serve_clients(&self, http: SocketAddr, grpc: SocketAddr, token_jwks: String) {
         let c = &self.config;
         let spec = NodeSpec {
             id: u32::try_from(c.node_id).expect("node ids fit in int32"),
@@ -61,6 +61,7 @@ impl ClusterNode {
             grpc_addr: c.advertised_grpc_addr.clone().unwrap_or(grpc.to_string()),
             rack: c.rack.clone(),
             fenced: false,
+            token_jwks: Some(token_jwks),
         };
         let every = c.node_heartbeat_interval;
         let tasks = [

@@ -78,7 +78,7 @@ pub async fn run(config: ServeConfig) -> Result<(), String> {
     );
     if let Some(c) = &cluster {
         state.set_cluster(c.view());
-        c.serve_clients(http_addr, grpc_addr);
+        c.serve_clients(http_addr, grpc_addr, state.auth.jwks_json());
     }
     let sign_in = bootstrap
         .as_deref()

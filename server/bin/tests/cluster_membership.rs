@@ -391,6 +391,37 @@ async fn a_silent_node_is_fenced_and_unfenced_when_heard_again() {
         let rack = ["a", "b"].get(i).map_or(Value::Null, |r| json!(r));
         assert_eq!(seen["rack"], rack, "{seen}");
     }
+    // A token issued by one node is accepted by every node (each registered the keys that
+    // verify its tokens); one signed by no node is not.
+    let issued: Value = c
+        .post(nodes[0].url("/v1/auth/token"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let jwt = issued["access_token"].as_str().unwrap().to_owned();
+    for node in &nodes[1..] {
+        let r = reqwest::Client::new()
+            .get(node.url("/v1/tenants/default/topics"))
+            .bearer_auth(&jwt)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+        let mut forged = jwt.clone();
+        forged.pop();
+        forged.push(if jwt.ends_with('A') { 'B' } else { 'A' });
+        let r = reqwest::Client::new()
+            .get(node.url("/v1/tenants/default/topics"))
+            .bearer_auth(&forged)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+
     // gRPC Metadata lists every live node.
     let metadata = Cli::with_token(&token).ok(
         &["cluster", "status", "--url", &nodes[1].grpc, "--json"],

@@ -11,10 +11,12 @@
 mod issuer;
 mod keyset;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, Validation};
 use serde::{Deserialize, Serialize};
 use weir_broker::tenancy::{Credential, Scope};
@@ -25,7 +27,7 @@ pub use keyset::{JWKS_BYTES_MAX, JWKS_FETCH_TIMEOUT, JwksSource};
 
 use crate::ApiError;
 use issuer::Issuer;
-use keyset::KeySet;
+use keyset::{KeySet, VerifyingKey};
 
 /// Longest credential accepted in a header, in bytes.
 pub const CREDENTIAL_BYTES_MAX: usize = 16 << 10;
@@ -123,6 +125,8 @@ pub struct Authenticator {
     config: AuthConfig,
     issuer: Issuer,
     trusted: Vec<(TrustedIssuer, Arc<KeySet>)>,
+    /// Keys other nodes of the cluster registered, parsed once per node and JWKS.
+    peers: std::sync::Mutex<HashMap<u32, (String, HashMap<String, VerifyingKey>)>>,
 }
 
 /// A token issued for an API key.
@@ -152,6 +156,7 @@ impl Authenticator {
             config,
             issuer,
             trusted,
+            peers: std::sync::Mutex::default(),
         })
     }
 
@@ -227,7 +232,10 @@ impl Authenticator {
             .ok_or_else(refused)?;
         let ours = iss == self.config.issuer;
         let (audience, key) = if ours {
-            let key = self.issuer.verifying_key(&kid);
+            let key = self
+                .issuer
+                .verifying_key(&kid)
+                .or_else(|| self.peer_key(broker, &kid));
             (self.config.audience.as_str(), key)
         } else {
             let (trusted, set) = self
@@ -270,6 +278,33 @@ impl Authenticator {
                 incarnation: ours.then(|| claims.tin.unwrap_or(0)),
             },
         })
+    }
+
+    /// The key `kid` of another node of the cluster, from the JWKS it registered: a token any
+    /// node issued verifies on every node (while its issuer stays registered).
+    fn peer_key(&self, broker: &Broker, kid: &str) -> Option<VerifyingKey> {
+        let mut peers = self.peers.lock().unwrap_or_else(|p| p.into_inner());
+        for node in broker.nodes() {
+            let Some(jwks) = node.token_jwks else {
+                continue;
+            };
+            let stale = peers.get(&node.id).is_none_or(|(seen, _)| *seen != jwks);
+            if stale {
+                let keys = serde_json::from_str::<JwkSet>(&jwks)
+                    .map(|set| keyset::keys_of(&set))
+                    .unwrap_or_default();
+                peers.insert(node.id, (jwks, keys));
+            }
+            if let Some(key) = peers.get(&node.id).and_then(|(_, keys)| keys.get(kid)) {
+                return Some(key.clone());
+            }
+        }
+        None
+    }
+
+    /// This node's token-verifying keys as JSON, for the other nodes of its cluster.
+    pub fn jwks_json(&self) -> String {
+        self.jwks().to_string()
     }
 
     /// Whether `caller`, authenticated when a long-lived stream opened, still stands: its

@@ -110,6 +110,9 @@ pub struct NodeSpec {
     pub rack: Option<String>,
     /// Silent past its session timeout: its partitions are led elsewhere (or offline).
     pub fenced: bool,
+    /// The public keys (a JWKS, as JSON) that verify the tokens it issues, so every node
+    /// accepts a token any node issued.
+    pub token_jwks: Option<String>,
 }
 
 /// Idempotent producer ids.

@@ -21,6 +21,8 @@ use crate::{BrokerError, TenantId, TopicConfig, TopicName};
 pub const NODE_ADDR_BYTES_MAX: usize = 255;
 /// Longest rack name, in bytes.
 pub const RACK_BYTES_MAX: usize = 64;
+/// Longest token-verifying JWKS a node registers, in bytes.
+pub const TOKEN_JWKS_BYTES_MAX: usize = 16 << 10;
 
 /// The node settings validation reads besides the image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -289,6 +291,14 @@ impl MetadataImage {
                 }) {
                     return Err(BrokerError::InvalidRequest(format!(
                         "a rack is 1 to {RACK_BYTES_MAX} bytes of printable text"
+                    )));
+                }
+                if n.token_jwks
+                    .as_ref()
+                    .is_some_and(|j| j.len() > TOKEN_JWKS_BYTES_MAX)
+                {
+                    return Err(BrokerError::InvalidRequest(format!(
+                        "a node's token keys are at most {TOKEN_JWKS_BYTES_MAX} bytes"
                     )));
                 }
                 Ok(())

@@ -480,6 +480,7 @@ fn node(id: u32, rack: Option<&str>) -> NodeSpec {
         grpc_addr: format!("127.0.0.{id}:8781"),
         rack: rack.map(str::to_owned),
         fenced: false,
+        token_jwks: Some(format!("{{\"keys\":[{{\"kid\":\"k{id}\"}}]}}")),
     }
 }
 

@@ -79,6 +79,8 @@ pub(crate) enum StoredCommand {
         grpc_addr: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rack: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token_jwks: Option<String>,
     },
     /// The controller fenced a silent node.
     FenceNode {
@@ -207,6 +209,7 @@ impl From<&Command> for StoredCommand {
                 http_addr: n.http_addr.clone(),
                 grpc_addr: n.grpc_addr.clone(),
                 rack: n.rack.clone(),
+                token_jwks: n.token_jwks.clone(),
             },
             Command::Node(NodeCmd::Fence { id }) => StoredCommand::FenceNode { id: *id },
             Command::Node(NodeCmd::Unfence { id }) => StoredCommand::UnfenceNode { id: *id },
@@ -364,12 +367,14 @@ impl TryFrom<StoredCommand> for Command {
                 http_addr,
                 grpc_addr,
                 rack,
+                token_jwks,
             } => Command::Node(NodeCmd::Register(NodeSpec {
                 id,
                 http_addr,
                 grpc_addr,
                 rack,
                 fenced: false,
+                token_jwks,
             })),
             StoredCommand::FenceNode { id } => Command::Node(NodeCmd::Fence { id }),
             StoredCommand::UnfenceNode { id } => Command::Node(NodeCmd::Unfence { id }),
