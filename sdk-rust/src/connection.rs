@@ -45,7 +45,9 @@ pub const FRAME_BYTES: u32 = (1 << 24) - 1;
 /// Where and as whom a client connects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientConfig {
-    /// gRPC address of a Weir node, e.g. `http://127.0.0.1:8781`.
+    /// gRPC address of a Weir node, e.g. `http://127.0.0.1:8781`, or several separated by
+    /// commas (bootstrap addresses of a cluster's nodes, tried in order until one answers:
+    /// any node serves any request).
     pub url: String,
     /// Tenant whose topics and groups to use.
     pub tenant: String,
@@ -109,17 +111,30 @@ impl Connection {
             ));
         }
         let bearer = bearer(config.token.as_deref())?;
-        let endpoint = Endpoint::from_shared(config.url.clone())
-            .map_err(|e| Error::InvalidArgument(format!("invalid url {:?}: {e}", config.url)))?
-            .connect_timeout(CONNECT_TIMEOUT)
-            .tcp_nodelay(true)
-            .initial_stream_window_size(STREAM_WINDOW_BYTES)
-            .initial_connection_window_size(CONNECTION_WINDOW_BYTES)
-            .max_frame_size(FRAME_BYTES);
-        let channel = endpoint
-            .connect()
-            .await
-            .map_err(|e| Error::transport(&config.url, &e))?;
+        let urls = bootstrap_urls(&config.url)?;
+        let mut failed = None;
+        let mut connected = None;
+        for url in &urls {
+            let endpoint = Endpoint::from_shared(url.clone())
+                .map_err(|e| Error::InvalidArgument(format!("invalid url {url:?}: {e}")))?
+                .connect_timeout(CONNECT_TIMEOUT)
+                .tcp_nodelay(true)
+                .initial_stream_window_size(STREAM_WINDOW_BYTES)
+                .initial_connection_window_size(CONNECTION_WINDOW_BYTES)
+                .max_frame_size(FRAME_BYTES);
+            match endpoint.connect().await {
+                Ok(channel) => {
+                    connected = Some((url.clone(), channel));
+                    break;
+                }
+                Err(e) => failed = Some(Error::transport(url, &e)),
+            }
+        }
+        let Some((url, channel)) = connected else {
+            return Err(failed.expect("at least one url was tried"));
+        };
+        // Errors name the node this connection reached.
+        let config = ClientConfig { url, ..config };
         let authorization = bearer
             .0
             .as_ref()
@@ -218,6 +233,20 @@ impl Connection {
             config,
         }
     }
+}
+
+/// The addresses in `urls` (one, or several separated by commas), in order.
+fn bootstrap_urls(urls: &str) -> Result<Vec<String>, Error> {
+    let list: Vec<String> = urls
+        .split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if list.is_empty() {
+        return Err(Error::InvalidArgument(format!("no url in {urls:?}")));
+    }
+    Ok(list)
 }
 
 fn bearer(token: Option<&str>) -> Result<Bearer, Error> {
