@@ -300,7 +300,8 @@ async fn bootstrap_when_leading(
 ) {
     let mut images = quorum.watch();
     loop {
-        let fresh = images.borrow_and_update().1.0.version() == 0;
+        // Nodes register as they start, before or after this: they do not count.
+        let fresh = images.borrow_and_update().1.0.is_empty();
         if !fresh {
             return;
         }

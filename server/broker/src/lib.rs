@@ -230,9 +230,9 @@ impl Broker {
     }
 
     /// Creates the `default` tenant (unlimited; tenants created later get the defaults) when
-    /// the metadata is empty.
+    /// the metadata is empty (node registrations aside: they come before any bootstrap).
     pub fn bootstrap_if_fresh(&self) -> Result<(), BrokerError> {
-        if self.image().version() > 0 {
+        if !self.image().is_empty() {
             return Ok(());
         }
         let default = TenantId::parse(DEFAULT_TENANT)?;

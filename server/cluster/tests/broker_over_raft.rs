@@ -75,3 +75,33 @@ async fn metadata_and_records_survive_a_restart() {
     assert!(fetched.next_offset >= 0);
     broker.shutdown().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_registers_before_the_bootstrap_still_gets_tenant_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = BrokerConfig::new(dir.path());
+    let policy = config.policy();
+    let broker =
+        Broker::open_with(config, |data| RaftMetadataLog::open_single(1, data, policy)).unwrap();
+    let spec = weir_broker::metadata::NodeSpec {
+        id: 1,
+        http_addr: "127.0.0.1:8780".into(),
+        grpc_addr: "127.0.0.1:8781".into(),
+        rack: None,
+        fenced: false,
+        token_jwks: None,
+    };
+    broker.register_node(spec).unwrap();
+    broker.bootstrap_if_fresh().unwrap();
+    let default = TenantId::parse(DEFAULT_TENANT).unwrap();
+    assert_eq!(broker.tenants(), [default]);
+    // Once anything but registrations is there, it bootstraps nothing again.
+    let acme = TenantId::parse("acme").unwrap();
+    broker.create_tenant(&admin(), &acme).unwrap();
+    broker
+        .delete_tenant(&admin(), &TenantId::parse(DEFAULT_TENANT).unwrap())
+        .unwrap();
+    broker.bootstrap_if_fresh().unwrap();
+    assert_eq!(broker.tenants(), [acme]);
+    broker.shutdown().unwrap();
+}

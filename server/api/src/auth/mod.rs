@@ -126,8 +126,11 @@ pub struct Authenticator {
     issuer: Issuer,
     trusted: Vec<(TrustedIssuer, Arc<KeySet>)>,
     /// Keys other nodes of the cluster registered, parsed once per node and JWKS.
-    peers: std::sync::Mutex<HashMap<u32, (String, HashMap<String, VerifyingKey>)>>,
+    peers: std::sync::Mutex<HashMap<u32, PeerKeys>>,
 }
+
+/// A node's registered JWKS and the keys parsed from it, by `kid`.
+type PeerKeys = (String, HashMap<String, VerifyingKey>);
 
 /// A token issued for an API key.
 #[derive(Debug, Clone)]
