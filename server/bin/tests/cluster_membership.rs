@@ -5,58 +5,29 @@
 //! last voter, which cannot be.
 
 mod cli_support;
+mod cluster_support;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use cli_support::Cli;
+use cluster_support::{
+    WITHIN, bearer_client, bootstrap_token, free_port, liveness_is, node_config, signal, view,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use weir_testkit::Server;
 
-const SECRET: &str = "a-cluster-secret-for-tests";
-const WITHIN: Duration = Duration::from_secs(60);
-
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
 /// A `[cluster]` file for node `id` at `port`; `founder`: the only initial voter (else it
-/// joins, naming none).
-fn config(dir: &Path, id: u64, port: u16, founder: bool) -> PathBuf {
-    config_with(dir, id, port, founder, "")
-}
-
-/// `config`, with `extra` lines in `[cluster]`.
-fn config_with(dir: &Path, id: u64, port: u16, founder: bool, extra: &str) -> PathBuf {
-    let voters = if founder {
-        format!("initial_voters = [\"{id}@127.0.0.1:{port}\"]\n")
-    } else {
-        String::new()
-    };
-    let path = dir.join(format!("node{id}.toml"));
-    let toml = format!(
-        "[cluster]\nnode_id = {id}\ninternal_addr = \"127.0.0.1:{port}\"\n{voters}secret = \"{SECRET}\"\n{extra}"
-    );
-    std::fs::write(&path, toml).unwrap();
-    path
+/// joins, naming none); `extra` lines go into `[cluster]`.
+fn config(dir: &Path, id: u64, port: u16, founder: bool, extra: &str) -> PathBuf {
+    let voters: &[(u64, u16)] = if founder { &[(id, port)] } else { &[] };
+    node_config(dir, id, port, voters, extra)
 }
 
 fn start(dir: &Path, id: u64, config: &Path) -> Server {
     let data = dir.join(format!("data{id}"));
     Server::start_in(&data, &["--config", config.to_str().unwrap()])
-}
-
-/// `GET /v1/cluster` of `node`.
-async fn view(c: &reqwest::Client, node: &Server) -> Value {
-    c.get(node.url("/v1/cluster"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 /// Waits until `node` sees exactly `voters` and no learner.
@@ -91,22 +62,6 @@ async fn has_topic(c: &reqwest::Client, node: &Server, name: &str) {
     }
 }
 
-/// The bootstrap admin key in `data`, once the node wrote it.
-async fn bootstrap_token(data: &Path) -> String {
-    let deadline = Instant::now() + WITHIN;
-    loop {
-        if let Ok(t) = std::fs::read_to_string(data.join("bootstrap-admin.token")) {
-            return t.trim().to_owned();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no bootstrap token in {}",
-            data.display()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// POSTs `body` to `/v1/cluster/nodes` on `node`: the status and the answer.
 async fn add(c: &reqwest::Client, node: &Server, body: Value) -> (StatusCode, Value) {
     let r = c
@@ -122,21 +77,10 @@ async fn add(c: &reqwest::Client, node: &Server, body: Value) -> (StatusCode, Va
 async fn nodes_join_a_running_cluster_and_leave_it() {
     let dir = tempfile::tempdir().unwrap();
     let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
-    let first = start(dir.path(), 1, &config(dir.path(), 1, ports[0], true));
+    let first = start(dir.path(), 1, &config(dir.path(), 1, ports[0], true, ""));
     // The founder writes the bootstrap admin key once it leads.
     let token = bootstrap_token(&first.data_dir).await;
-    let c = reqwest::Client::builder()
-        .default_headers(
-            [(
-                reqwest::header::AUTHORIZATION,
-                format!("Bearer {token}").parse().unwrap(),
-            )]
-            .into_iter()
-            .collect(),
-        )
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap();
+    let c = bearer_client(&token);
     let admin = Cli::with_token(&token);
     sees_voters(&c, &first, &[1]).await;
     let r = c
@@ -148,8 +92,8 @@ async fn nodes_join_a_running_cluster_and_leave_it() {
     assert_eq!(r.status(), StatusCode::CREATED);
 
     // Started with no initial_voters, a node waits to be added; it serves no metadata yet.
-    let second = start(dir.path(), 2, &config(dir.path(), 2, ports[1], false));
-    let third = start(dir.path(), 3, &config(dir.path(), 3, ports[2], false));
+    let second = start(dir.path(), 2, &config(dir.path(), 2, ports[1], false, ""));
+    let third = start(dir.path(), 3, &config(dir.path(), 3, ports[2], false, ""));
 
     // The CLI adds node 2 over gRPC; it caught up (it has the topic) and votes.
     let addr2 = format!("127.0.0.1:{}", ports[1]);
@@ -313,35 +257,6 @@ async fn a_node_run_alone_adds_no_nodes() {
     assert!(status.success());
 }
 
-/// Waits until `node` reports node `id`'s liveness as `want`; the node as reported.
-async fn liveness_is(c: &reqwest::Client, node: &Server, id: u64, want: &str) -> Value {
-    let deadline = Instant::now() + WITHIN;
-    loop {
-        let v = view(c, node).await;
-        let found = v["nodes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|n| n["node_id"] == id)
-            .cloned();
-        if let Some(n) = found
-            && n["liveness"] == want
-        {
-            return n;
-        }
-        assert!(Instant::now() < deadline, "node {id} never {want}: {v}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-fn signal(node: &Server, sig: &str) {
-    let status = std::process::Command::new("kill")
-        .args([sig, &node.pid().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silent_node_is_fenced_and_unfenced_when_heard_again() {
     let dir = tempfile::tempdir().unwrap();
@@ -352,22 +267,11 @@ async fn a_silent_node_is_fenced_and_unfenced_when_heard_again() {
     for id in 1..=3u64 {
         let i = usize::try_from(id - 1).unwrap();
         let extra = format!("{quick}{}", racks[i]);
-        let path = config_with(dir.path(), id, ports[i], id == 1, &extra);
+        let path = config(dir.path(), id, ports[i], id == 1, &extra);
         nodes.push(start(dir.path(), id, &path));
     }
     let token = bootstrap_token(&nodes[0].data_dir).await;
-    let c = reqwest::Client::builder()
-        .default_headers(
-            [(
-                reqwest::header::AUTHORIZATION,
-                format!("Bearer {token}").parse().unwrap(),
-            )]
-            .into_iter()
-            .collect(),
-        )
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap();
+    let c = bearer_client(&token);
     for id in [2u64, 3] {
         let i = usize::try_from(id - 1).unwrap();
         let body = json!({"node_id": id, "internal_addr": format!("127.0.0.1:{}", ports[i])});
@@ -377,7 +281,14 @@ async fn a_silent_node_is_fenced_and_unfenced_when_heard_again() {
     // Every node registered where clients reach it, with its rack.
     for (i, node) in nodes.iter().enumerate() {
         let id = u64::try_from(i + 1).unwrap();
-        let seen = liveness_is(&c, &nodes[0], id, "live").await;
+        let v = liveness_is(&c, &nodes[0], &[id], "live").await;
+        let seen = v["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["node_id"] == id)
+            .unwrap()
+            .clone();
         assert_eq!(
             seen["http_addr"],
             node.http.trim_start_matches("http://"),
@@ -436,9 +347,9 @@ async fn a_silent_node_is_fenced_and_unfenced_when_heard_again() {
     let watcher = (1..=3u64).find(|&id| id != paused).unwrap();
     let at = |id: u64| &nodes[usize::try_from(id - 1).unwrap()];
     signal(at(paused), "-STOP");
-    liveness_is(&c, at(watcher), paused, "fenced").await;
+    liveness_is(&c, at(watcher), &[paused], "fenced").await;
     signal(at(paused), "-CONT");
-    liveness_is(&c, at(watcher), paused, "live").await;
+    liveness_is(&c, at(watcher), &[paused], "live").await;
 
     for node in nodes.into_iter().rev() {
         let (status, _) = tokio::task::spawn_blocking(move || node.stop())

@@ -3,37 +3,27 @@
 //! changes within seconds, and a node that comes back catches up. Bad cluster settings stop
 //! a node at start with a clear message.
 
+mod cluster_support;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use cluster_support::{WITHIN, free_port, node_config};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use weir_testkit::{Server, weir_bin};
 
-const SECRET: &str = "a-cluster-secret-for-tests";
-const WITHIN: Duration = Duration::from_secs(30);
-
-/// A free loopback port (bound, then released for the node to take).
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
+/// Node `id`'s file, of three founding voters at `ports`.
 fn write_config(dir: &Path, id: u64, ports: &[u16]) -> std::path::PathBuf {
-    let voters: Vec<String> = ports
-        .iter()
-        .enumerate()
-        .map(|(i, p)| format!("\"{}@127.0.0.1:{p}\"", i + 1))
-        .collect();
-    let port = ports[usize::try_from(id - 1).unwrap()];
-    let toml = format!(
-        "[cluster]\nnode_id = {id}\ninternal_addr = \"127.0.0.1:{port}\"\ninitial_voters = [{}]\nsecret = \"{SECRET}\"\n",
-        voters.join(", ")
-    );
-    let path = dir.join(format!("node{id}.toml"));
-    std::fs::write(&path, toml).unwrap();
-    path
+    let voters: Vec<(u64, u16)> = (1..).zip(ports.iter().copied()).collect();
+    node_config(
+        dir,
+        id,
+        ports[usize::try_from(id - 1).unwrap()],
+        &voters,
+        "",
+    )
 }
 
 fn start(data: &Path, config: &Path) -> Server {

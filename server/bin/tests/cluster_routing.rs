@@ -5,38 +5,26 @@
 //! and a partition whose only node is gone is reported offline while the others go on.
 
 mod cli_support;
+mod cluster_support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cli_support::ANONYMOUS;
+use cluster_support::{free_port, liveness_is, node_config};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use weir_testkit::Server;
 
-const SECRET: &str = "a-cluster-secret-for-tests";
-const WITHIN: Duration = Duration::from_secs(60);
 const PARTITIONS: u64 = 6;
 
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
+/// Node `id` of three founding voters at `ports`, with quick heartbeats, auth off.
 fn start(dir: &Path, id: u64, ports: &[u16]) -> Server {
-    let voters: Vec<String> = ports
-        .iter()
-        .enumerate()
-        .map(|(i, p)| format!("\"{}@127.0.0.1:{p}\"", i + 1))
-        .collect();
+    let voters: Vec<(u64, u16)> = (1..).zip(ports.iter().copied()).collect();
     let port = ports[usize::try_from(id - 1).unwrap()];
-    let toml = format!(
-        "[cluster]\nnode_id = {id}\ninternal_addr = \"127.0.0.1:{port}\"\ninitial_voters = [{}]\nsecret = \"{SECRET}\"\nnode_heartbeat_interval_ms = 100\nnode_session_timeout_ms = 1500\n",
-        voters.join(", ")
-    );
-    let config = dir.join(format!("node{id}.toml"));
-    std::fs::write(&config, toml).unwrap();
+    let quick = "node_heartbeat_interval_ms = 100\nnode_session_timeout_ms = 1500\n";
+    let config = node_config(dir, id, port, &voters, quick);
     let data = dir.join(format!("data{id}"));
     Server::start_in(
         &data,
@@ -54,26 +42,6 @@ fn client() -> reqwest::Client {
 async fn get(node: &Server, path: &str) -> (StatusCode, Value) {
     let r = client().get(node.url(path)).send().await.unwrap();
     (r.status(), r.json().await.unwrap())
-}
-
-/// Waits until `node` reports each of `ids` with liveness `want`; its view then.
-async fn nodes_are(node: &Server, ids: &[u64], want: &str) -> Value {
-    let deadline = Instant::now() + WITHIN;
-    loop {
-        let (_, view) = get(node, "/v1/cluster").await;
-        let all = ids.iter().all(|id| {
-            view["nodes"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|n| n["node_id"] == *id && n["liveness"] == want)
-        });
-        if all && !view["controller"].is_null() {
-            return view;
-        }
-        assert!(Instant::now() < deadline, "never {want}: {ids:?}: {view}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// Each partition's leader, as `node` describes the topic.
@@ -146,7 +114,7 @@ async fn any_node_serves_any_partition() {
     let mut nodes: Vec<Option<Server>> = (1..=3)
         .map(|id| Some(start(dir.path(), id, &ports)))
         .collect();
-    nodes_are(node(&nodes, 1), &[1, 2, 3], "live").await;
+    liveness_is(&client(), node(&nodes, 1), &[1, 2, 3], "live").await;
 
     // Created on any node, the partitions are led evenly, and every node says so.
     let r = client()
@@ -247,7 +215,7 @@ async fn any_node_serves_any_partition() {
 
     // A node gone (not the controller): once fenced, its partitions are offline, with the
     // error that says so; the others take records as before.
-    let view = nodes_are(node(&nodes, 1), &[1, 2, 3], "live").await;
+    let view = liveness_is(&client(), node(&nodes, 1), &[1, 2, 3], "live").await;
     let controller = view["controller"].as_u64().unwrap();
     let gone = (1..=3u64).rev().find(|&id| id != controller).unwrap();
     let asked = (1..=3u64).find(|&id| id != gone).unwrap();
@@ -256,7 +224,7 @@ async fn any_node_serves_any_partition() {
         .unwrap()
         .kill();
     assert!(!status.success());
-    nodes_are(node(&nodes, asked), &[gone], "fenced").await;
+    liveness_is(&client(), node(&nodes, asked), &[gone], "fenced").await;
     let offline = placed.iter().position(|&l| l == gone).unwrap();
     let online = placed.iter().position(|&l| l != gone).unwrap();
     let (status, problem) = produce(

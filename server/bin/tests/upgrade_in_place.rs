@@ -6,18 +6,17 @@
 //! becomes the first node of a cluster the same way; a data directory of another node is
 //! refused with a clear message, and nothing changes.
 
+mod cluster_support;
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
+use cluster_support::{bearer_client, free_port, node_config, refused_start};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
-use common::{Server, weir_bin};
-
-const SECRET: &str = "a-cluster-secret-for-tests";
+use common::Server;
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -155,54 +154,12 @@ fn fixture_in(dir: &Path) -> PathBuf {
 /// A client of tenant acme, with the key the fixture's node made for it.
 fn acme_client() -> Client {
     let acme_key = std::fs::read_to_string(Path::new(FIXTURE).join("acme.key")).unwrap();
-    let mut headers = reqwest::header::HeaderMap::new();
-    let bearer = format!("Bearer {}", acme_key.trim());
-    headers.insert(reqwest::header::AUTHORIZATION, bearer.parse().unwrap());
-    Client::builder()
-        .default_headers(headers)
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
+    bearer_client(acme_key.trim())
 }
 
 /// A `[cluster]` file for node `id`, listening for nodes on `port`, with these voters.
 fn cluster_config(dir: &Path, id: u64, port: u16, voters: &[(u64, u16)]) -> PathBuf {
-    let voters: Vec<String> = voters
-        .iter()
-        .map(|(v, p)| format!("\"{v}@127.0.0.1:{p}\""))
-        .collect();
-    let path = dir.join(format!("node{id}-{}.toml", voters.len()));
-    let toml = format!(
-        "[cluster]\nnode_id = {id}\ninternal_addr = \"127.0.0.1:{port}\"\ninitial_voters = [{}]\nsecret = \"{SECRET}\"\n",
-        voters.join(", ")
-    );
-    std::fs::write(&path, toml).unwrap();
-    path
-}
-
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
-/// Runs `weir serve` on `data` with `config`, which must refuse to start; its stderr.
-fn refused_start(data: &Path, config: &Path) -> String {
-    let out = Command::new(weir_bin())
-        .args([
-            "serve",
-            "--http-addr",
-            "127.0.0.1:0",
-            "--grpc-addr",
-            "127.0.0.1:0",
-        ])
-        .arg("--data-dir")
-        .arg(data)
-        .arg("--config")
-        .arg(config)
-        .output()
-        .unwrap();
-    assert!(!out.status.success(), "started with {}", config.display());
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    node_config(dir, id, port, voters, "")
 }
 
 #[tokio::test]
