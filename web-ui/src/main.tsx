@@ -6,6 +6,7 @@ import { configure, get } from "./api.ts";
 import { ErrorBox, Loading } from "./components/ui.tsx";
 import { isAdmin, type Identity } from "./lib/session.ts";
 import type { Tenant } from "./lib/types.ts";
+import { ClusterPage } from "./pages/Cluster.tsx";
 import { GroupDetailPage } from "./pages/GroupDetail.tsx";
 import { GroupsPage } from "./pages/Groups.tsx";
 import { OverviewPage } from "./pages/Overview.tsx";
@@ -54,6 +55,7 @@ const NAV: { id: string; label: string; path: string }[] = [
   { id: "produce", label: "Produce", path: "produce" },
   { id: "groups", label: "Consumer groups", path: "groups" },
   { id: "tenant", label: "Tenant", path: "tenant" },
+  { id: "cluster", label: "Cluster", path: "cluster" },
 ];
 
 function TenantSwitch({ session, setTenant }: { session: Session; setTenant: (t: string) => void }) {
@@ -96,6 +98,8 @@ function Frame({ session, setTenant, signOut }: { session: Session; setTenant: (
         return b ? <GroupDetailPage group={b} /> : <GroupsPage />;
       case "tenant":
         return <TenantPage />;
+      case "cluster":
+        return <ClusterPage />;
       default:
         return (
           <div class="page">

@@ -198,3 +198,25 @@ export interface ApiKey {
 export interface CreatedKey extends ApiKey {
   key: string;
 }
+
+export interface ClusterNode {
+  node_id: number;
+  internal_addr: string;
+  role: string;
+  http_addr: string | null;
+  grpc_addr: string | null;
+  rack: string | null;
+  liveness: string;
+}
+
+export interface ClusterView {
+  mode: "single" | "raft";
+  node_id: number;
+  role: string;
+  controller: number | null;
+  term: number;
+  last_log_index: number | null;
+  applied_index: number | null;
+  voters: number[];
+  nodes: ClusterNode[];
+}

@@ -75,7 +75,10 @@ function Partitions({ detail }: { detail: TopicDetail }) {
           ))}
         </tbody>
       </table>
-      <p class="hint">Single node: every partition's leader is broker 0 (replicas and ISR arrive with the cluster).</p>
+      <p class="hint">
+        Leader: the node that holds the partition (0 on a node run alone). Partitions have one replica each until
+        replication arrives.
+      </p>
     </div>
   );
 }
