@@ -20,7 +20,8 @@ export type Acks = 'none' | 'leader' | 'all';
 
 /** Where and as whom a client connects. */
 export interface ClientOptions {
-  /** gRPC address of a Weir node; default http://127.0.0.1:8781. */
+  /** gRPC address of a Weir node, or several separated by commas (the first that answers is
+   * used); default http://127.0.0.1:8781. */
   url?: string;
   /** Tenant whose topics and groups to use; default "default". */
   tenant?: string;

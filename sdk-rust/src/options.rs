@@ -297,7 +297,8 @@ fn set_count(
 /// The settings every client takes (`Admin`'s are only these).
 #[derive(Debug, Clone, Default)]
 pub struct ClientOptions {
-    /// gRPC address of a Weir node; default [`crate::URL_DEFAULT`].
+    /// gRPC address of a Weir node, or several separated by commas (the first that answers is
+    /// used); default [`crate::URL_DEFAULT`].
     pub url: Option<String>,
     /// Tenant whose topics and groups to use; default [`crate::TENANT_DEFAULT`].
     pub tenant: Option<String>,

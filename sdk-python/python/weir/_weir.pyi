@@ -155,7 +155,8 @@ class Producer:
         when_full: Optional[str] = None,
         request_timeout_ms: int = 30000,
     ) -> Self:
-        """Connects to ``url`` (the gRPC address of a Weir node) and gets a producer id.
+        """Connects to ``url`` (the gRPC address of a Weir node, or several separated by commas: the
+        first that answers is used) and gets a producer id.
 
         ``compression`` is ``"none"``, ``"gzip"``, ``"snappy"``, ``"lz4"`` or ``"zstd"``;
         ``acks`` is ``"leader"``, ``"all"`` or ``"none"``; ``when_full`` is ``"wait"`` (up
@@ -590,7 +591,8 @@ class Admin:
         token: Optional[str] = None,
         request_timeout_ms: int = 30000,
     ) -> Self:
-        """Connects to ``url`` (the gRPC address of a Weir node)."""
+        """Connects to ``url`` (the gRPC address of a Weir node, or several separated by commas: the
+        first that answers is used)."""
     def create_topic(
         self, name: str, partitions: int = 1, config: Optional[Dict[str, int]] = None
     ) -> TopicInfo:
