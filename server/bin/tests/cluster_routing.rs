@@ -212,6 +212,18 @@ async fn any_node_serves_any_partition() {
         )
         .json_lines();
     assert_eq!(consumed.len(), 66);
+    // FetchStream (what the SDK consumers and `weir bench` read with), through node 1.
+    let grpc1 = node(&nodes, 1).grpc.clone();
+    let streamed = ANONYMOUS
+        .ok(
+            &[
+                "bench", "consume", "--topic", "orders", "--url", &grpc1, "--json",
+            ],
+            "",
+        )
+        .stdout;
+    let last: Value = serde_json::from_str(streamed.lines().last().unwrap()).unwrap();
+    assert_eq!(last["records"], 66, "{streamed}");
 
     // A node gone (not the controller): once fenced, its partitions are offline, with the
     // error that says so; the others take records as before.

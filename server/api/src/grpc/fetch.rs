@@ -202,10 +202,9 @@ impl Fetch for FetchService {
         let checked = caller.and_then(|caller| {
             let action = Action::ReadTopic(&request.topic);
             let tenant = authorize(&self.state, &caller, &request.tenant, action)?;
-            let partition = request.partition.into();
-            self.state
-                .broker
-                .partition(&tenant, &request.topic, partition)?;
+            // It exists, here or on the node that leads it (reads are forwarded there).
+            let topic = self.state.broker.topic(&tenant, &request.topic)?;
+            topic.slot(request.partition.into())?;
             Ok((caller, tenant))
         });
         let (caller, tenant) = match checked {
