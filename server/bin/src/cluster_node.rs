@@ -203,7 +203,14 @@ pub(crate) async fn open(
     let service = quorum.service(&cluster.secret);
     let partitions = PartitionService::new(broker.clone(), cluster.secret.clone());
     let served = tokio::spawn(async move {
+        // The same HTTP/2 windows as the client listener: a forwarded 1 MB batch or fetch
+        // must not wait for window updates (the 64 KiB default cut a forwarded fetch to a
+        // twentieth of a direct one).
         let served = tonic::transport::Server::builder()
+            .tcp_nodelay(true)
+            .initial_stream_window_size(crate::serve::GRPC_STREAM_WINDOW_BYTES)
+            .initial_connection_window_size(crate::serve::GRPC_CONNECTION_WINDOW_BYTES)
+            .max_frame_size(crate::serve::GRPC_FRAME_BYTES)
             .add_service(service)
             .add_service(partitions)
             .serve_with_incoming(TcpListenerStream::new(internal))
