@@ -13,6 +13,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .bytes(".weir.internal.v1.ForwardedProduce.batch")
         .bytes(".weir.internal.v1.ForwardedFetched.batches")
+        .bytes(".weir.internal.v1.GroupRecord")
+        .bytes(".weir.internal.v1.RecordHeader")
         .compile_fds(fds)?;
     Ok(())
 }

@@ -90,12 +90,24 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Registers this node (retrying while the quorum has no controller).
+/// Registers this node (retrying while the quorum has no controller), then claims the
+/// group coordination it kept offsets for while it ran alone.
 async fn register(broker: Arc<Broker>, spec: NodeSpec, every: Duration) {
     loop {
         let (b, s) = (broker.clone(), spec.clone());
-        match tokio::task::spawn_blocking(move || b.register_node(s)).await {
-            Ok(Ok(())) => return,
+        let registered = tokio::task::spawn_blocking(move || {
+            b.register_node(s)?;
+            b.claim_coordinators()
+        });
+        match registered.await {
+            Ok(Ok(0)) => return,
+            Ok(Ok(claimed)) => {
+                tracing::info!(
+                    shards = claimed,
+                    "this node coordinates the groups whose offsets it kept"
+                );
+                return;
+            }
             Ok(Err(e)) => tracing::debug!(error = %e, "could not register this node yet"),
             Err(e) => tracing::error!(error = %e, "registering this node panicked"),
         }
@@ -346,6 +358,7 @@ impl ClusterView for View {
         let s = self.quorum.status();
         let registered: BTreeMap<u32, NodeSpec> =
             self.broker.nodes().into_iter().map(|n| (n.id, n)).collect();
+        let coordinators = self.broker.coordinator_shards();
         // Node ids are checked to fit Kafka's int32 when the configuration is read.
         let id = |n: u64| u32::try_from(n).expect("node ids fit in int32");
         ClusterStatus {
@@ -374,6 +387,7 @@ impl ClusterView for View {
                             Some(_) => "live",
                         }
                         .into(),
+                        coordinator_shards: coordinators.get(&id(n)).copied().unwrap_or_default(),
                     }
                 })
                 .collect(),

@@ -8,29 +8,15 @@ mod cli_support;
 mod cluster_support;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::time::Duration;
 
 use cli_support::ANONYMOUS;
-use cluster_support::{free_port, liveness_is, node_config};
+use cluster_support::{free_port, liveness_is, start_open as start};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use weir_testkit::Server;
 
 const PARTITIONS: u64 = 6;
-
-/// Node `id` of three founding voters at `ports`, with quick heartbeats, auth off.
-fn start(dir: &Path, id: u64, ports: &[u16]) -> Server {
-    let voters: Vec<(u64, u16)> = (1..).zip(ports.iter().copied()).collect();
-    let port = ports[usize::try_from(id - 1).unwrap()];
-    let quick = "node_heartbeat_interval_ms = 100\nnode_session_timeout_ms = 1500\n";
-    let config = node_config(dir, id, port, &voters, quick);
-    let data = dir.join(format!("data{id}"));
-    Server::start_in(
-        &data,
-        &["--auth", "none", "--config", config.to_str().unwrap()],
-    )
-}
 
 fn client() -> reqwest::Client {
     reqwest::Client::builder()

@@ -230,6 +230,17 @@ async fn a_single_node_data_directory_is_upgraded_into_the_first_node_of_a_clust
     let view = get(&admin, &s, "/v1/cluster").await;
     assert_eq!(view["mode"], "raft", "{view}");
     assert_eq!(view["voters"], json!([1]), "{view}");
+    // Once registered, it claims the coordination of the groups whose offsets it kept, so
+    // nodes added later do not take them over empty.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let view = get(&admin, &s, "/v1/cluster").await;
+        if view["nodes"][0]["coordinator_shards"].as_u64() >= Some(1) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{view}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let (status, _) = tokio::task::spawn_blocking(move || s.stop()).await.unwrap();
     assert!(status.success());
 }

@@ -68,11 +68,15 @@ impl Catalog {
 
     /// Brings the open topics in step with `image`. An image older than the one reached is
     /// skipped (two proposals may finish in either order). On an error the catalog keeps the
-    /// image it reached, so the next reconcile retries what failed.
-    pub(crate) fn reconcile(&self, image: &Arc<MetadataImage>) -> Result<(), BrokerError> {
+    /// image it reached, so the next reconcile retries what failed. Returns the topics the
+    /// image deleted since the last one reached.
+    pub(crate) fn reconcile(
+        &self,
+        image: &Arc<MetadataImage>,
+    ) -> Result<Vec<(TenantId, TopicName)>, BrokerError> {
         let mut reached = self.reached.lock().unwrap_or_else(|p| p.into_inner());
         if image.version() <= reached.version() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let (old, new) = (reached.topics(), image.topics());
         let added: Vec<&TopicSpec> = new.values().filter(|s| !old.contains_key(&s.id)).collect();
@@ -85,6 +89,11 @@ impl Catalog {
                 self.change(before, spec)?;
             }
         }
+        let forgotten = old
+            .values()
+            .filter(|s| !new.contains_key(&s.id))
+            .map(|s| (s.tenant.clone(), s.name.clone()))
+            .collect();
         let deleted: Vec<Arc<Topic>> = old
             .values()
             .filter(|s| !new.contains_key(&s.id))
@@ -105,7 +114,7 @@ impl Catalog {
         for topic in deleted {
             remove_dir(topic.dir());
         }
-        Ok(())
+        Ok(forgotten)
     }
 
     fn open(&self, spec: &TopicSpec) -> Result<Arc<Topic>, BrokerError> {

@@ -206,6 +206,13 @@ pub enum BrokerError {
         partition: i64,
         leader: Option<u32>,
     },
+    /// The node that coordinates the group is fenced or gone (`node`), or no node could be
+    /// given its coordination yet; retry.
+    #[error("group {group} has no coordinator now: {}", match node {
+        Some(node) => format!("node {node}, which coordinates it, is offline"),
+        None => "no live node could take it".to_owned(),
+    })]
+    CoordinatorUnavailable { group: String, node: Option<u32> },
     /// Something that should not happen; details are in the server log.
     #[error("internal error: {0}")]
     Internal(String),
@@ -267,7 +274,8 @@ impl BrokerError {
             BrokerError::InvalidRecord(_) => ErrorCode::InvalidRecord,
             BrokerError::ShuttingDown
             | BrokerError::NotController(_)
-            | BrokerError::NotLeader { .. } => ErrorCode::Unavailable,
+            | BrokerError::NotLeader { .. }
+            | BrokerError::CoordinatorUnavailable { .. } => ErrorCode::Unavailable,
             BrokerError::Forwarded { code, .. } => *code,
             BrokerError::Internal(_) => ErrorCode::Internal,
         }

@@ -40,7 +40,7 @@ pub use groups::{
 pub use names::{TENANT_NAME_BYTES_MAX, TOPIC_NAME_BYTES_MAX, TenantId, TopicName};
 pub use produce::{Acks, NewRecord, Produced, ProducedRecords, RecordPosition, check_record};
 pub use producers::{NO_PRODUCER_ID, PRODUCER_BATCHES_RETAINED, PRODUCERS_PER_PARTITION_MAX};
-pub use remote::{Remote, RemoteFetch};
+pub use remote::{Remote, RemoteFetch, RemoteGroup};
 pub use tenancy::{Action, Principal, Quotas, Rate, Throttling};
 pub use topic::{
     Fetched, FetchedSlices, Partition, PartitionOffsets, RETENTION_MS_DEFAULT, Slot, Topic,
@@ -281,7 +281,7 @@ impl Broker {
                 Ok(import.clone())
             }) {
                 Ok(applied) => {
-                    self.catalog.reconcile(&applied.image)?;
+                    self.reconcile(&applied.image)?;
                     break;
                 }
                 Err(e) => e,
@@ -322,7 +322,7 @@ impl Broker {
         let mut images = self.meta.watch();
         while images.changed().await.is_ok() {
             let image = images.borrow_and_update().clone();
-            if let Err(e) = self.catalog.reconcile(&image) {
+            if let Err(e) = self.reconcile(&image) {
                 tracing::error!(version = image.version(), error = %e, "could not open what the metadata holds; retrying with the next change");
             }
         }
@@ -375,8 +375,17 @@ impl Broker {
             image.validate(&command, &policy)?;
             Ok(command)
         })?;
-        self.catalog.reconcile(&applied.image)?;
+        self.reconcile(&applied.image)?;
         Ok(applied.command)
+    }
+
+    /// Brings the open topics in step with `image`, and forgets the committed offsets of the
+    /// topics it deleted (in the groups this node coordinates).
+    fn reconcile(&self, image: &Arc<MetadataImage>) -> Result<(), BrokerError> {
+        for (tenant, topic) in self.catalog.reconcile(image)? {
+            self.groups.forget_topic(&tenant, topic.as_str())?;
+        }
+        Ok(())
     }
 
     pub(crate) fn check_running(&self) -> Result<(), BrokerError> {
@@ -510,9 +519,9 @@ impl Broker {
             let id = live_spec(image, &topic)?.id;
             Ok(TopicCmd::Delete { id }.into())
         })?;
+        // The reconcile after the proposal removed the topic's directory and its groups'
+        // offsets (every node does the same when the deletion reaches it).
         self.audit.record(by, "topic.delete", tenant.as_str(), name);
-        // The reconcile after the proposal removed the topic's directory.
-        self.forget_topic_offsets(tenant, name)?;
         Ok(())
     }
 

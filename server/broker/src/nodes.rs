@@ -62,6 +62,20 @@ impl Broker {
         u64::try_from(offline).unwrap_or(u64::MAX)
     }
 
+    /// How many shards of group coordination each node coordinates.
+    pub fn coordinator_shards(&self) -> std::collections::BTreeMap<u32, u32> {
+        let mut per_node = std::collections::BTreeMap::new();
+        for leader in self
+            .image()
+            .coordinators()
+            .values()
+            .filter_map(|r| r.first())
+        {
+            *per_node.entry(*leader).or_default() += 1;
+        }
+        per_node
+    }
+
     /// Forgets node `id` (it left the cluster); a node never registered is no error.
     pub fn unregister_node(&self, id: u32) -> Result<(), BrokerError> {
         if !self.image().nodes().contains_key(&id) {

@@ -10,10 +10,14 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use crate::groups::{GroupAnswer, GroupCall};
 use crate::{Acks, AppendInfo, BrokerError, Fetched, PartitionOffsets, TenantId};
 
 /// A fetch answered by another node, read whole.
 pub type RemoteFetch = Pin<Box<dyn Future<Output = Result<Fetched, BrokerError>> + Send>>;
+
+/// A group call answered by the group's coordinator.
+pub type RemoteGroup = Pin<Box<dyn Future<Output = Result<GroupAnswer, BrokerError>> + Send>>;
 
 /// The partitions other nodes lead, reached over the cluster's internal listener.
 pub trait Remote: Send + Sync + std::fmt::Debug {
@@ -53,4 +57,8 @@ pub trait Remote: Send + Sync + std::fmt::Debug {
         max_bytes: usize,
         wait: Duration,
     ) -> RemoteFetch;
+
+    /// Serves `call` for a group node `coordinator` coordinates, as
+    /// `Broker::serve_group_call` does there.
+    fn group(&self, coordinator: u32, tenant: TenantId, call: GroupCall) -> RemoteGroup;
 }

@@ -59,7 +59,7 @@ impl Broker {
     /// Deletes a tenant that has no topics and no consumer groups; its keys stop working.
     pub fn delete_tenant(&self, by: &Principal, tenant: &TenantId) -> Result<(), BrokerError> {
         by.authorize(tenant, Action::Administer)?;
-        if !self.groups.names(tenant).is_empty() {
+        if !self.group_names(tenant)?.is_empty() {
             return Err(BrokerError::TenantNotEmpty(format!(
                 "tenant {tenant:?} still has consumer groups"
             )));
@@ -399,7 +399,7 @@ impl Broker {
             storage_bytes: self.storage_bytes(tenant),
             topics: count(topics.len()),
             partitions,
-            groups: count(self.groups.names(tenant).len()),
+            groups: count(self.group_names(tenant)?.len()),
             throttle_time_ms_total: throttle,
             throttled_requests_total: refusals,
         })

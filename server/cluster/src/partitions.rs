@@ -15,10 +15,13 @@ use bytes::Bytes;
 use tokio::runtime::Handle;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Request, Response, Status};
+use weir_broker::groups::{GroupAnswer, GroupCall, GroupFetched, GroupRecord};
 use weir_broker::{
-    Acks, AppendInfo, Broker, BrokerError, Fetched, PartitionOffsets, Remote, RemoteFetch, TenantId,
+    Acks, AppendInfo, Broker, BrokerError, Fetched, PartitionOffsets, Remote, RemoteFetch,
+    RemoteGroup, TenantId,
 };
 use weir_codec::ErrorCode;
+use weir_codec::batch::{DecodedRecord, Header};
 
 use crate::proto::pb;
 use crate::raft::{Quorum, SECRET_HEADER};
@@ -166,6 +169,29 @@ impl pb::partitions_server::Partitions for PartitionService {
         }))
     }
 
+    async fn group(
+        &self,
+        request: Request<pb::ForwardedGroupCall>,
+    ) -> Result<Response<pb::ForwardedGroupAnswer>, Status> {
+        let r = self.admit(request)?;
+        let tenant =
+            TenantId::parse(&r.tenant).map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let call: GroupCall = serde_json::from_slice(&r.call)
+            .map_err(|e| Status::invalid_argument(format!("group call: {e}")))?;
+        // Run as the client APIs run group calls: on a runtime worker, where the blocking
+        // parts (a fsynced commit, asking another node for a partition's offsets) use
+        // `block_in_place`.
+        let answered = self.broker.serve_group_call(&tenant, call).await;
+        let wire =
+            answered
+                .and_then(group_answer_wire)
+                .unwrap_or_else(|e| pb::ForwardedGroupAnswer {
+                    refused: Some(refusal(&e)),
+                    ..pb::ForwardedGroupAnswer::default()
+                });
+        Ok(Response::new(wire))
+    }
+
     async fn fetch(
         &self,
         request: Request<pb::ForwardedFetch>,
@@ -193,6 +219,77 @@ impl pb::partitions_server::Partitions for PartitionService {
                 ..pb::ForwardedFetched::default()
             },
         }))
+    }
+}
+
+/// A group answer as it travels: JSON, and a group fetch's records beside it.
+fn group_answer_wire(answer: GroupAnswer) -> Result<pb::ForwardedGroupAnswer, BrokerError> {
+    let records = match &answer {
+        GroupAnswer::Fetched(f) => f.records.iter().map(record_wire).collect(),
+        _ => Vec::new(),
+    };
+    let json = serde_json::to_vec(&answer)
+        .map_err(|e| BrokerError::Internal(format!("encode a group answer: {e}")))?;
+    Ok(pb::ForwardedGroupAnswer {
+        answer: json,
+        records,
+        refused: None,
+    })
+}
+
+fn group_answer_of(wire: pb::ForwardedGroupAnswer) -> Result<GroupAnswer, BrokerError> {
+    if let Some(r) = wire.refused {
+        return Err(refused(r));
+    }
+    let answer: GroupAnswer = serde_json::from_slice(&wire.answer)
+        .map_err(|e| BrokerError::Internal(format!("decode a group answer: {e}")))?;
+    Ok(match answer {
+        GroupAnswer::Fetched(GroupFetched { view, .. }) => GroupAnswer::Fetched(GroupFetched {
+            view,
+            records: wire.records.into_iter().map(record_of).collect(),
+        }),
+        other => other,
+    })
+}
+
+fn record_wire(r: &GroupRecord) -> pb::GroupRecord {
+    pb::GroupRecord {
+        topic: r.topic.clone(),
+        partition: r.partition,
+        offset: r.record.offset,
+        timestamp: r.record.timestamp,
+        key: r.record.key.clone(),
+        value: r.record.value.clone(),
+        headers: r
+            .record
+            .headers
+            .iter()
+            .map(|h| pb::RecordHeader {
+                key: h.key.clone(),
+                value: h.value.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn record_of(r: pb::GroupRecord) -> GroupRecord {
+    GroupRecord {
+        topic: r.topic,
+        partition: r.partition,
+        record: DecodedRecord {
+            offset: r.offset,
+            timestamp: r.timestamp,
+            key: r.key,
+            value: r.value,
+            headers: r
+                .headers
+                .into_iter()
+                .map(|h| Header {
+                    key: h.key,
+                    value: h.value,
+                })
+                .collect(),
+        },
     }
 }
 
@@ -388,6 +485,37 @@ impl Remote for Forwarder {
                     size_bytes: answer.size_bytes,
                 },
             })
+        })
+    }
+
+    fn group(&self, coordinator: u32, tenant: TenantId, call: GroupCall) -> RemoteGroup {
+        // A group fetch long-polls: allow its wait beside the usual slack.
+        let within = match &call {
+            GroupCall::Fetch { options, .. } => options.wait + FORWARD_FETCH_SLACK,
+            _ => FORWARD_PRODUCE_TIMEOUT,
+        };
+        let ready = serde_json::to_vec(&call)
+            .map_err(|e| BrokerError::Internal(format!("encode a group call: {e}")))
+            .and_then(|json| {
+                let message = pb::ForwardedGroupCall {
+                    tenant: tenant.to_string(),
+                    call: json,
+                };
+                Ok((self.signed(message, within)?, self.client(coordinator)?))
+            });
+        Box::pin(async move {
+            let (request, mut client) = ready?;
+            let answer = client
+                .group(request)
+                .await
+                .map_err(|s| BrokerError::Forwarded {
+                    code: ErrorCode::Unavailable,
+                    message: format!(
+                        "node {coordinator}, which coordinates the group, did not answer: {}",
+                        s.message()
+                    ),
+                })?;
+            group_answer_of(answer.into_inner())
         })
     }
 }

@@ -552,6 +552,7 @@ fn cluster_info(dto: cluster::ClusterDto) -> weir_proto::v1::ClusterInfo {
                 grpc_addr: n.grpc_addr,
                 rack: n.rack,
                 liveness: n.liveness,
+                coordinator_shards: n.coordinator_shards,
             })
             .collect(),
     }

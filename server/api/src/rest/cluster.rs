@@ -72,6 +72,9 @@ pub struct NodeDto {
     /// `live` (registered, heartbeating), `fenced` (silent past its session timeout) or
     /// `unregistered` (started, not registered yet).
     pub liveness: String,
+    /// How many of the 50 shards of group coordination it coordinates (a shard is placed
+    /// when one of its groups is first used).
+    pub coordinator_shards: u32,
 }
 
 /// How the node keeps its metadata.
@@ -159,6 +162,7 @@ pub(crate) fn describe(state: &ApiState) -> ClusterDto {
                 grpc_addr: Some(state.node.grpc_addr.clone()),
                 rack: None,
                 liveness: "live".into(),
+                coordinator_shards: weir_broker::groups::OFFSETS_SHARDS,
             }],
         },
         Some(view) => {

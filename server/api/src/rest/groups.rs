@@ -357,6 +357,10 @@ pub struct GroupDetailDto {
     pub partitions: Vec<PartitionLagDto>,
     /// Sum of the partitions' lags.
     pub total_lag: i64,
+    /// The node that coordinates the group (holds its members and committed offsets);
+    /// absent on a node run alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coordinator: Option<u32>,
 }
 
 /// Where a reset moves offsets.
@@ -563,18 +567,19 @@ fn detail_dto(d: GroupDescription) -> GroupDetailDto {
     GroupDetailDto {
         total_lag: d.total_lag(),
         group: d.group,
-        state: GroupState::of(d.state),
+        state: GroupState::of(&d.state),
         epoch: d.epoch,
         assignor: d.assignor.into(),
         members: d.members.into_iter().map(member_dto).collect(),
         partitions: d.partitions.into_iter().map(lag_dto).collect(),
+        coordinator: d.coordinator,
     }
 }
 
 fn summary_dto(d: &GroupDescription) -> GroupSummaryDto {
     GroupSummaryDto {
         group: d.group.clone(),
-        state: GroupState::of(d.state),
+        state: GroupState::of(&d.state),
         members: d.members.len(),
         total_lag: d.total_lag(),
     }

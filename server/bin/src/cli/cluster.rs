@@ -124,6 +124,7 @@ fn dto(info: ClusterInfo) -> ClusterDto {
                 grpc_addr: n.grpc_addr,
                 rack: n.rack,
                 liveness: n.liveness,
+                coordinator_shards: n.coordinator_shards,
             })
             .collect(),
     }

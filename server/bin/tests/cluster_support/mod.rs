@@ -135,3 +135,17 @@ pub fn signal(node: &Server, sig: &str) {
         .unwrap();
     assert!(status.success());
 }
+
+/// Node `id` of founding voters at `ports` (ids 1, 2, ...), with quick heartbeats and auth
+/// off, its data in `<dir>/data<id>`.
+pub fn start_open(dir: &Path, id: u64, ports: &[u16]) -> Server {
+    let voters: Vec<(u64, u16)> = (1..).zip(ports.iter().copied()).collect();
+    let port = ports[usize::try_from(id - 1).unwrap()];
+    let quick = "node_heartbeat_interval_ms = 100\nnode_session_timeout_ms = 1500\n";
+    let config = node_config(dir, id, port, &voters, quick);
+    let data = dir.join(format!("data{id}"));
+    Server::start_in(
+        &data,
+        &["--auth", "none", "--config", config.to_str().unwrap()],
+    )
+}

@@ -4,19 +4,21 @@
 //! Owns the glue between the coordinator and the partitions. Must not know transports.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use weir_codec::batch::{DecodeLimits, DecodedRecord, batches, decode};
 
+use serde::{Deserialize, Serialize};
+use weir_codec::ErrorCode;
+
 use super::{
     Assignor, CommitOffset, Heartbeat, LiveGroup, MemberView, Partitions, check_group_name,
 };
-use crate::{Broker, BrokerError, Partition, Principal, TenantId};
+use crate::{Broker, BrokerError, PartitionOffsets, Slot, TenantId};
 
 /// Where a member starts on a partition without a committed offset (or with one outside the
 /// log): Kafka's `auto.offset.reset`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OffsetReset {
     /// The log start offset.
     Earliest,
@@ -26,7 +28,7 @@ pub enum OffsetReset {
 }
 
 /// Limits of one server-side group fetch.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupFetchOptions {
     /// Most records returned.
     pub max_records: usize,
@@ -55,16 +57,18 @@ pub struct GroupRecord {
 }
 
 /// What a server-side group fetch returns.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GroupFetched {
     /// The member's identity, epoch and assignment after this request.
     pub view: MemberView,
-    /// Records from the member's partitions, continuing where its last fetch stopped.
+    /// Records from the member's partitions, continuing where its last fetch stopped (not
+    /// in a forwarded call's JSON: they travel beside it, as bytes).
+    #[serde(skip)]
     pub records: Vec<GroupRecord>,
 }
 
 /// One member, as shown by describe.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberDescription {
     /// Member id.
     pub member_id: String,
@@ -85,7 +89,7 @@ pub struct MemberDescription {
 }
 
 /// Committed offset, high watermark and lag of one partition for a group.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartitionLag {
     /// Topic.
     pub topic: String,
@@ -102,12 +106,12 @@ pub struct PartitionLag {
 }
 
 /// A group described.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupDescription {
     /// Group name.
     pub group: String,
     /// `empty`, `stable` or `reconciling`.
-    pub state: &'static str,
+    pub state: String,
     /// Group epoch.
     pub epoch: u64,
     /// Assignor in use.
@@ -116,6 +120,8 @@ pub struct GroupDescription {
     pub members: Vec<MemberDescription>,
     /// Per-partition offsets and lag.
     pub partitions: Vec<PartitionLag>,
+    /// The node that coordinates the group; `None` on a node run alone.
+    pub coordinator: Option<u32>,
 }
 
 impl GroupDescription {
@@ -126,7 +132,7 @@ impl GroupDescription {
 }
 
 /// Where to move a group's offsets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ResetTo {
     /// Log start offsets.
     Earliest,
@@ -141,7 +147,7 @@ pub enum ResetTo {
 }
 
 /// One partition's offset before and after a reset.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OffsetChange {
     /// Topic.
     pub topic: String,
@@ -157,9 +163,12 @@ pub struct OffsetChange {
 struct Position {
     topic: String,
     partition: u32,
-    handle: Arc<Partition>,
     start: i64,
 }
+
+/// Longest a long-polling group fetch waits between two reads when some of the member's
+/// partitions are led by other nodes (no local change wakes it for those).
+const REMOTE_POLL: Duration = Duration::from_millis(200);
 
 impl Broker {
     fn partition_counts(
@@ -173,8 +182,8 @@ impl Broker {
             .collect()
     }
 
-    /// Joins or heartbeats; every subscribed topic must exist.
-    pub fn group_heartbeat(
+    /// Joins or heartbeats, at the coordinator; every subscribed topic must exist.
+    pub(crate) fn group_heartbeat_here(
         &self,
         tenant: &TenantId,
         group: &str,
@@ -198,22 +207,23 @@ impl Broker {
 
     /// Heartbeat plus records from the member's partitions, continuing where the member's
     /// last fetch stopped (or at the committed offset). Waits up to `opts.wait` (at most half
-    /// the session timeout) when there is nothing yet; a rebalance ends the wait early.
-    pub async fn group_fetch(
+    /// the session timeout) when there is nothing yet; a rebalance ends the wait early. Runs
+    /// on the coordinator; partitions other nodes lead are read from them.
+    pub(crate) async fn group_fetch_here(
         &self,
         tenant: &TenantId,
         group: &str,
         hb: Heartbeat,
         opts: GroupFetchOptions,
     ) -> Result<GroupFetched, BrokerError> {
-        let mut view = self.group_heartbeat(tenant, group, hb.clone())?;
+        let mut view = self.group_heartbeat_here(tenant, group, hb.clone())?;
         let wait = opts
             .wait
             .min(Duration::from_millis(view.session_timeout_ms / 2))
             .min(Duration::from_millis(self.limits().fetch_wait_ms_max));
         let deadline = Instant::now() + wait;
         loop {
-            let records = self.read_for_member(tenant, group, &view, &opts)?;
+            let records = self.read_for_member(tenant, group, &view, &opts).await?;
             // A new epoch (a join, or partitions taken away) goes back at once: the member
             // must see it, and only its next request may acknowledge a revocation, so the
             // heartbeat below must never run for an epoch the member has not been told.
@@ -227,11 +237,12 @@ impl Broker {
                 member_epoch: Some(view.member_epoch),
                 ..hb.clone()
             };
-            view = self.group_heartbeat(tenant, group, again)?;
+            view = self.group_heartbeat_here(tenant, group, again)?;
         }
     }
 
-    /// Waits until a partition of the member gets records, the group changes, or `deadline`.
+    /// Waits until a partition of the member gets records, the group changes, or `deadline`
+    /// (or `REMOTE_POLL`, when another node leads some of its partitions).
     async fn wait_for_change(
         &self,
         tenant: &TenantId,
@@ -240,13 +251,16 @@ impl Broker {
         deadline: Instant,
     ) {
         let mut watchers = Vec::new();
+        let mut remote = false;
         for (topic, parts) in &view.assignment {
             let Ok(t) = self.topic(tenant, topic) else {
                 continue;
             };
             for &p in parts {
-                if let Ok(part) = t.partition(i64::from(p)) {
-                    watchers.push(part.subscribe());
+                match t.slot(i64::from(p)) {
+                    Ok(Slot::Local(part)) => watchers.push(part.subscribe()),
+                    Ok(Slot::Remote { .. }) => remote = true,
+                    Err(_) => {}
                 }
             }
         }
@@ -268,7 +282,10 @@ impl Broker {
                 None => std::future::pending().await,
             }
         };
-        let timeout = deadline.saturating_duration_since(Instant::now());
+        let mut timeout = deadline.saturating_duration_since(Instant::now());
+        if remote {
+            timeout = timeout.min(REMOTE_POLL);
+        }
         let _ = tokio::time::timeout(timeout, async {
             tokio::select! {
                 _ = partitions => {}
@@ -279,7 +296,7 @@ impl Broker {
     }
 
     /// Reads from the member's partitions at its positions, round robin from its cursor.
-    fn read_for_member(
+    async fn read_for_member(
         &self,
         tenant: &TenantId,
         group: &str,
@@ -304,22 +321,33 @@ impl Broker {
         for Position {
             topic,
             partition,
-            handle: part,
             start,
         } in starts
         {
             if records.len() >= opts.max_records || bytes_left == 0 {
                 break;
             }
-            let fetched = match part.read(start, bytes_left) {
+            let fetched = self
+                .fetch(
+                    tenant,
+                    &topic,
+                    i64::from(partition),
+                    start,
+                    bytes_left,
+                    Duration::ZERO,
+                )
+                .await
+                .and_then(|f| f.read());
+            let fetched = match fetched {
                 Ok(f) => f,
                 // A position the member named itself is its mistake to hear about.
-                Err(e @ BrokerError::OffsetOutOfRange { .. })
-                    if resumed.contains(&(topic.clone(), partition)) =>
+                Err(e)
+                    if e.code() == ErrorCode::OffsetOutOfRange
+                        && resumed.contains(&(topic.clone(), partition)) =>
                 {
                     return Err(e);
                 }
-                Err(BrokerError::OffsetOutOfRange { .. }) => {
+                Err(e) if e.code() == ErrorCode::OffsetOutOfRange => {
                     // Retention passed the position: the next fetch starts again from the
                     // committed offset or the reset policy.
                     self.groups
@@ -352,7 +380,9 @@ impl Broker {
         Ok(records)
     }
 
-    /// Every owned partition with its start offset, in fetch order.
+    /// Every owned partition with its start offset, in fetch order. The start of a partition
+    /// new to the member (its committed offset, or the reset policy's end of the log) is
+    /// looked up before the group is locked: another node may lead the partition.
     fn member_positions(
         &self,
         tenant: &TenantId,
@@ -362,44 +392,56 @@ impl Broker {
     ) -> Result<Vec<Position>, BrokerError> {
         let mut out = Vec::new();
         for (topic, parts) in &view.assignment {
-            let t = self.topic(tenant, topic)?;
             for &p in parts {
-                out.push((topic.clone(), p, t.partition(i64::from(p))?));
+                out.push((topic.clone(), p));
             }
         }
-        let positions = self.groups.positions(
-            tenant,
-            group,
-            &view.member_id,
-            &mut out,
-            |topic, p, part| {
-                let o = part.offsets();
-                let fallback = match reset {
-                    OffsetReset::Earliest => o.log_start_offset,
-                    OffsetReset::Latest => o.high_watermark,
-                };
-                self.groups
-                    .committed(tenant, group, topic, p)
-                    .map(|c| c.offset)
-                    .filter(|&c| (o.log_start_offset..=o.high_watermark).contains(&c))
-                    .unwrap_or(fallback)
-            },
-        );
+        let mut inits = BTreeMap::new();
+        for (topic, p) in self
+            .groups
+            .unknown_positions(tenant, group, &view.member_id, &out)
+        {
+            let t = self.topic(tenant, &topic)?;
+            let (o, _) = self.partition_offsets(&t, i64::from(p), None)?;
+            let fallback = match reset {
+                OffsetReset::Earliest => o.log_start_offset,
+                OffsetReset::Latest => o.high_watermark,
+            };
+            let start = self
+                .groups
+                .committed(tenant, group, &topic, p)
+                .map(|c| c.offset)
+                .filter(|&c| (o.log_start_offset..=o.high_watermark).contains(&c))
+                .unwrap_or(fallback);
+            inits.insert((topic, p), start);
+        }
+        let positions =
+            self.groups
+                .positions(tenant, group, &view.member_id, &mut out, |topic, p| {
+                    // Unknown only if another fetch of this member forgot it meanwhile: the
+                    // committed offset, or the log's start (out of range resets it).
+                    inits
+                        .get(&(topic.to_owned(), p))
+                        .copied()
+                        .unwrap_or_else(|| {
+                            self.groups
+                                .committed(tenant, group, topic, p)
+                                .map_or(0, |c| c.offset)
+                        })
+                });
         Ok(out
             .into_iter()
             .zip(positions)
-            .map(|((topic, partition, handle), start)| Position {
+            .map(|((topic, partition), start)| Position {
                 topic,
                 partition,
-                handle,
                 start,
             })
             .collect())
     }
 
-    /// Commits offsets for a group, as a member (`Some((member_id, epoch))`) or, for a group
-    /// without members, directly. Topics and partitions must exist.
-    pub fn group_commit(
+    /// `group_commit` at the coordinator.
+    pub(crate) fn group_commit_here(
         &self,
         tenant: &TenantId,
         group: &str,
@@ -413,25 +455,26 @@ impl Broker {
             ));
         }
         for o in &offsets {
-            self.topic(tenant, &o.topic)?
-                .partition(i64::from(o.partition))?;
+            self.topic(tenant, &o.topic)?.slot(i64::from(o.partition))?;
         }
         self.groups
             .commit(tenant, group, member, offsets, self.groups_max(tenant))
     }
 
-    /// A member leaves; its partitions move to the others at once.
-    pub fn group_leave(
-        &self,
-        tenant: &TenantId,
-        group: &str,
-        member_id: &str,
-    ) -> Result<(), BrokerError> {
-        self.groups.leave(tenant, group, member_id)
+    /// The high watermark of each partition of `topic` (`None`: its leader could not be
+    /// asked), here or at the nodes that lead them.
+    fn high_watermarks(&self, tenant: &TenantId, topic: &str) -> BTreeMap<u32, Option<i64>> {
+        let Ok(t) = self.topic(tenant, topic) else {
+            return BTreeMap::new();
+        };
+        self.partition_states(&t)
+            .into_iter()
+            .map(|s| (s.partition, s.offsets.map(|o| o.high_watermark)))
+            .collect()
     }
 
-    /// State, members, and per-partition committed offset, high watermark and lag.
-    pub fn describe_group(
+    /// `describe_group` at the coordinator.
+    pub(crate) fn describe_group_here(
         &self,
         tenant: &TenantId,
         group: &str,
@@ -456,27 +499,26 @@ impl Broker {
         else {
             return Err(BrokerError::GroupNotFound(group.to_owned()));
         };
+        let mut topics = subscribed.clone();
+        topics.extend(committed.iter().map(|(k, _)| k.topic.clone()));
+        let hws: BTreeMap<String, BTreeMap<u32, Option<i64>>> = topics
+            .into_iter()
+            .map(|t| {
+                let hw = self.high_watermarks(tenant, &t);
+                (t, hw)
+            })
+            .collect();
         let mut lags: BTreeMap<(String, u32), PartitionLag> = BTreeMap::new();
         for topic in &subscribed {
-            let Ok(t) = self.topic(tenant, topic) else {
-                continue;
-            };
-            for part in t.partitions() {
-                let hw = part.offsets().high_watermark;
-                lags.insert(
-                    (topic.clone(), part.index()),
-                    lag(topic, part.index(), hw, None),
-                );
+            for (&p, &hw) in &hws[topic] {
+                lags.insert((topic.clone(), p), lag(topic, p, hw, None));
             }
         }
         for (k, c) in committed {
-            let Ok(part) = self
-                .topic(tenant, &k.topic)
-                .and_then(|t| t.partition(i64::from(k.partition)))
-            else {
-                continue; // topic deleted or shrunk away
+            // A topic deleted or shrunk away has no high watermark for it.
+            let Some(&hw) = hws[&k.topic].get(&k.partition) else {
+                continue;
             };
-            let hw = part.offsets().high_watermark;
             lags.insert(
                 (k.topic.clone(), k.partition),
                 lag(&k.topic, k.partition, hw, Some(c)),
@@ -484,51 +526,18 @@ impl Broker {
         }
         Ok(GroupDescription {
             group: group.to_owned(),
-            state,
+            state: state.to_owned(),
             epoch,
             assignor,
             members,
             partitions: lags.into_values().collect(),
+            coordinator: self.config.node_id,
         })
     }
 
-    /// Groups of a tenant (live or with committed offsets), described.
-    pub fn list_groups(&self, tenant: &TenantId) -> Result<Vec<GroupDescription>, BrokerError> {
-        let mut names: BTreeSet<String> = self
-            .groups
-            .offsets()
-            .groups(tenant.as_str())
-            .into_iter()
-            .collect();
-        names.extend(self.groups.live_names(tenant));
-        names
-            .iter()
-            .filter_map(|g| match self.describe_group(tenant, g) {
-                Err(BrokerError::GroupNotFound(_)) => None,
-                other => Some(other),
-            })
-            .collect()
-    }
-
-    /// Deletes an empty group and its committed offsets.
-    pub fn delete_group(
+    /// `reset_group_offsets` at the coordinator (the caller audits it).
+    pub(crate) fn reset_group_offsets_here(
         &self,
-        by: &Principal,
-        tenant: &TenantId,
-        group: &str,
-    ) -> Result<(), BrokerError> {
-        check_group_name(group)?;
-        self.groups.delete(tenant, group)?;
-        self.audit
-            .record(by, "group.delete", tenant.as_str(), group);
-        Ok(())
-    }
-
-    /// Moves the committed offsets of an empty group (or, with `dry_run`, only shows the
-    /// result). `topics` defaults to the topics the group has offsets for.
-    pub fn reset_group_offsets(
-        &self,
-        by: &Principal,
         tenant: &TenantId,
         group: &str,
         to: ResetTo,
@@ -548,17 +557,22 @@ impl Broker {
         }
         let mut changes = Vec::new();
         for topic in &topics {
-            for part in self.topic(tenant, topic)?.partitions() {
+            let t = self.topic(tenant, topic)?;
+            for partition in 0..t.partition_count() {
                 let previous = self
                     .groups
-                    .committed(tenant, group, topic, part.index())
+                    .committed(tenant, group, topic, partition)
                     .map(|c| c.offset);
-                let offset = target_offset(&part, to, previous)?;
+                let timestamp = match to {
+                    ResetTo::Timestamp(ts) => Some(ts),
+                    _ => None,
+                };
+                let (o, at) = self.partition_offsets(&t, i64::from(partition), timestamp)?;
                 changes.push(OffsetChange {
                     topic: topic.clone(),
-                    partition: part.index(),
+                    partition,
                     previous,
-                    offset,
+                    offset: target_offset(&o, at, to, previous),
                 });
             }
         }
@@ -573,53 +587,41 @@ impl Broker {
                 })
                 .collect();
             self.groups.store_if_empty(tenant, group, offsets)?;
-            self.audit
-                .record(by, "group.reset_offsets", tenant.as_str(), group);
         }
         Ok(changes)
     }
-
-    /// Forgets a deleted topic's committed offsets in every group of the tenant.
-    pub(crate) fn forget_topic_offsets(
-        &self,
-        tenant: &TenantId,
-        topic: &str,
-    ) -> Result<(), BrokerError> {
-        self.groups.forget_topic(tenant, topic)
-    }
 }
 
-fn lag(topic: &str, partition: u32, hw: i64, committed: Option<super::Committed>) -> PartitionLag {
+/// A partition's lag for a group; with its high watermark unknown (its leader could not be
+/// asked), the committed offset stands in for it and the lag is unknown.
+fn lag(
+    topic: &str,
+    partition: u32,
+    hw: Option<i64>,
+    committed: Option<super::Committed>,
+) -> PartitionLag {
+    let committed_offset = committed.as_ref().map(|c| c.offset);
     PartitionLag {
         topic: topic.to_owned(),
         partition,
-        committed_offset: committed.as_ref().map(|c| c.offset),
+        committed_offset,
         metadata: committed.map(|c| c.metadata),
-        high_watermark: hw,
-        lag: None,
-    }
-    .with_lag()
-}
-
-impl PartitionLag {
-    fn with_lag(mut self) -> Self {
-        self.lag = self
-            .committed_offset
-            .map(|c| (self.high_watermark - c).max(0));
-        self
+        high_watermark: hw.or(committed_offset).unwrap_or(0),
+        lag: hw.zip(committed_offset).map(|(hw, c)| (hw - c).max(0)),
     }
 }
 
-fn target_offset(part: &Partition, to: ResetTo, previous: Option<i64>) -> Result<i64, BrokerError> {
-    let o = part.offsets();
+/// Where a reset moves a partition's committed offset, from its offsets and (for a
+/// timestamp) the first offset at or after it; clamped to the log.
+fn target_offset(o: &PartitionOffsets, at: Option<i64>, to: ResetTo, previous: Option<i64>) -> i64 {
     let wanted = match to {
         ResetTo::Earliest => o.log_start_offset,
         ResetTo::Latest => o.high_watermark,
-        ResetTo::Timestamp(ts) => part.offset_for_timestamp(ts)?.unwrap_or(o.high_watermark),
+        ResetTo::Timestamp(_) => at.unwrap_or(o.high_watermark),
         ResetTo::Offset(n) => n,
         ResetTo::Shift(n) => previous.unwrap_or(o.log_start_offset).saturating_add(n),
     };
-    Ok(wanted.clamp(o.log_start_offset, o.high_watermark))
+    wanted.clamp(o.log_start_offset, o.high_watermark)
 }
 
 /// Resolves when any of the futures resolves (never, when there are none).

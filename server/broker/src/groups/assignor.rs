@@ -14,7 +14,9 @@ use std::str::FromStr;
 use crate::BrokerError;
 
 /// Which strategy computes the target assignment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 pub enum Assignor {
     /// Sticky and balanced: keeps previous owners and moves only as many partitions as balance
     /// needs.

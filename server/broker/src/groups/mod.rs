@@ -10,13 +10,14 @@
 mod api;
 pub mod assignor;
 mod offsets;
+mod route;
 mod state;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{BuildHasher, Hasher, RandomState};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 pub use api::{
@@ -25,12 +26,13 @@ pub use api::{
 };
 pub use assignor::Assignor;
 pub use offsets::{Committed, OFFSETS_SNAPSHOT_RECORDS, OffsetKey};
+pub use route::{GroupAnswer, GroupCall, OFFSETS_SHARDS, offsets_shard};
 pub use state::Partitions;
 
 use offsets::OffsetStore;
 use state::{Group, Member};
 
-use crate::{BrokerError, Partition, TenantId};
+use crate::{BrokerError, TenantId};
 
 /// Named limits of consumer groups.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +66,7 @@ impl Default for GroupLimits {
 
 /// A heartbeat, which is also how a member joins (no `member_id`) and updates its
 /// subscription.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Heartbeat {
     /// The id the group gave this member; `None` to join.
     pub member_id: Option<String>,
@@ -86,7 +88,7 @@ pub struct Heartbeat {
 }
 
 /// What a member learns from a heartbeat.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MemberView {
     /// The member's id.
     pub member_id: String,
@@ -99,7 +101,7 @@ pub struct MemberView {
 }
 
 /// One offset to commit.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CommitOffset {
     /// Topic.
     pub topic: String,
@@ -333,8 +335,8 @@ impl Coordinator {
         tenant: &TenantId,
         group: &str,
         member_id: &str,
-        parts: &mut [(String, u32, Arc<Partition>)],
-        init: impl Fn(&str, u32, &Partition) -> i64,
+        parts: &mut [(String, u32)],
+        init: impl Fn(&str, u32) -> i64,
     ) -> Vec<i64> {
         let mut groups = self.groups();
         let Some(m) = groups
@@ -350,11 +352,33 @@ impl Coordinator {
         }
         parts
             .iter()
-            .map(|(t, p, part)| {
+            .map(|(t, p)| {
                 *m.positions
                     .entry((t.clone(), *p))
-                    .or_insert_with(|| init(t, *p, part))
+                    .or_insert_with(|| init(t, *p))
             })
+            .collect()
+    }
+
+    /// Which of `parts` the member has no position on yet.
+    pub(crate) fn unknown_positions(
+        &self,
+        tenant: &TenantId,
+        group: &str,
+        member_id: &str,
+        parts: &[(String, u32)],
+    ) -> Vec<(String, u32)> {
+        let groups = self.groups();
+        let Some(m) = groups
+            .get(&(tenant.clone(), group.to_owned()))
+            .and_then(|g| g.members.get(member_id))
+        else {
+            return Vec::new();
+        };
+        parts
+            .iter()
+            .filter(|k| !m.positions.contains_key(*k))
+            .cloned()
             .collect()
     }
 
@@ -427,15 +451,6 @@ impl Coordinator {
             members,
             subscribed: g.subscribed(),
         })
-    }
-
-    /// Groups of a tenant that have members.
-    pub(crate) fn live_names(&self, tenant: &TenantId) -> Vec<String> {
-        self.groups()
-            .iter()
-            .filter(|((t, _), g)| t == tenant && !g.members.is_empty())
-            .map(|((_, name), _)| name.clone())
-            .collect()
     }
 
     /// Deletes a group without members and its offsets.

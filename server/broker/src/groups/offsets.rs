@@ -136,6 +136,17 @@ impl OffsetStore {
         names
     }
 
+    /// Every (tenant, group) with committed offsets.
+    pub fn all_groups(&self) -> Vec<(String, String)> {
+        let mut all: Vec<(String, String)> = self
+            .committed
+            .keys()
+            .map(|k| (k.tenant.clone(), k.group.clone()))
+            .collect();
+        all.dedup();
+        all
+    }
+
     /// Stores offsets durably (one batch, fsynced) and then in memory; all or nothing.
     pub fn commit(&mut self, offsets: Vec<(OffsetKey, i64, String)>) -> Result<(), BrokerError> {
         let now = now_ms();

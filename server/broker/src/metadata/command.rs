@@ -14,6 +14,7 @@ pub enum Command {
     Tenancy(TenancyCmd),
     ProducerIds(ProducerIdCmd),
     Node(NodeCmd),
+    Coordinator(CoordinatorCmd),
     /// A whole image carried over from a single node's command log when its data directory is
     /// upgraded in place: applied only to an empty image, keeping topic ids (they name the
     /// topics' directories).
@@ -113,6 +114,24 @@ pub struct NodeSpec {
     /// The public keys (a JWKS, as JSON) that verify the tokens it issues, so every node
     /// accepts a token any node issued.
     pub token_jwks: Option<String>,
+}
+
+/// Where consumer groups are coordinated: each group hashes to one of
+/// `OFFSETS_SHARDS` shards (the partitions of the internal offsets topic), and the first node
+/// of a shard's replicas coordinates its groups and keeps their committed offsets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum CoordinatorCmd {
+    /// Shard `shard` is placed on `replicas` (leader first). A shard is placed once, when a
+    /// group of it is first used in a cluster, or claimed by the node that kept its offsets
+    /// while it ran alone; a second placement of a placed shard changes nothing.
+    Place { shard: u32, replicas: Vec<u32> },
+}
+
+impl From<CoordinatorCmd> for Command {
+    fn from(c: CoordinatorCmd) -> Self {
+        Command::Coordinator(c)
+    }
 }
 
 /// Idempotent producer ids.

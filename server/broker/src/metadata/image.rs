@@ -13,7 +13,10 @@
 
 use std::collections::BTreeMap;
 
-use super::command::{Command, Imported, NodeCmd, NodeSpec, ProducerIdCmd, TenancyCmd, TopicCmd};
+use super::command::{
+    Command, CoordinatorCmd, Imported, NodeCmd, NodeSpec, ProducerIdCmd, TenancyCmd, TopicCmd,
+};
+use crate::groups::OFFSETS_SHARDS;
 use crate::tenancy::{ApiKey, KEYS_PER_TENANT_MAX, Quotas};
 use crate::{BrokerError, TenantId, TopicConfig, TopicName};
 
@@ -91,6 +94,8 @@ pub struct MetadataImage {
     producer_ids: (i64, i64),
     /// The registered nodes of a cluster, by id.
     nodes: BTreeMap<u32, NodeSpec>,
+    /// Placed shards of group coordination: shard → its nodes, leader first.
+    coordinators: BTreeMap<u32, Vec<u32>>,
 }
 
 impl MetadataImage {
@@ -107,6 +112,37 @@ impl MetadataImage {
     /// The registered nodes, by id.
     pub fn nodes(&self) -> &BTreeMap<u32, NodeSpec> {
         &self.nodes
+    }
+
+    /// The node that coordinates the groups of shard `shard`; `None` while it is unplaced.
+    pub fn coordinator(&self, shard: u32) -> Option<u32> {
+        self.coordinators
+            .get(&shard)
+            .and_then(|r| r.first().copied())
+    }
+
+    /// The placed shards of group coordination, each with its nodes (leader first).
+    pub fn coordinators(&self) -> &BTreeMap<u32, Vec<u32>> {
+        &self.coordinators
+    }
+
+    /// Where a new shard of group coordination goes: the live node coordinating the fewest
+    /// shards (the lowest id among equals); `None` with no live node.
+    pub fn coordinator_for_new_shard(&self) -> Option<u32> {
+        let mut load: BTreeMap<u32, usize> = self
+            .nodes
+            .values()
+            .filter(|n| !n.fenced)
+            .map(|n| (n.id, 0))
+            .collect();
+        for leader in self.coordinators.values().filter_map(|r| r.first()) {
+            if let Some(count) = load.get_mut(leader) {
+                *count += 1;
+            }
+        }
+        load.into_iter()
+            .min_by_key(|&(id, count)| (count, id))
+            .map(|(id, _)| id)
     }
 
     /// Whether this image holds what `imported` carries: its tenants, keys and topics (by
@@ -258,6 +294,25 @@ impl MetadataImage {
                 Ok(())
             }
             Command::Node(c) => self.validate_node(c),
+            Command::Coordinator(CoordinatorCmd::Place { shard, replicas }) => {
+                if *shard >= OFFSETS_SHARDS {
+                    return Err(BrokerError::InvalidRequest(format!(
+                        "coordination shards are 0 to {}, not {shard}",
+                        OFFSETS_SHARDS - 1
+                    )));
+                }
+                if self.coordinators.contains_key(shard) {
+                    return Err(BrokerError::InvalidRequest(format!(
+                        "coordination shard {shard} is placed already"
+                    )));
+                }
+                if replicas.is_empty() || !replicas.iter().all(|r| self.nodes.contains_key(r)) {
+                    return Err(BrokerError::InvalidRequest(format!(
+                        "coordination shard {shard} must be placed on registered nodes, not {replicas:?}"
+                    )));
+                }
+                Ok(())
+            }
             Command::ProducerIds(ProducerIdCmd::Reserve { start, end }) => {
                 if *start != self.producer_ids.1 || end <= start {
                     return Err(BrokerError::Internal(format!(
@@ -473,6 +528,11 @@ impl MetadataImage {
                 self.producer_ids = (*start, *end);
             }
             Command::Node(c) => self.apply_node(c),
+            Command::Coordinator(CoordinatorCmd::Place { shard, replicas }) => {
+                self.coordinators
+                    .entry(*shard)
+                    .or_insert_with(|| replicas.clone());
+            }
             // Into anything but an empty image it is a no-op (validation refuses it there).
             Command::Import(imported) if self.is_empty() => {
                 // Counts as one command, whatever it holds.
@@ -680,6 +740,10 @@ impl MetadataImage {
             if node.fenced {
                 out.push(NodeCmd::Fence { id: node.id }.into());
             }
+        }
+        for (shard, replicas) in &self.coordinators {
+            let (shard, replicas) = (*shard, replicas.clone());
+            out.push(CoordinatorCmd::Place { shard, replicas }.into());
         }
         for spec in self.topics.values() {
             out.push(

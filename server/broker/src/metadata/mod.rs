@@ -16,7 +16,9 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
-pub use command::{Command, Imported, NodeCmd, NodeSpec, ProducerIdCmd, TenancyCmd, TopicCmd};
+pub use command::{
+    Command, CoordinatorCmd, Imported, NodeCmd, NodeSpec, ProducerIdCmd, TenancyCmd, TopicCmd,
+};
 pub use image::{
     MetadataImage, NODE_ADDR_BYTES_MAX, Policy, RACK_BYTES_MAX, TenantImage, TopicSpec,
 };

@@ -1,7 +1,9 @@
 //! Command in, image out: every metadata command and every refusal, with no server, no disk
 //! (except the store's own tests) and no clock.
 
-use super::command::{Command, NodeCmd, NodeSpec, ProducerIdCmd, TenancyCmd, TopicCmd};
+use super::command::{
+    Command, CoordinatorCmd, NodeCmd, NodeSpec, ProducerIdCmd, TenancyCmd, TopicCmd,
+};
 use super::image::{MetadataImage, Policy};
 use super::wire::StoredCommand;
 use crate::tenancy::{ApiKey, KEYS_PER_TENANT_MAX, Quotas, parse_scopes};
@@ -469,6 +471,14 @@ fn busy_image() -> MetadataImage {
         NodeCmd::Register(node(1, Some("rack-a"))).into(),
     );
     run(&mut image, NodeCmd::Register(node(2, None)).into());
+    run(
+        &mut image,
+        CoordinatorCmd::Place {
+            shard: 7,
+            replicas: vec![2],
+        }
+        .into(),
+    );
     run(&mut image, NodeCmd::Fence { id: 2 }.into());
     image
 }
@@ -741,4 +751,71 @@ fn partitions_are_placed_over_live_nodes_and_racks() {
         refusal(&image, bad, &policy()),
         BrokerError::InvalidRequest(_)
     ));
+}
+
+#[test]
+fn group_coordination_is_placed_once_per_shard_on_the_least_loaded_live_node() {
+    let mut image = with_tenant("acme");
+    let place = |shard, replicas: &[u32]| -> Command {
+        CoordinatorCmd::Place {
+            shard,
+            replicas: replicas.to_vec(),
+        }
+        .into()
+    };
+    // No node to place it on: a node run alone coordinates every group itself.
+    assert_eq!(image.coordinator_for_new_shard(), None);
+    assert!(matches!(
+        refusal(&image, place(0, &[1]), &policy()),
+        BrokerError::InvalidRequest(_)
+    ));
+    for id in 1..=3 {
+        run(&mut image, NodeCmd::Register(node(id, None)).into());
+    }
+    // Shards go to the live node coordinating the fewest, so they spread as they are used.
+    for shard in [4, 9, 13, 21] {
+        let to = image.coordinator_for_new_shard().unwrap();
+        run(&mut image, place(shard, &[to]));
+    }
+    assert_eq!(image.coordinator(4), Some(1));
+    assert_eq!(image.coordinator(9), Some(2));
+    assert_eq!(image.coordinator(13), Some(3));
+    assert_eq!(image.coordinator(21), Some(1));
+    assert_eq!(image.coordinator(5), None);
+    // A fenced node takes no new shard.
+    run(&mut image, NodeCmd::Fence { id: 2 }.into());
+    assert_eq!(image.coordinator_for_new_shard(), Some(3));
+    // A placed shard stays where it is: a second placement is refused, and applied from a
+    // log (two nodes raced) it changes nothing.
+    assert!(matches!(
+        refusal(&image, place(4, &[3]), &policy()),
+        BrokerError::InvalidRequest(_)
+    ));
+    image.apply(&place(4, &[3]));
+    assert_eq!(image.coordinator(4), Some(1));
+    // Shards beyond the fixed count, empty and unregistered placements are refused.
+    let max = crate::groups::OFFSETS_SHARDS;
+    for bad in [place(max, &[1]), place(5, &[]), place(5, &[9])] {
+        assert!(matches!(
+            refusal(&image, bad, &policy()),
+            BrokerError::InvalidRequest(_)
+        ));
+    }
+    // A snapshot keeps the placement.
+    let rebuilt =
+        MetadataImage::from_snapshot(image.version(), image.next_topic_id(), &image.to_commands());
+    assert_eq!(rebuilt, image);
+}
+
+#[test]
+fn a_group_always_hashes_to_the_same_shard() {
+    use crate::groups::{OFFSETS_SHARDS, offsets_shard};
+    let shard = offsets_shard(&tenant("acme"), "billing");
+    assert!(shard < OFFSETS_SHARDS);
+    assert_eq!(shard, offsets_shard(&tenant("acme"), "billing"));
+    // Spread: 500 groups land on most shards.
+    let used: std::collections::BTreeSet<u32> = (0..500)
+        .map(|i| offsets_shard(&tenant("acme"), &format!("g{i}")))
+        .collect();
+    assert!(used.len() > 40, "{}", used.len());
 }

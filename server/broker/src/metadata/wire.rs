@@ -7,7 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::command::{Command, Imported, NodeCmd, NodeSpec, ProducerIdCmd, TenancyCmd, TopicCmd};
+use super::command::{
+    Command, CoordinatorCmd, Imported, NodeCmd, NodeSpec, ProducerIdCmd, TenancyCmd, TopicCmd,
+};
 use crate::tenancy::{ApiKey, Quotas, parse_scopes};
 use crate::{BrokerError, TenantId, TopicConfig, TopicName};
 
@@ -93,6 +95,11 @@ pub(crate) enum StoredCommand {
     /// A node left the cluster.
     UnregisterNode {
         id: u32,
+    },
+    /// A shard of group coordination is placed on these nodes, leader first.
+    PlaceCoordinator {
+        shard: u32,
+        replicas: Vec<u32>,
     },
     /// A single node's whole image, upgraded in place into a quorum: applied only to an empty
     /// image.
@@ -214,6 +221,12 @@ impl From<&Command> for StoredCommand {
             Command::Node(NodeCmd::Fence { id }) => StoredCommand::FenceNode { id: *id },
             Command::Node(NodeCmd::Unfence { id }) => StoredCommand::UnfenceNode { id: *id },
             Command::Node(NodeCmd::Unregister { id }) => StoredCommand::UnregisterNode { id: *id },
+            Command::Coordinator(CoordinatorCmd::Place { shard, replicas }) => {
+                StoredCommand::PlaceCoordinator {
+                    shard: *shard,
+                    replicas: replicas.clone(),
+                }
+            }
             Command::Import(imported) => StoredCommand::Import {
                 next_topic_id: imported.next_topic_id,
                 commands: imported.commands.iter().map(StoredCommand::from).collect(),
@@ -379,6 +392,9 @@ impl TryFrom<StoredCommand> for Command {
             StoredCommand::FenceNode { id } => Command::Node(NodeCmd::Fence { id }),
             StoredCommand::UnfenceNode { id } => Command::Node(NodeCmd::Unfence { id }),
             StoredCommand::UnregisterNode { id } => Command::Node(NodeCmd::Unregister { id }),
+            StoredCommand::PlaceCoordinator { shard, replicas } => {
+                Command::Coordinator(CoordinatorCmd::Place { shard, replicas })
+            }
             StoredCommand::Import {
                 next_topic_id,
                 commands,
