@@ -114,7 +114,8 @@ impl Broker {
                 }
                 .into())
             });
-            // Another node may have placed it first: the image says where.
+            // A placement committed means this node's image holds the shard's (perhaps
+            // another node's, committed first); a refusal may still have raced one.
             if let Err(e) = placed
                 && self.image().coordinator(shard).is_none()
             {
@@ -428,9 +429,9 @@ impl Broker {
                 .into())
             });
             match placed {
-                Ok(_) => claimed += 1,
+                Ok(_) if self.image().coordinator(shard) == Some(here) => claimed += 1,
                 Err(e) if self.image().coordinator(shard).is_none() => return Err(e),
-                Err(_) => {}
+                _ => {}
             }
         }
         Ok(claimed)

@@ -301,11 +301,9 @@ impl MetadataImage {
                         OFFSETS_SHARDS - 1
                     )));
                 }
-                if self.coordinators.contains_key(shard) {
-                    return Err(BrokerError::InvalidRequest(format!(
-                        "coordination shard {shard} is placed already"
-                    )));
-                }
+                // A shard placed already is no refusal: the placement stays as it is, and the
+                // node that asked (its image behind the controller's) learns where it is
+                // once the no-op is applied there.
                 if replicas.is_empty() || !replicas.iter().all(|r| self.nodes.contains_key(r)) {
                     return Err(BrokerError::InvalidRequest(format!(
                         "coordination shard {shard} must be placed on registered nodes, not {replicas:?}"
