@@ -151,6 +151,14 @@ async fn each_group_has_one_coordinator_whichever_node_is_asked() {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    // Every node lists the topic with all its records, asking each other node once for the
+    // offsets of the partitions it leads.
+    for n in [n1, n2, n3] {
+        let (status, list) = get(n.url("/v1/tenants/default/topics")).await;
+        assert_eq!(status, StatusCode::OK, "{list}");
+        assert_eq!(list["topics"][0]["name"], "orders", "{list}");
+        assert_eq!(list["topics"][0]["records"], RECORDS, "{list}");
+    }
 
     // Two members, one through node 1 and one through node 3, share the partitions and,
     // committing through node 2 after each fetch, read every record once between them.
@@ -242,9 +250,18 @@ async fn each_group_has_one_coordinator_whichever_node_is_asked() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    // Each coordinator forgets them when the deletion reaches its metadata (milliseconds
+    // after the node that deleted the topic answered).
+    let deadline = Instant::now() + WITHIN;
     for group in coordinators.keys() {
-        let (_, d) = describe(n1, group).await;
-        assert!(!d.to_string().contains("scratch"), "{group}: {d}");
+        loop {
+            let (_, d) = describe(n1, group).await;
+            if !d.to_string().contains("scratch") {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{group}: {d}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     // With one coordinator down, its groups answer UNAVAILABLE on the other nodes, and the

@@ -6,6 +6,7 @@
 //! forwarded to it (`Remote`, one hop); the lookups answer NOT_LEADER for one. A partition
 //! whose leader is fenced or gone is offline. Must not know HTTP, gRPC or JSON shapes.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,30 +40,67 @@ pub struct PartitionState {
 }
 
 impl Broker {
-    /// Every partition of `topic` with its leader and offsets; those of a partition another
-    /// node leads are asked of that node (one call each).
+    /// Every partition of `topic` with its leader and offsets (see `partition_states_many`).
     pub fn partition_states(&self, topic: &Topic) -> Vec<PartitionState> {
+        self.partition_states_many(std::slice::from_ref(&topic))
+            .pop()
+            .unwrap_or_default()
+    }
+
+    /// Every partition of each of `topics` with its leader and offsets. Those other nodes
+    /// lead are asked of each node in one call for all of them (a list of a thousand topics
+    /// costs a call per node, not per partition); a node that does not answer leaves its
+    /// partitions' offsets `None`.
+    pub fn partition_states_many(&self, topics: &[&Topic]) -> Vec<Vec<PartitionState>> {
         let here = self.config.node_id.unwrap_or(0);
-        (0..topic.partition_count())
-            .map(|p| {
-                let index = i64::from(p);
-                let (leader, offsets) = match self.route(topic, index) {
-                    Ok(Route::Here(part)) => (Some(here), Some(part.offsets())),
-                    Ok(Route::There(leader, remote)) => {
-                        let name = topic.name().as_str();
-                        let asked = remote.offsets(leader, topic.tenant(), name, index, None);
-                        (Some(leader), asked.ok().map(|(o, _)| o))
-                    }
-                    Err(BrokerError::NotLeader { leader, .. }) => (leader, None),
-                    Err(_) => (None, None),
-                };
-                PartitionState {
-                    partition: p,
-                    leader,
-                    offsets,
-                }
+        let mut asks: BTreeMap<(u32, TenantId), Vec<(usize, u32)>> = BTreeMap::new();
+        let mut remote = None;
+        let mut out: Vec<Vec<PartitionState>> = topics
+            .iter()
+            .enumerate()
+            .map(|(i, topic)| {
+                (0..topic.partition_count())
+                    .map(|p| {
+                        let (leader, offsets) = match self.locate(topic, i64::from(p)) {
+                            Ok(Route::Here(part)) => (Some(here), Some(part.offsets())),
+                            Ok(Route::There(leader, r)) => {
+                                remote = Some(r);
+                                let key = (leader, topic.tenant().clone());
+                                asks.entry(key).or_default().push((i, p));
+                                (Some(leader), None)
+                            }
+                            Err(BrokerError::NotLeader { leader, .. }) => (leader, None),
+                            Err(_) => (None, None),
+                        };
+                        PartitionState {
+                            partition: p,
+                            leader,
+                            offsets,
+                        }
+                    })
+                    .collect()
             })
-            .collect()
+            .collect();
+        let Some(remote) = remote else {
+            return out;
+        };
+        for ((leader, tenant), parts) in asks {
+            metrics::counter!("weir_forwarded_requests_total").increment(1);
+            let named = parts
+                .iter()
+                .map(|&(i, p)| (topics[i].name().to_string(), i64::from(p)))
+                .collect();
+            let Ok(answers) = remote.offsets_many(leader, &tenant, named) else {
+                continue;
+            };
+            for ((i, p), answer) in parts.into_iter().zip(answers) {
+                let slot = usize::try_from(p).ok().and_then(|p| out[i].get_mut(p));
+                if let (Some(state), Ok(o)) = (slot, answer) {
+                    state.offsets = Some(o);
+                }
+            }
+        }
+        out
     }
 
     /// Partition `index`'s offsets, and with `timestamp` its first offset at or after that
@@ -91,6 +129,15 @@ impl Broker {
     /// Where partition `index` of `topic` is served: here, or at its leader when that node
     /// is live and this node reaches other nodes; else NOT_LEADER (offline: no leader).
     fn route(&self, topic: &Topic, index: i64) -> Result<Route, BrokerError> {
+        let route = self.locate(topic, index)?;
+        if let Route::There(..) = route {
+            metrics::counter!("weir_forwarded_requests_total").increment(1);
+        }
+        Ok(route)
+    }
+
+    /// `route` without counting a forwarded request (the caller may batch several).
+    fn locate(&self, topic: &Topic, index: i64) -> Result<Route, BrokerError> {
         let leader = match topic.slot(index)? {
             Slot::Local(p) => return Ok(Route::Here(p)),
             Slot::Remote { leader } => leader,
@@ -104,7 +151,6 @@ impl Broker {
         };
         let leader = live.ok_or_else(|| not_leader(None))?;
         let remote = self.remote.get().ok_or_else(|| not_leader(Some(leader)))?;
-        metrics::counter!("weir_forwarded_requests_total").increment(1);
         Ok(Route::There(leader, remote.clone()))
     }
 

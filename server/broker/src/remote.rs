@@ -45,6 +45,15 @@ pub trait Remote: Send + Sync + std::fmt::Debug {
         timestamp: Option<i64>,
     ) -> Result<(PartitionOffsets, Option<i64>), BrokerError>;
 
+    /// The offsets and size of each of `partitions` (topic, partition) of `tenant` on node
+    /// `leader`, in one call; one answer per partition, in order. Blocks.
+    fn offsets_many(
+        &self,
+        leader: u32,
+        tenant: &TenantId,
+        partitions: Vec<(String, i64)>,
+    ) -> Result<Vec<Result<PartitionOffsets, BrokerError>>, BrokerError>;
+
     /// Fetches from partition `partition` on node `leader`, as `Broker::fetch` does there.
     #[allow(clippy::too_many_arguments)]
     fn fetch(

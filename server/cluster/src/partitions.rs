@@ -38,6 +38,8 @@ pub const PARTITION_MESSAGE_BYTES_MAX: usize = 80 << 20;
 pub const STREAM_WINDOW_BYTES: u32 = 16 << 20;
 /// HTTP/2 window per connection to a node (several forwarded calls at once).
 pub const CONNECTION_WINDOW_BYTES: u32 = 64 << 20;
+/// Most partitions one `OffsetsMany` call asks for; a caller with more splits them.
+pub const OFFSETS_MANY_MAX: usize = 100_000;
 /// Longest a forwarded produce may take (the leader's append and its acks).
 pub const FORWARD_PRODUCE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Longest a forwarded fetch may take beyond the wait it asked for.
@@ -157,16 +159,42 @@ impl pb::partitions_server::Partitions for PartitionService {
         Ok(Response::new(match offsets {
             Ok((o, at)) => pb::ForwardedFetched {
                 next_offset: at.unwrap_or(-1),
-                log_start_offset: o.log_start_offset,
-                high_watermark: o.high_watermark,
-                size_bytes: o.size_bytes,
-                ..pb::ForwardedFetched::default()
+                ..offsets_wire(&o)
             },
             Err(e) => pb::ForwardedFetched {
                 refused: Some(refusal(&e)),
                 ..pb::ForwardedFetched::default()
             },
         }))
+    }
+
+    async fn offsets_many(
+        &self,
+        request: Request<pb::ForwardedOffsetsMany>,
+    ) -> Result<Response<pb::ForwardedOffsetsManyAnswer>, Status> {
+        let r = self.admit(request)?;
+        let tenant =
+            TenantId::parse(&r.tenant).map_err(|e| Status::invalid_argument(e.to_string()))?;
+        if r.partitions.len() > OFFSETS_MANY_MAX {
+            return Err(Status::invalid_argument(format!(
+                "{} partitions asked, at most {OFFSETS_MANY_MAX}",
+                r.partitions.len()
+            )));
+        }
+        let offsets = r
+            .partitions
+            .iter()
+            .map(
+                |p| match self.broker.partition(&tenant, &p.topic, p.partition) {
+                    Ok(part) => offsets_wire(&part.offsets()),
+                    Err(e) => pb::ForwardedFetched {
+                        refused: Some(refusal(&e)),
+                        ..pb::ForwardedFetched::default()
+                    },
+                },
+            )
+            .collect();
+        Ok(Response::new(pb::ForwardedOffsetsManyAnswer { offsets }))
     }
 
     async fn group(
@@ -219,6 +247,25 @@ impl pb::partitions_server::Partitions for PartitionService {
                 ..pb::ForwardedFetched::default()
             },
         }))
+    }
+}
+
+/// A partition's offsets as an `Offsets` answer carries them.
+fn offsets_wire(o: &PartitionOffsets) -> pb::ForwardedFetched {
+    pb::ForwardedFetched {
+        next_offset: -1,
+        log_start_offset: o.log_start_offset,
+        high_watermark: o.high_watermark,
+        size_bytes: o.size_bytes,
+        ..pb::ForwardedFetched::default()
+    }
+}
+
+fn offsets_of(answer: &pb::ForwardedFetched) -> PartitionOffsets {
+    PartitionOffsets {
+        log_start_offset: answer.log_start_offset,
+        high_watermark: answer.high_watermark,
+        size_bytes: answer.size_bytes,
     }
 }
 
@@ -434,14 +481,51 @@ impl Remote for Forwarder {
         match answer.refused {
             Some(r) => Err(refused(r)),
             None => Ok((
-                PartitionOffsets {
-                    log_start_offset: answer.log_start_offset,
-                    high_watermark: answer.high_watermark,
-                    size_bytes: answer.size_bytes,
-                },
+                offsets_of(&answer),
                 (answer.next_offset >= 0).then_some(answer.next_offset),
             )),
         }
+    }
+
+    fn offsets_many(
+        &self,
+        leader: u32,
+        tenant: &TenantId,
+        partitions: Vec<(String, i64)>,
+    ) -> Result<Vec<Result<PartitionOffsets, BrokerError>>, BrokerError> {
+        let mut out = Vec::with_capacity(partitions.len());
+        for chunk in partitions.chunks(OFFSETS_MANY_MAX) {
+            let message = pb::ForwardedOffsetsMany {
+                tenant: tenant.to_string(),
+                partitions: chunk
+                    .iter()
+                    .map(|(topic, partition)| pb::PartitionRef {
+                        topic: topic.clone(),
+                        partition: *partition,
+                    })
+                    .collect(),
+            };
+            let request = self.signed(message, FORWARD_PRODUCE_TIMEOUT)?;
+            let mut client = self.client(leader)?;
+            let answer = tokio::task::block_in_place(|| {
+                self.runtime
+                    .block_on(async move { client.offsets_many(request).await })
+            })
+            .map_err(|s| call_failed(leader, &s))?
+            .into_inner();
+            if answer.offsets.len() != chunk.len() {
+                return Err(BrokerError::Internal(format!(
+                    "node {leader} answered {} offsets for {} partitions",
+                    answer.offsets.len(),
+                    chunk.len()
+                )));
+            }
+            out.extend(answer.offsets.into_iter().map(|a| match a.refused {
+                Some(r) => Err(refused(r)),
+                None => Ok(offsets_of(&a)),
+            }));
+        }
+        Ok(out)
     }
 
     fn fetch(

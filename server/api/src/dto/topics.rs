@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use weir_broker::{Broker, Topic, TopicConfig};
+use weir_broker::{Broker, PartitionState, Topic, TopicConfig};
 
 use super::ints;
 use crate::ApiError;
@@ -136,8 +136,12 @@ pub struct PartitionDto {
 /// Each partition of `topic` with its leader, offsets and size, through the broker's door
 /// (zeros for one whose leader cannot be asked, or that no node leads now).
 pub(crate) fn partitions_of(broker: &Broker, topic: &Topic) -> Vec<PartitionDto> {
-    broker
-        .partition_states(topic)
+    partition_dtos(broker.partition_states(topic))
+}
+
+/// Partition states as the APIs show them.
+pub(crate) fn partition_dtos(states: Vec<PartitionState>) -> Vec<PartitionDto> {
+    states
         .into_iter()
         .map(|p| {
             let o = p.offsets.unwrap_or(weir_broker::PartitionOffsets {

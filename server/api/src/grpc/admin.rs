@@ -18,7 +18,7 @@ use weir_proto::v1::{
 
 use super::{authed, tenancy};
 use crate::access::authorize;
-use crate::dto::topics::{TopicConfigDto, partitions_of};
+use crate::dto::topics::{PartitionDto, TopicConfigDto, partition_dtos, partitions_of};
 use crate::rest::cluster;
 use crate::{ApiError, ApiState};
 use weir_broker::{Action, Principal};
@@ -68,7 +68,11 @@ fn config_proto(topic: &Topic) -> TopicConfig {
 }
 
 fn topic_info(broker: &Broker, topic: &Topic) -> TopicInfo {
-    let partitions = partitions_of(broker, topic)
+    topic_info_of(topic, partitions_of(broker, topic))
+}
+
+fn topic_info_of(topic: &Topic, partitions: Vec<PartitionDto>) -> TopicInfo {
+    let partitions = partitions
         .into_iter()
         .map(|p| PartitionInfo {
             partition: i32::try_from(p.partition).unwrap_or(i32::MAX),
@@ -110,11 +114,17 @@ fn list_topics(
 ) -> Result<ListTopicsResponse, ApiError> {
     let tenant = authorize(state, caller, &r.tenant, Action::ListTopics)?;
     let topics = state.broker.list_topics(&tenant)?;
+    let visible: Vec<&Topic> = topics
+        .iter()
+        .map(|t| &**t)
+        .filter(|t| caller.allows(Action::ReadTopic(t.name().as_str())))
+        .collect();
+    let states = state.broker.partition_states_many(&visible);
     Ok(ListTopicsResponse {
-        topics: topics
+        topics: visible
             .iter()
-            .filter(|t| caller.allows(Action::ReadTopic(t.name().as_str())))
-            .map(|t| topic_info(&state.broker, t))
+            .zip(states)
+            .map(|(t, s)| topic_info_of(t, partition_dtos(s)))
             .collect(),
     })
 }
@@ -246,11 +256,14 @@ fn metadata(
             http_addr: node.http_addr.clone(),
         },
     );
+    let listed: Vec<&Topic> = topics.iter().map(|t| &**t).collect();
+    let states = state.broker.partition_states_many(&listed);
     Ok(MetadataResponse {
         brokers,
-        topics: topics
+        topics: listed
             .iter()
-            .map(|t| topic_info(&state.broker, t))
+            .zip(states)
+            .map(|(t, s)| topic_info_of(t, partition_dtos(s)))
             .collect(),
     })
 }

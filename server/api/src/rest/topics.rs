@@ -10,13 +10,13 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use weir_broker::{Broker, Topic, TopicChange, TopicName};
+use weir_broker::{Broker, PartitionState, Topic, TopicChange, TopicName};
 
 use super::extract::Caller;
 use super::extract::{ApiPath, LaterJson};
 use crate::access::authorize;
 use crate::dto::ints;
-use crate::dto::topics::{PartitionDto, TopicConfigDto, partitions_of};
+use crate::dto::topics::{PartitionDto, TopicConfigDto, partition_dtos, partitions_of};
 use crate::{ApiError, ApiState, Problem};
 use weir_broker::Action;
 
@@ -110,8 +110,8 @@ pub struct TopicPath {
     pub topic: String,
 }
 
-pub(crate) fn summary_of(broker: &Broker, topic: &Topic) -> TopicDto {
-    let parts = partitions_of(broker, topic);
+pub(crate) fn summary_of(topic: &Topic, states: Vec<PartitionState>) -> TopicDto {
+    let parts = partition_dtos(states);
     TopicDto {
         name: topic.name().to_string(),
         // One entry per partition of the topic, numbered by u32.
@@ -178,11 +178,17 @@ pub(crate) async fn list_topics(
 ) -> Result<axum::Json<TopicList>, ApiError> {
     let tenant = authorize(&state, &caller, &path.tenant, Action::ListTopics)?;
     let topics = state.broker.list_topics(&tenant)?;
+    let visible: Vec<&Topic> = topics
+        .iter()
+        .map(|t| &**t)
+        .filter(|t| caller.allows(Action::ReadTopic(t.name().as_str())))
+        .collect();
+    let states = state.broker.partition_states_many(&visible);
     Ok(axum::Json(TopicList {
-        topics: topics
+        topics: visible
             .iter()
-            .filter(|t| caller.allows(Action::ReadTopic(t.name().as_str())))
-            .map(|t| summary_of(&state.broker, t))
+            .zip(states)
+            .map(|(t, s)| summary_of(t, s))
             .collect(),
     }))
 }
