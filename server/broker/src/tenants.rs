@@ -399,7 +399,15 @@ impl Broker {
             storage_bytes: self.storage_bytes(tenant),
             topics: count(topics.len()),
             partitions,
-            groups: count(self.group_names(tenant)?.len()),
+            groups: count(self.group_names(tenant).map_or_else(
+                |e| {
+                    // A node that coordinates groups did not answer: usage (and the tenant
+                    // lists it is part of) still answers, with the groups this node knows.
+                    tracing::warn!(%tenant, error = %e, "counting only this node's groups");
+                    self.groups.names(tenant).len()
+                },
+                |names| names.len(),
+            )),
             throttle_time_ms_total: throttle,
             throttled_requests_total: refusals,
         })

@@ -397,6 +397,11 @@ impl Forwarder {
             .max_encoding_message_size(PARTITION_MESSAGE_BYTES_MAX))
     }
 
+    /// Runs a call to another node to its end from the broker's blocking side.
+    fn block<F: Future>(&self, call: F) -> F::Output {
+        tokio::task::block_in_place(|| self.runtime.block_on(call))
+    }
+
     fn signed<T>(&self, message: T, within: Duration) -> Result<Request<T>, BrokerError> {
         let mut request = Request::new(message);
         let secret = self
@@ -409,16 +414,16 @@ impl Forwarder {
     }
 }
 
-/// A failed call to another node: the partition is as good as offline from here.
-fn call_failed(node: u32, s: &Status) -> BrokerError {
+/// A failed call to another node (`role`: what it is to this request, e.g. "leads the
+/// partition"): the partition or group is as good as offline from here.
+fn call_failed(node: u32, role: &str, s: &Status) -> BrokerError {
     BrokerError::Forwarded {
         code: ErrorCode::Unavailable,
-        message: format!(
-            "node {node}, which leads the partition, did not answer: {}",
-            s.message()
-        ),
+        message: format!("node {node}, which {role}, did not answer: {}", s.message()),
     }
 }
+
+const LEADS: &str = "leads the partition";
 
 impl Remote for Forwarder {
     fn produce(
@@ -439,12 +444,10 @@ impl Remote for Forwarder {
         };
         let request = self.signed(message, FORWARD_PRODUCE_TIMEOUT)?;
         let mut client = self.client(leader)?;
-        let answer = tokio::task::block_in_place(|| {
-            self.runtime
-                .block_on(async move { client.produce(request).await })
-        })
-        .map_err(|s| call_failed(leader, &s))?
-        .into_inner();
+        let answer = self
+            .block(client.produce(request))
+            .map_err(|s| call_failed(leader, LEADS, &s))?
+            .into_inner();
         match answer.refused {
             Some(r) => Err(refused(r)),
             None => Ok(AppendInfo {
@@ -472,12 +475,10 @@ impl Remote for Forwarder {
         };
         let request = self.signed(message, FORWARD_PRODUCE_TIMEOUT)?;
         let mut client = self.client(leader)?;
-        let answer = tokio::task::block_in_place(|| {
-            self.runtime
-                .block_on(async move { client.offsets(request).await })
-        })
-        .map_err(|s| call_failed(leader, &s))?
-        .into_inner();
+        let answer = self
+            .block(client.offsets(request))
+            .map_err(|s| call_failed(leader, LEADS, &s))?
+            .into_inner();
         match answer.refused {
             Some(r) => Err(refused(r)),
             None => Ok((
@@ -507,12 +508,10 @@ impl Remote for Forwarder {
             };
             let request = self.signed(message, FORWARD_PRODUCE_TIMEOUT)?;
             let mut client = self.client(leader)?;
-            let answer = tokio::task::block_in_place(|| {
-                self.runtime
-                    .block_on(async move { client.offsets_many(request).await })
-            })
-            .map_err(|s| call_failed(leader, &s))?
-            .into_inner();
+            let answer = self
+                .block(client.offsets_many(request))
+                .map_err(|s| call_failed(leader, LEADS, &s))?
+                .into_inner();
             if answer.offsets.len() != chunk.len() {
                 return Err(BrokerError::Internal(format!(
                     "node {leader} answered {} offsets for {} partitions",
@@ -555,19 +554,15 @@ impl Remote for Forwarder {
             let answer = client
                 .fetch(request)
                 .await
-                .map_err(|s| call_failed(leader, &s))?
+                .map_err(|s| call_failed(leader, LEADS, &s))?
                 .into_inner();
             if let Some(r) = answer.refused {
                 return Err(refused(r));
             }
             Ok(Fetched {
-                batches: answer.batches.into(),
+                offsets: offsets_of(&answer),
                 next_offset: answer.next_offset,
-                offsets: PartitionOffsets {
-                    log_start_offset: answer.log_start_offset,
-                    high_watermark: answer.high_watermark,
-                    size_bytes: answer.size_bytes,
-                },
+                batches: answer.batches.into(),
             })
         })
     }
@@ -592,13 +587,7 @@ impl Remote for Forwarder {
             let answer = client
                 .group(request)
                 .await
-                .map_err(|s| BrokerError::Forwarded {
-                    code: ErrorCode::Unavailable,
-                    message: format!(
-                        "node {coordinator}, which coordinates the group, did not answer: {}",
-                        s.message()
-                    ),
-                })?;
+                .map_err(|s| call_failed(coordinator, "coordinates the group", &s))?;
             group_answer_of(answer.into_inner())
         })
     }

@@ -2,8 +2,10 @@
 //! settings into a broker `TopicConfig` (-1 is unlimited).
 
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use utoipa::ToSchema;
-use weir_broker::{Broker, PartitionState, Topic, TopicConfig};
+
+use weir_broker::{Action, Broker, PartitionState, Principal, Topic, TopicConfig};
 
 use super::ints;
 use crate::ApiError;
@@ -137,6 +139,15 @@ pub struct PartitionDto {
 /// (zeros for one whose leader cannot be asked, or that no node leads now).
 pub(crate) fn partitions_of(broker: &Broker, topic: &Topic) -> Vec<PartitionDto> {
     partition_dtos(broker.partition_states(topic))
+}
+
+/// The topics of `topics` the caller may read.
+pub(crate) fn readable<'a>(caller: &Principal, topics: &'a [Arc<Topic>]) -> Vec<&'a Topic> {
+    topics
+        .iter()
+        .map(|t| &**t)
+        .filter(|t| caller.allows(Action::ReadTopic(t.name().as_str())))
+        .collect()
 }
 
 /// Partition states as the APIs show them.

@@ -18,7 +18,7 @@ use weir_proto::v1::{
 
 use super::{authed, tenancy};
 use crate::access::authorize;
-use crate::dto::topics::{PartitionDto, TopicConfigDto, partition_dtos, partitions_of};
+use crate::dto::topics::{PartitionDto, TopicConfigDto, partition_dtos, partitions_of, readable};
 use crate::rest::cluster;
 use crate::{ApiError, ApiState};
 use weir_broker::{Action, Principal};
@@ -114,11 +114,7 @@ fn list_topics(
 ) -> Result<ListTopicsResponse, ApiError> {
     let tenant = authorize(state, caller, &r.tenant, Action::ListTopics)?;
     let topics = state.broker.list_topics(&tenant)?;
-    let visible: Vec<&Topic> = topics
-        .iter()
-        .map(|t| &**t)
-        .filter(|t| caller.allows(Action::ReadTopic(t.name().as_str())))
-        .collect();
+    let visible = readable(caller, &topics);
     let states = state.broker.partition_states_many(&visible);
     Ok(ListTopicsResponse {
         topics: visible

@@ -16,7 +16,7 @@ use super::extract::Caller;
 use super::extract::{ApiPath, LaterJson};
 use crate::access::authorize;
 use crate::dto::ints;
-use crate::dto::topics::{PartitionDto, TopicConfigDto, partition_dtos, partitions_of};
+use crate::dto::topics::{PartitionDto, TopicConfigDto, partition_dtos, partitions_of, readable};
 use crate::{ApiError, ApiState, Problem};
 use weir_broker::Action;
 
@@ -178,11 +178,7 @@ pub(crate) async fn list_topics(
 ) -> Result<axum::Json<TopicList>, ApiError> {
     let tenant = authorize(&state, &caller, &path.tenant, Action::ListTopics)?;
     let topics = state.broker.list_topics(&tenant)?;
-    let visible: Vec<&Topic> = topics
-        .iter()
-        .map(|t| &**t)
-        .filter(|t| caller.allows(Action::ReadTopic(t.name().as_str())))
-        .collect();
+    let visible = readable(&caller, &topics);
     let states = state.broker.partition_states_many(&visible);
     Ok(axum::Json(TopicList {
         topics: visible

@@ -337,7 +337,7 @@ impl Broker {
         self.group_names(tenant)?
             .iter()
             .filter_map(|g| match self.describe_group(tenant, g) {
-                Err(BrokerError::GroupNotFound(_)) => None,
+                // Gone since it was named (here, or at its coordinator).
                 Err(e) if e.code() == weir_codec::ErrorCode::GroupNotFound => None,
                 other => Some(other),
             })
